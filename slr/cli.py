@@ -1,0 +1,64 @@
+"""The `slr` command line: a thin layer over the library.
+
+Library errors (SlrError) become one `Error: ...` line here and nowhere else. Commands live
+in `slr/commands/<stage>.py`, each exporting `COMMANDS`; they are discovered, not listed.
+"""
+
+from __future__ import annotations
+
+import importlib
+import pkgutil
+import sys
+import warnings
+from typing import Any
+
+import click
+
+from slr import __version__, commands
+from slr.errors import SlrError
+
+
+class SlrGroup(click.Group):
+    """Turns library errors into one line and a non-zero exit, in exactly one place."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            with warnings.catch_warnings():
+                warnings.simplefilter("default")
+                warnings.showwarning = _show_warning
+                return super().invoke(ctx)
+        except SlrError as exc:
+            click.echo(f"Error: {exc}", err=True)
+            ctx.exit(1)
+        except KeyboardInterrupt:
+            click.echo("Interrupted: everything decided so far is saved; run again to resume.", err=True)
+            ctx.exit(130)
+
+
+def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+    click.echo(f"Warning: {message}", err=True)
+
+
+@click.group(cls=SlrGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="slr")
+def main() -> None:
+    """slr: run a systematic literature review from a protocol file and a git repo.
+
+    \b
+    Example:
+      slr check -p protocols/mlops.toml
+      slr status
+    """
+
+
+def _register() -> None:
+    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+        for command in getattr(module, "COMMANDS", ()):
+            main.add_command(command)
+
+
+_register()
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,32 @@
+"""CLI commands, one module per stage; each module exports `COMMANDS` (a list of click commands)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import click
+
+from slr.review import Review, open_review
+
+
+def protocol_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """`-p/--protocol PATH`: the review's protocol (default: the only file in protocols/)."""
+    return click.option(
+        "-p",
+        "--protocol",
+        "protocol_path",
+        type=click.Path(dir_okay=False),
+        default=None,
+        help="Protocol file (default: the only .toml in ./protocols).",
+    )(func)
+
+
+def quiet_option(func: Callable[..., Any]) -> Callable[..., Any]:
+    """`--quiet`: no progress bars."""
+    return click.option("--quiet", "-q", is_flag=True, help="Do not show progress.")(func)
+
+
+def load(protocol_path: str | None) -> Review:
+    """Open the review named by -p (or the default one)."""
+    return open_review(protocol_path)

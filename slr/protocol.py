@@ -1,0 +1,386 @@
+"""The review protocol (TOML): the single source of truth that drives every stage.
+
+Validation errors are one line: `file:line: key.path: what is wrong; what to do`.
+The content hash is taken over the parsed content (comments and layout do not change it)
+and is stamped on every output and decision.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from slr import query as q
+from slr.errors import ProtocolError, QueryError
+from slr.records import TYPES
+from slr.sources import known_source_names
+
+# --------------------------------------------------------------------------- model
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A machine-checkable requirement over record metadata; failing it triggers the criterion."""
+
+    types: tuple[str, ...] = ()
+    languages: tuple[str, ...] = ()
+    years: tuple[int, int] | None = None
+
+
+@dataclass(frozen=True)
+class Criterion:
+    id: str
+    text: str
+    kind: str  # "inclusion" | "exclusion"
+    require: Rule | None = None
+
+
+@dataclass(frozen=True)
+class Concept:
+    id: str
+    label: str
+    group: str | None = None
+    keywords: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class SourceSpec:
+    """One source to search, with its own query when the protocol overrides it."""
+
+    name: str
+    query_text: str
+    query: q.Node
+    options: dict[str, Any] = field(default_factory=dict, hash=False)
+
+
+@dataclass(frozen=True)
+class Search:
+    query_text: str
+    query: q.Node
+    sources: tuple[SourceSpec, ...]
+    years: tuple[int, int] | None
+    languages: tuple[str, ...]
+    types: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Protocol:
+    path: Path
+    id: str
+    title: str
+    questions: tuple[str, ...]
+    reviewers: tuple[str, ...]
+    search: Search
+    inclusion: tuple[Criterion, ...]
+    exclusion: tuple[Criterion, ...]
+    concepts: tuple[Concept, ...]
+    known_relevant: tuple[str, ...]
+    hash: str
+
+    @property
+    def short_hash(self) -> str:
+        return self.hash[:12]
+
+    @property
+    def criteria(self) -> tuple[Criterion, ...]:
+        return self.inclusion + self.exclusion
+
+    def criterion(self, cid: str) -> Criterion:
+        for c in self.criteria:
+            if c.id == cid:
+                return c
+        raise ProtocolError(f"{self.path}: no criterion {cid!r}; known: " + ", ".join(
+            c.id for c in self.criteria))
+
+
+# --------------------------------------------------------------------------- schema
+
+_SCHEMA: dict[str, Any] = {
+    "review": {"id": str, "title": str, "questions": list, "reviewers": list},
+    "search": {
+        "query": str,
+        "sources": list,
+        "years": list,
+        "languages": list,
+        "types": list,
+        "source": dict,
+        "known_relevant": list,
+    },
+    "criteria": {"inclusion": list, "exclusion": list},
+    "concepts": list,
+}
+_REQUIRED = [("review", "id"), ("review", "title"), ("search", "query"), ("search", "sources")]
+_CRITERION_KEYS = {"id", "text", "require"}
+_RULE_KEYS = {"types", "languages", "years"}
+_CONCEPT_KEYS = {"id", "label", "group", "keywords"}
+_SOURCE_KEYS = {"query", "options"}
+_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
+
+
+class _Checker:
+    """Collects context (file text) so each error can name its line."""
+
+    def __init__(self, path: Path, text: str) -> None:
+        self.path = path
+        self.lines = text.splitlines()
+
+    def fail(self, keypath: str, message: str) -> ProtocolError:
+        line = self.line_of(keypath)
+        where = f"{self.path}:{line}" if line else f"{self.path}"
+        return ProtocolError(f"{where}: {keypath}: {message}")
+
+    def line_of(self, keypath: str) -> int | None:
+        """Best-effort line of a key path such as `criteria.exclusion[1].id`."""
+        want = [int(p) if p.isdigit() else p for p in re.findall(r"[^.\[\]]+", keypath)]
+        header: list[Any] = []
+        counts: dict[str, int] = {}
+        best: tuple[int, int] | None = None  # (matched length, line)
+        for number, raw in enumerate(self.lines, start=1):
+            line = raw.split("#", 1)[0].strip() if not raw.strip().startswith("[") else raw.strip()
+            m = re.match(r"^\[\[\s*([^\]]+?)\s*\]\]", line)
+            if m:
+                name = m.group(1)
+                counts[name] = counts.get(name, -1) + 1
+                header = [*name.split("."), counts[name]]
+                current = header
+            elif (m := re.match(r"^\[\s*([^\]]+?)\s*\]", line)) :
+                header = m.group(1).split(".")
+                current = header
+            elif (m := re.match(r"^([A-Za-z0-9_.\-\"]+)\s*=", line)):
+                current = header + [k.strip('"') for k in m.group(1).split(".")]
+            else:
+                continue
+            n = 0
+            while n < min(len(current), len(want)) and current[n] == want[n]:
+                n += 1
+            if n and (best is None or n > best[0]):
+                best = (n, number)
+                if n == len(want):
+                    break
+        return best[1] if best else None
+
+    def keys(self, table: dict[str, Any], allowed: set[str], keypath: str) -> None:
+        for key in table:
+            if key not in allowed:
+                sub = f"{keypath}.{key}" if keypath else key
+                raise self.fail(sub, "unknown key; allowed here: " + ", ".join(sorted(allowed)))
+
+    def typed(self, value: Any, kind: type, keypath: str) -> Any:
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            name = {str: "a string", list: "a list", dict: "a table", int: "an integer"}[kind]
+            raise self.fail(keypath, f"must be {name}, got {type(value).__name__}")
+        return value
+
+    def strings(self, value: Any, keypath: str) -> tuple[str, ...]:
+        items = self.typed(value, list, keypath)
+        for i, item in enumerate(items):
+            self.typed(item, str, f"{keypath}[{i}]")
+        return tuple(items)
+
+    def query(self, text: str, keypath: str) -> q.Node:
+        try:
+            return q.parse(text)
+        except QueryError as exc:
+            raise self.fail(keypath, f"cannot parse query: {exc}; fix the query string") from None
+
+    def years(self, value: Any, keypath: str) -> tuple[int, int]:
+        items = self.typed(value, list, keypath)
+        if len(items) != 2 or not all(isinstance(y, int) and not isinstance(y, bool) for y in items):
+            raise self.fail(keypath, "must be [first_year, last_year], e.g. [2018, 2023]")
+        first, last = items
+        if not (1800 <= first <= 2100 and 1800 <= last <= 2100):
+            raise self.fail(keypath, f"years {first}-{last} out of range 1800-2100")
+        if first > last:
+            raise self.fail(keypath, f"bad year range {first}-{last}: the first year is after the last")
+        return (first, last)
+
+    def types(self, value: Any, keypath: str) -> tuple[str, ...]:
+        items = self.strings(value, keypath)
+        for i, t in enumerate(items):
+            if t not in TYPES:
+                raise self.fail(f"{keypath}[{i}]", f"unknown document type {t!r}; use one of " + ", ".join(TYPES))
+        return items
+
+    def languages(self, value: Any, keypath: str) -> tuple[str, ...]:
+        items = self.strings(value, keypath)
+        for i, lang in enumerate(items):
+            if not re.fullmatch(r"[a-z]{2}", lang):
+                raise self.fail(f"{keypath}[{i}]", f"{lang!r} is not an ISO 639-1 code; write e.g. \"en\"")
+        return items
+
+
+def _rule(ck: _Checker, value: Any, keypath: str) -> Rule:
+    table = ck.typed(value, dict, keypath)
+    ck.keys(table, _RULE_KEYS, keypath)
+    if not table:
+        raise ck.fail(keypath, "empty rule; give types, languages or years, or remove it")
+    return Rule(
+        types=ck.types(table["types"], f"{keypath}.types") if "types" in table else (),
+        languages=ck.languages(table["languages"], f"{keypath}.languages") if "languages" in table else (),
+        years=ck.years(table["years"], f"{keypath}.years") if "years" in table else None,
+    )
+
+
+def _criteria(ck: _Checker, items: Any, kind: str, seen: set[str]) -> tuple[Criterion, ...]:
+    keypath = f"criteria.{kind}"
+    out = []
+    for i, item in enumerate(ck.typed(items, list, keypath)):
+        kp = f"{keypath}[{i}]"
+        table = ck.typed(item, dict, kp)
+        ck.keys(table, _CRITERION_KEYS, kp)
+        for key in ("id", "text"):
+            if key not in table:
+                raise ck.fail(kp, f"missing required key '{key}'")
+        cid = ck.typed(table["id"], str, f"{kp}.id")
+        if not _ID.match(cid):
+            raise ck.fail(f"{kp}.id", f"invalid id {cid!r}; use letters and digits like IC1")
+        if cid in seen:
+            raise ck.fail(f"{kp}.id", f"duplicate id {cid!r}; every criterion needs its own id")
+        seen.add(cid)
+        rule = _rule(ck, table["require"], f"{kp}.require") if "require" in table else None
+        out.append(Criterion(cid, ck.typed(table["text"], str, f"{kp}.text"), kind, rule))
+    return tuple(out)
+
+
+def _concepts(ck: _Checker, items: Any) -> tuple[Concept, ...]:
+    out = []
+    seen: set[str] = set()
+    for i, item in enumerate(ck.typed(items, list, "concepts")):
+        kp = f"concepts[{i}]"
+        table = ck.typed(item, dict, kp)
+        ck.keys(table, _CONCEPT_KEYS, kp)
+        for key in ("id", "label"):
+            if key not in table:
+                raise ck.fail(kp, f"missing required key '{key}'")
+        cid = ck.typed(table["id"], str, f"{kp}.id")
+        if not _ID.match(cid):
+            raise ck.fail(f"{kp}.id", f"invalid id {cid!r}; use letters and digits like C1")
+        if cid in seen:
+            raise ck.fail(f"{kp}.id", f"duplicate id {cid!r}; every concept needs its own id")
+        seen.add(cid)
+        group = ck.typed(table["group"], str, f"{kp}.group") if "group" in table else None
+        keywords = ck.strings(table["keywords"], f"{kp}.keywords") if "keywords" in table else ()
+        out.append(Concept(cid, ck.typed(table["label"], str, f"{kp}.label"), group, keywords))
+    return tuple(out)
+
+
+def _search(ck: _Checker, table: dict[str, Any]) -> Search:
+    text = ck.typed(table["query"], str, "search.query")
+    node = ck.query(text, "search.query")
+    names = ck.strings(table["sources"], "search.sources")
+    if not names:
+        raise ck.fail("search.sources", "no sources; list at least one, e.g. [\"openalex\"]")
+    known = known_source_names()
+    for i, name in enumerate(names):
+        if name not in known:
+            raise ck.fail(f"search.sources[{i}]", f"unknown source {name!r}; known: " + ", ".join(known))
+        if names.index(name) != i:
+            raise ck.fail(f"search.sources[{i}]", f"source {name!r} listed twice; remove one")
+    overrides = ck.typed(table.get("source", {}), dict, "search.source")
+    for name in overrides:
+        if name not in names:
+            raise ck.fail(f"search.source.{name}", f"override for {name!r}, which is not in search.sources; add it there or remove this table")
+    specs = []
+    for name in names:
+        over = ck.typed(overrides.get(name, {}), dict, f"search.source.{name}")
+        ck.keys(over, _SOURCE_KEYS, f"search.source.{name}")
+        qtext = ck.typed(over.get("query", text), str, f"search.source.{name}.query")
+        qnode = ck.query(qtext, f"search.source.{name}.query") if "query" in over else node
+        options = ck.typed(over.get("options", {}), dict, f"search.source.{name}.options")
+        specs.append(SourceSpec(name, qtext, qnode, options))
+    return Search(
+        query_text=text,
+        query=node,
+        sources=tuple(specs),
+        years=ck.years(table["years"], "search.years") if "years" in table else None,
+        languages=ck.languages(table["languages"], "search.languages") if "languages" in table else (),
+        types=ck.types(table["types"], "search.types") if "types" in table else (),
+    )
+
+
+def content_hash(data: dict[str, Any]) -> str:
+    """sha256 over the canonical JSON of the parsed protocol."""
+    canonical = json.dumps(data, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def loads(text: str, path: Path = Path("<protocol>")) -> Protocol:
+    """Parse and validate protocol text; raises ProtocolError with a one-line message."""
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        m = re.search(r"line (\d+)", str(exc))
+        where = f"{path}:{m.group(1)}" if m else str(path)
+        raise ProtocolError(f"{where}: not valid TOML ({exc}); fix the syntax") from None
+    ck = _Checker(path, text)
+    ck.keys(data, set(_SCHEMA), "")
+    for table, key in _REQUIRED:
+        if table not in data:
+            raise ck.fail(table, f"missing required table [{table}]")
+        ck.typed(data[table], dict, table)
+        if key not in data[table]:
+            raise ck.fail(f"{table}", f"missing required key '{key}' in [{table}]")
+    for table, spec in _SCHEMA.items():
+        if isinstance(spec, dict) and table in data:
+            ck.keys(ck.typed(data[table], dict, table), set(spec), table)
+    review = data["review"]
+    rid = ck.typed(review["id"], str, "review.id")
+    if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", rid):
+        raise ck.fail("review.id", f"invalid id {rid!r}; use lower-case letters, digits, '-' or '_'")
+    seen: set[str] = set()
+    criteria = data.get("criteria", {})
+    search_table = data["search"]
+    return Protocol(
+        path=path,
+        id=rid,
+        title=ck.typed(review["title"], str, "review.title"),
+        questions=ck.strings(review.get("questions", []), "review.questions"),
+        reviewers=ck.strings(review.get("reviewers", []), "review.reviewers"),
+        search=_search(ck, search_table),
+        inclusion=_criteria(ck, criteria.get("inclusion", []), "inclusion", seen),
+        exclusion=_criteria(ck, criteria.get("exclusion", []), "exclusion", seen),
+        concepts=_concepts(ck, data.get("concepts", [])),
+        known_relevant=ck.strings(search_table.get("known_relevant", []), "search.known_relevant"),
+        hash=content_hash(data),
+    )
+
+
+def load(path: str | Path) -> Protocol:
+    """Read and validate a protocol file."""
+    path = Path(path)
+    try:
+        text = path.read_bytes().decode("utf-8-sig")
+    except FileNotFoundError:
+        raise ProtocolError(f"{path}: no such protocol file; check the path given to -p/--protocol") from None
+    except UnicodeDecodeError:
+        raise ProtocolError(f"{path}: not UTF-8 text; save the protocol as UTF-8") from None
+    except OSError as exc:
+        raise ProtocolError(f"{path}: cannot read ({exc.strerror})") from None
+    return loads(text, path)
+
+
+def find(path: str | Path | None, cwd: Path | None = None) -> Path:
+    """The protocol to use: the given path, else the only `protocols/*.toml` under cwd."""
+    if path is not None:
+        return Path(path)
+    folder = (cwd or Path.cwd()) / "protocols"
+    found = sorted(folder.glob("*.toml")) if folder.is_dir() else []
+    if not found:
+        raise ProtocolError(f"{folder}: no protocol found; pass -p/--protocol PATH or create protocols/<review-id>.toml")
+    if len(found) > 1:
+        names = ", ".join(p.name for p in found)
+        raise ProtocolError(f"{folder}: several protocols ({names}); choose one with -p/--protocol")
+    return found[0]
+
+
+def corpus_dir(protocol: Protocol) -> Path:
+    """`corpus/<review-id>/` next to the `protocols/` folder holding the protocol."""
+    base = protocol.path.resolve().parent
+    if base.name == "protocols":
+        base = base.parent
+    return base / "corpus" / protocol.id

@@ -1,0 +1,38 @@
+"""Counts per stage, read from the corpus folder; grows as stages land."""
+
+from __future__ import annotations
+
+from collections import Counter
+from typing import Any
+
+from slr.review import Review
+from slr.store import read_jsonl
+
+
+def status(review: Review) -> dict[str, Any]:
+    """A JSON-ready summary of the review's state."""
+    store = review.store
+    per_source: Counter[str] = Counter()
+    for rec in store.iter_records():
+        per_source[rec["source"]] += 1
+    works = sum(1 for _ in read_jsonl(store.works_file))
+    return {
+        "review": review.id,
+        "protocol_hash": review.protocol.hash,
+        "corpus": str(store.root),
+        "records": sum(per_source.values()),
+        "records_per_source": dict(sorted(per_source.items())),
+        "searches": sum(1 for _ in read_jsonl(store.searchlog_file)),
+        "works": works,
+    }
+
+
+def format_status(data: dict[str, Any]) -> str:
+    """Plain-text rendering of `status()`."""
+    lines = [f"review {data['review']}  (protocol {data['protocol_hash'][:12]})", f"corpus  {data['corpus']}"]
+    lines.append(f"records identified: {data['records']}")
+    for source, n in data["records_per_source"].items():
+        lines.append(f"  {source:<20} {n}")
+    lines.append(f"searches and imports logged: {data['searches']}")
+    lines.append(f"works after de-duplication: {data['works']}")
+    return "\n".join(lines)

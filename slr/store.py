@@ -1,0 +1,198 @@
+"""The corpus store: a review's state as plain files under `corpus/<review-id>/`.
+
+Layout (each stage owns its files; all are text that diffs well in git):
+
+    slr-state.json        format version
+    raw/                  verbatim downloads and imported files, never modified
+    records.jsonl         normalised records of every source, import and snowball round
+    searchlog.jsonl       one line per search run or import (PRISMA-S)
+    works.jsonl           de-duplicated works (rewritten atomically by `slr dedupe`)
+    decisions/<who>.jsonl screening decisions, one log per reviewer, append-only
+    coding/<who>.jsonl    concept codings, one log per coder, append-only
+
+Appends are flushed and fsynced at once. A torn last line (a crash mid-write) is reported
+and skipped by readers; the next append moves it to `<file>.torn` before writing, so the
+fragment is neither lost nor glued to the next line. Replacements are atomic.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+import warnings
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from slr.errors import StoreError
+
+FORMAT_VERSION = 1
+STATE_FILE = "slr-state.json"
+
+
+class TornLineWarning(UserWarning):
+    """The last line of a JSONL file was cut short by a crash."""
+
+
+def _dumps(obj: Any) -> str:
+    return json.dumps(obj, ensure_ascii=False, sort_keys=False, separators=(",", ":"))
+
+
+def _repair_tail(path: Path) -> None:
+    """Move an unterminated last line aside so the next append starts on a fresh line."""
+    with open(path, "rb+") as fh:
+        fh.seek(0, os.SEEK_END)
+        size = fh.tell()
+        if size == 0:
+            return
+        fh.seek(size - 1)
+        if fh.read(1) == b"\n":
+            return
+        # find the start of the last line
+        block = min(size, 1 << 20)
+        fh.seek(size - block)
+        tail = fh.read(block)
+        cut = tail.rfind(b"\n") + 1
+        start = size - block + cut
+        fragment = tail[cut:]
+        try:
+            json.loads(fragment.decode("utf-8"))
+            fh.seek(0, os.SEEK_END)
+            fh.write(b"\n")  # a complete object that only lacked its newline: keep it
+            return
+        except (UnicodeDecodeError, json.JSONDecodeError):
+            pass
+        with open(str(path) + ".torn", "ab") as torn:
+            torn.write(fragment + b"\n")
+            torn.flush()
+            os.fsync(torn.fileno())
+        fh.truncate(start)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def append_jsonl(path: Path, *objs: Any) -> None:
+    """Append objects as JSON lines and fsync before returning: on disk the moment it is made."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if path.exists():
+        _repair_tail(path)
+    data = "".join(_dumps(o) + "\n" for o in objs).encode("utf-8")
+    with open(path, "ab") as fh:
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
+    """Read a JSONL file; a torn last line warns and is skipped, a bad middle line is an error."""
+    if not path.exists():
+        return
+    with open(path, "rb") as fh:
+        lines = fh.read().split(b"\n")
+    last = len(lines) - 1
+    for number, raw in enumerate(lines, start=1):
+        if not raw.strip():
+            continue
+        try:
+            yield json.loads(raw.decode("utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            if number - 1 == last:  # no newline after it: the write was interrupted
+                warnings.warn(
+                    f"{path}:{number}: incomplete last line (interrupted write) skipped; "
+                    f"it is kept in {path.name}.torn on the next write",
+                    TornLineWarning,
+                    stacklevel=2,
+                )
+                return
+            raise StoreError(
+                f"{path}:{number}: not valid JSON ({exc.__class__.__name__}); "
+                "fix or remove that line (the file is plain text)"
+            ) from None
+
+
+def write_atomic(path: Path, data: str | bytes) -> None:
+    """Replace a file atomically: temporary file in the same folder, fsync, rename."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = data.encode("utf-8") if isinstance(data, str) else data
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(payload)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+
+
+def write_jsonl_atomic(path: Path, objs: Any) -> None:
+    """Replace a whole JSONL file atomically."""
+    write_atomic(path, "".join(_dumps(o) + "\n" for o in objs))
+
+
+class Store:
+    """The folder of one review; creates and checks its format version."""
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    # paths --------------------------------------------------------------
+    @property
+    def raw(self) -> Path:
+        return self.root / "raw"
+
+    @property
+    def records_file(self) -> Path:
+        return self.root / "records.jsonl"
+
+    @property
+    def searchlog_file(self) -> Path:
+        return self.root / "searchlog.jsonl"
+
+    @property
+    def works_file(self) -> Path:
+        return self.root / "works.jsonl"
+
+    def decisions_file(self, reviewer: str) -> Path:
+        return self.root / "decisions" / f"{_safe_name(reviewer)}.jsonl"
+
+    def coding_file(self, coder: str) -> Path:
+        return self.root / "coding" / f"{_safe_name(coder)}.jsonl"
+
+    # state ----------------------------------------------------------------
+    def ensure(self) -> Store:
+        """Create the folder on first use and refuse state written by a newer slr."""
+        state = self.root / STATE_FILE
+        if state.exists():
+            try:
+                version = json.loads(state.read_text("utf-8"))["format"]
+            except (ValueError, KeyError, TypeError):
+                raise StoreError(
+                    f"{state}: unreadable state file; restore it from git "
+                    f'or write {{"format": {FORMAT_VERSION}}}'
+                ) from None
+            if version > FORMAT_VERSION:
+                raise StoreError(
+                    f"{state}: format {version} is newer than this slr understands "
+                    f"({FORMAT_VERSION}); upgrade slr"
+                )
+        else:
+            write_atomic(state, json.dumps({"format": FORMAT_VERSION}) + "\n")
+        return self
+
+    def iter_records(self) -> Iterator[dict[str, Any]]:
+        return read_jsonl(self.records_file)
+
+    def record_ids(self) -> set[str]:
+        return {r["id"] for r in self.iter_records()}
+
+
+def _safe_name(name: str) -> str:
+    cleaned = "".join(c if c.isalnum() or c in "-_." else "_" for c in name.strip())
+    if not cleaned or cleaned.startswith("."):
+        raise StoreError(f"invalid name {name!r}: use letters, digits, '-', '_' or '.'")
+    return cleaned
