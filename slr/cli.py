@@ -31,11 +31,15 @@ class SlrGroup(click.Group):
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(1)
         except KeyboardInterrupt:
-            click.echo("Interrupted: everything decided so far is saved; run again to resume.", err=True)
+            click.echo(
+                "Interrupted: everything decided so far is saved; run again to resume.", err=True
+            )
             ctx.exit(130)
 
 
-def _show_warning(message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None) -> None:
+def _show_warning(
+    message: Any, category: Any, filename: str, lineno: int, file: Any = None, line: Any = None
+) -> None:
     click.echo(f"Warning: {message}", err=True)
 
 

@@ -20,7 +20,9 @@ from slr.store import write_atomic
 
 @click.command()
 @click.option("--out", type=click.Path(file_okay=False), default="out/demo", show_default=True)
-@click.option("-p", "--protocol", "protocol_path", default="protocols/mlops.toml", show_default=True)
+@click.option(
+    "-p", "--protocol", "protocol_path", default="protocols/mlops.toml", show_default=True
+)
 def demo(out: str, protocol_path: str) -> None:
     """Run the reference review offline and write its outputs to OUT."""
     out_dir = Path(out)

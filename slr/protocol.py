@@ -94,8 +94,9 @@ class Protocol:
         for c in self.criteria:
             if c.id == cid:
                 return c
-        raise ProtocolError(f"{self.path}: no criterion {cid!r}; known: " + ", ".join(
-            c.id for c in self.criteria))
+        raise ProtocolError(
+            f"{self.path}: no criterion {cid!r}; known: " + ", ".join(c.id for c in self.criteria)
+        )
 
 
 # --------------------------------------------------------------------------- schema
@@ -148,10 +149,10 @@ class _Checker:
                 counts[name] = counts.get(name, -1) + 1
                 header = [*name.split("."), counts[name]]
                 current = header
-            elif (m := re.match(r"^\[\s*([^\]]+?)\s*\]", line)) :
+            elif m := re.match(r"^\[\s*([^\]]+?)\s*\]", line):
                 header = m.group(1).split(".")
                 current = header
-            elif (m := re.match(r"^([A-Za-z0-9_.\-\"]+)\s*=", line)):
+            elif m := re.match(r"^([A-Za-z0-9_.\-\"]+)\s*=", line):
                 current = header + [k.strip('"') for k in m.group(1).split(".")]
             else:
                 continue
@@ -190,27 +191,36 @@ class _Checker:
 
     def years(self, value: Any, keypath: str) -> tuple[int, int]:
         items = self.typed(value, list, keypath)
-        if len(items) != 2 or not all(isinstance(y, int) and not isinstance(y, bool) for y in items):
+        if len(items) != 2 or not all(
+            isinstance(y, int) and not isinstance(y, bool) for y in items
+        ):
             raise self.fail(keypath, "must be [first_year, last_year], e.g. [2018, 2023]")
         first, last = items
         if not (1800 <= first <= 2100 and 1800 <= last <= 2100):
             raise self.fail(keypath, f"years {first}-{last} out of range 1800-2100")
         if first > last:
-            raise self.fail(keypath, f"bad year range {first}-{last}: the first year is after the last")
+            raise self.fail(
+                keypath, f"bad year range {first}-{last}: the first year is after the last"
+            )
         return (first, last)
 
     def types(self, value: Any, keypath: str) -> tuple[str, ...]:
         items = self.strings(value, keypath)
         for i, t in enumerate(items):
             if t not in TYPES:
-                raise self.fail(f"{keypath}[{i}]", f"unknown document type {t!r}; use one of " + ", ".join(TYPES))
+                raise self.fail(
+                    f"{keypath}[{i}]",
+                    f"unknown document type {t!r}; use one of " + ", ".join(TYPES),
+                )
         return items
 
     def languages(self, value: Any, keypath: str) -> tuple[str, ...]:
         items = self.strings(value, keypath)
         for i, lang in enumerate(items):
             if not re.fullmatch(r"[a-z]{2}", lang):
-                raise self.fail(f"{keypath}[{i}]", f"{lang!r} is not an ISO 639-1 code; write e.g. \"en\"")
+                raise self.fail(
+                    f"{keypath}[{i}]", f'{lang!r} is not an ISO 639-1 code; write e.g. "en"'
+                )
         return items
 
 
@@ -221,7 +231,9 @@ def _rule(ck: _Checker, value: Any, keypath: str) -> Rule:
         raise ck.fail(keypath, "empty rule; give types, languages or years, or remove it")
     return Rule(
         types=ck.types(table["types"], f"{keypath}.types") if "types" in table else (),
-        languages=ck.languages(table["languages"], f"{keypath}.languages") if "languages" in table else (),
+        languages=ck.languages(table["languages"], f"{keypath}.languages")
+        if "languages" in table
+        else (),
         years=ck.years(table["years"], f"{keypath}.years") if "years" in table else None,
     )
 
@@ -274,17 +286,22 @@ def _search(ck: _Checker, table: dict[str, Any]) -> Search:
     node = ck.query(text, "search.query")
     names = ck.strings(table["sources"], "search.sources")
     if not names:
-        raise ck.fail("search.sources", "no sources; list at least one, e.g. [\"openalex\"]")
+        raise ck.fail("search.sources", 'no sources; list at least one, e.g. ["openalex"]')
     known = known_source_names()
     for i, name in enumerate(names):
         if name not in known:
-            raise ck.fail(f"search.sources[{i}]", f"unknown source {name!r}; known: " + ", ".join(known))
+            raise ck.fail(
+                f"search.sources[{i}]", f"unknown source {name!r}; known: " + ", ".join(known)
+            )
         if names.index(name) != i:
             raise ck.fail(f"search.sources[{i}]", f"source {name!r} listed twice; remove one")
     overrides = ck.typed(table.get("source", {}), dict, "search.source")
     for name in overrides:
         if name not in names:
-            raise ck.fail(f"search.source.{name}", f"override for {name!r}, which is not in search.sources; add it there or remove this table")
+            raise ck.fail(
+                f"search.source.{name}",
+                f"override for {name!r}, which is not in search.sources; add it there or remove this table",
+            )
     specs = []
     for name in names:
         over = ck.typed(overrides.get(name, {}), dict, f"search.source.{name}")
@@ -298,7 +315,9 @@ def _search(ck: _Checker, table: dict[str, Any]) -> Search:
         query=node,
         sources=tuple(specs),
         years=ck.years(table["years"], "search.years") if "years" in table else None,
-        languages=ck.languages(table["languages"], "search.languages") if "languages" in table else (),
+        languages=ck.languages(table["languages"], "search.languages")
+        if "languages" in table
+        else (),
         types=ck.types(table["types"], "search.types") if "types" in table else (),
     )
 
@@ -331,7 +350,9 @@ def loads(text: str, path: Path = Path("<protocol>")) -> Protocol:
     review = data["review"]
     rid = ck.typed(review["id"], str, "review.id")
     if not re.fullmatch(r"[a-z0-9][a-z0-9_-]*", rid):
-        raise ck.fail("review.id", f"invalid id {rid!r}; use lower-case letters, digits, '-' or '_'")
+        raise ck.fail(
+            "review.id", f"invalid id {rid!r}; use lower-case letters, digits, '-' or '_'"
+        )
     seen: set[str] = set()
     criteria = data.get("criteria", {})
     search_table = data["search"]
@@ -356,7 +377,9 @@ def load(path: str | Path) -> Protocol:
     try:
         text = path.read_bytes().decode("utf-8-sig")
     except FileNotFoundError:
-        raise ProtocolError(f"{path}: no such protocol file; check the path given to -p/--protocol") from None
+        raise ProtocolError(
+            f"{path}: no such protocol file; check the path given to -p/--protocol"
+        ) from None
     except UnicodeDecodeError:
         raise ProtocolError(f"{path}: not UTF-8 text; save the protocol as UTF-8") from None
     except OSError as exc:
@@ -371,7 +394,9 @@ def find(path: str | Path | None, cwd: Path | None = None) -> Path:
     folder = (cwd or Path.cwd()) / "protocols"
     found = sorted(folder.glob("*.toml")) if folder.is_dir() else []
     if not found:
-        raise ProtocolError(f"{folder}: no protocol found; pass -p/--protocol PATH or create protocols/<review-id>.toml")
+        raise ProtocolError(
+            f"{folder}: no protocol found; pass -p/--protocol PATH or create protocols/<review-id>.toml"
+        )
     if len(found) > 1:
         names = ", ".join(p.name for p in found)
         raise ProtocolError(f"{folder}: several protocols ({names}); choose one with -p/--protocol")

@@ -105,7 +105,7 @@ def _tokenize(text: str) -> list[_Tok]:
         assert m is not None  # the word alternative matches anything else
         kind = m.lastgroup or ""
         if kind == "quote":
-            raise QueryError(f"unclosed quote at column {pos + 1}: add the closing \"", pos + 1)
+            raise QueryError(f'unclosed quote at column {pos + 1}: add the closing "', pos + 1)
         if kind != "ws":
             if kind == "word" and m.group() in OPERATORS:
                 kind = m.group()

@@ -8,8 +8,8 @@ import unicodedata
 from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Any
 
-from slr.query import Verdict, evaluate
 from slr.query import Node as QueryNode
+from slr.query import Verdict, evaluate
 
 TYPES = ("article", "conference-paper", "review", "book-chapter", "book", "preprint", "other")
 
@@ -49,7 +49,7 @@ class Record:
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; empty values are left out so JSONL lines stay short."""
-        data = {"id": self.id}
+        data: dict[str, Any] = {"id": self.id}
         for key, value in asdict(self).items():
             if value not in (None, (), [], {}, ""):
                 data[key] = list(value) if isinstance(value, tuple) else value

@@ -20,7 +20,9 @@ class Review:
         return self.protocol.id
 
 
-def open_review(protocol_path: str | Path | None = None, corpus: str | Path | None = None) -> Review:
+def open_review(
+    protocol_path: str | Path | None = None, corpus: str | Path | None = None
+) -> Review:
     """Load the protocol (default: the only file in ./protocols) and its corpus folder."""
     proto = protocol_mod.load(protocol_mod.find(protocol_path))
     root = Path(corpus) if corpus else protocol_mod.corpus_dir(proto)

@@ -29,7 +29,10 @@ def status(review: Review) -> dict[str, Any]:
 
 def format_status(data: dict[str, Any]) -> str:
     """Plain-text rendering of `status()`."""
-    lines = [f"review {data['review']}  (protocol {data['protocol_hash'][:12]})", f"corpus  {data['corpus']}"]
+    lines = [
+        f"review {data['review']}  (protocol {data['protocol_hash'][:12]})",
+        f"corpus  {data['corpus']}",
+    ]
     lines.append(f"records identified: {data['records']}")
     for source, n in data["records_per_source"].items():
         lines.append(f"  {source:<20} {n}")

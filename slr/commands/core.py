@@ -64,7 +64,7 @@ def query(protocol_path: str | None, text: str | None) -> None:
     click.echo(q.tree(proto.search.query))
     click.echo(f"canonical: {q.to_string(proto.search.query)}")
     try:
-        from slr.sources import compile_all
+        from slr.sources import compile_all  # type: ignore[attr-defined]
     except ImportError:
         return
     for name, compiled in compile_all(proto):
