@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterable, Iterator
 from typing import TypeVar
 
@@ -17,6 +18,5 @@ def progress(
     if quiet:
         yield from items
         return
-    stderr = click.get_text_stream("stderr")
-    with click.progressbar(items, label=label, length=length, file=stderr) as bar:  # type: ignore[call-overload]
+    with click.progressbar(items, label=label, length=length, file=sys.stderr) as bar:
         yield from bar
