@@ -135,7 +135,7 @@ class _Parser:
 
     def parse(self) -> Node:
         if not self.toks:
-            raise QueryError("empty query: write at least one term", 1)
+            raise QueryError("empty query at column 1: write at least one term", 1)
         node = self.parse_or()
         tok = self.peek()
         if tok is not None:
@@ -178,7 +178,7 @@ class _Parser:
             inner = self.parse_or()
             close = self.peek()
             if close is None or close.kind != "rparen":
-                raise self.error(f"missing ')' for the '(' at column {tok.col}", close)
+                raise self.error(f"missing ')' (to close the '(' of column {tok.col})", close)
             self.take()
             return _with_field(inner, field) if field else inner
         if tok.kind == "phrase":
@@ -329,10 +329,12 @@ def word_matches(word: str, token: str, prefix: bool = False) -> bool:
 
 
 def _contains(words: list[str], toks: list[str], last_prefix: bool) -> bool:
+    """Consecutive tokens; only the last word of a phrase folds plurals or acts as a prefix."""
     n = len(words)
+    head, last = words[:-1], words[-1]
     for i in range(len(toks) - n + 1):
-        if all(
-            word_matches(w, toks[i + j], last_prefix and j == n - 1) for j, w in enumerate(words)
+        if all(toks[i + j] == w for j, w in enumerate(head)) and word_matches(
+            last, toks[i + n - 1], last_prefix
         ):
             return True
     return False

@@ -103,7 +103,8 @@ def normalise_doi(value: str | None) -> str | None:
 
 
 _TAGS = re.compile(r"<[^>]+>")
-_LATEX_CMD = re.compile(r"\\[a-zA-Z]+\s*|\\.")
+_LATEX_ACCENT = re.compile(r"\\(?:[vcHukrdbt](?=\s*\{|\s+\w)\s*|[^a-zA-Z\s])")
+_LATEX_CMD = re.compile(r"\\[a-zA-Z]+\s*")
 _BRACKETED_TRANSLATION = re.compile(r"^\s*\[(.+)\]\s*$|\s*\[[A-Z][a-z]+(?: [a-z]+)?\]\s*$")
 _NON_WORD = re.compile(r"[^\w]+")
 
@@ -129,6 +130,7 @@ def normalise_title(value: str | None) -> str:
     m = _BRACKETED_TRANSLATION.search(text)
     if m:
         text = m.group(1) if m.group(1) else text[: m.start()]
+    text = _LATEX_ACCENT.sub("", text)
     text = _LATEX_CMD.sub(" ", text).replace("{", "").replace("}", "")
     text = unicodedata.normalize("NFKD", text)
     text = "".join(c for c in text if not unicodedata.combining(c))
