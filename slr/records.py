@@ -59,10 +59,10 @@ class Record:
     def from_dict(cls, data: dict[str, Any]) -> Record:
         """Inverse of `to_dict`; unknown keys are ignored so older readers survive."""
         kwargs: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name in data:
-                value = data[f.name]
-                kwargs[f.name] = tuple(value) if isinstance(value, list) else value
+        for name in _FIELD_NAMES:
+            if name in data:
+                value = data[name]
+                kwargs[name] = tuple(value) if isinstance(value, list) else value
         return cls(**kwargs)
 
     def evolve(self, **changes: Any) -> Record:
@@ -72,6 +72,9 @@ class Record:
     def matches(self, query: QueryNode) -> Verdict:
         """The local query evaluator applied to this record's title, abstract and keywords."""
         return evaluate(query, self.title, self.abstract, self.keywords)
+
+
+_FIELD_NAMES = tuple(f.name for f in fields(Record))  # from_dict runs per record: look up once
 
 
 # ---------------------------------------------------------------- normalisers

@@ -5,7 +5,9 @@ from __future__ import annotations
 from collections import Counter
 from typing import Any
 
+from slr.coding import coding_counts
 from slr.review import Review
+from slr.screening import screening_counts
 from slr.store import read_jsonl
 
 
@@ -24,6 +26,8 @@ def status(review: Review) -> dict[str, Any]:
         "records_per_source": dict(sorted(per_source.items())),
         "searches": sum(1 for _ in read_jsonl(store.searchlog_file)),
         "works": works,
+        "screening": screening_counts(review) if works else {},
+        "coding": coding_counts(review) if works else {},
     }
 
 
@@ -38,4 +42,17 @@ def format_status(data: dict[str, Any]) -> str:
         lines.append(f"  {source:<20} {n}")
     lines.append(f"searches and imports logged: {data['searches']}")
     lines.append(f"works after de-duplication: {data['works']}")
+    for stage, c in data.get("screening", {}).items():
+        per = ", ".join(f"{k} {v}" for k, v in c["excluded_per_criterion"].items())
+        lines.append(
+            f"screening {stage}: {c['works']} works, {c['to_screen']} to screen, "
+            f"{c['included']} included, {c['excluded']} excluded"
+            + (f" ({per})" if per else "")
+            + f", {c['maybe']} maybe"
+            + (f", {c['not_retrieved']} not retrieved" if stage == "full-text" else "")
+            + f", {c['conflicts']} conflicts"
+        )
+    coded = data.get("coding", {}).get("coded", {})
+    for coder, n in coded.items():
+        lines.append(f"coding {coder}: {n} of {data['coding']['studies']} included studies coded")
     return "\n".join(lines)

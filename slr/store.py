@@ -29,6 +29,8 @@ from typing import Any
 from slr.errors import StoreError
 
 FORMAT_VERSION = 1
+_UMASK = os.umask(0)
+os.umask(_UMASK)
 STATE_FILE = "slr-state.json"
 
 
@@ -122,6 +124,7 @@ def write_atomic(path: Path, data: str | bytes) -> None:
             fh.write(payload)
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; files in a repo follow the umask
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

@@ -1,0 +1,118 @@
+"""Screening latency: time from a keypress to the next work drawn, on 100,000 works (target < 50 ms).
+
+A review of N synthetic works (realistic title and abstract lengths) is written to a folder
+on the same disk as the repository (out/bench-screen, git-ignored), half of them already
+screened by the reviewer so the session resumes mid-way. Then K keystrokes (include,
+exclude with a criterion, maybe, skip, undo, back) go through the same key handler as the
+terminal view; each one is timed from the key to the next screen rendered at 80x24,
+including the fsynced append of the decision. Printed: start-up time (load works + log),
+median, p99 and max per keystroke.
+
+    .venv/bin/python benchmarks/screen_latency.py [--works 100000] [--keys 2000] [--seed 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import shutil
+import statistics
+import time
+from pathlib import Path
+
+from slr.corpus import now_iso
+from slr.decisions import Decision
+from slr.records import Record
+from slr.review import open_review
+from slr.screen_tui import Highlighter, View, handle, load_keymap, render
+from slr.screening import open_session
+from slr.store import append_jsonl
+from slr.works import Work, save_works
+
+ROOT = Path(__file__).resolve().parents[1]
+WORDS = (
+    "model data pipeline deployment monitoring drift machine learning operations production "
+    "team challenge infrastructure testing quality privacy tool standard skill integration "
+    "organisation case study survey framework cloud edge latency version experiment feature"
+).split()
+
+
+def corpus(n: int, rng: random.Random) -> list[Work]:
+    works = []
+    for i in range(n):
+        title = " ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 14))).capitalize()
+        abstract = " ".join(rng.choice(WORDS) for _ in range(rng.randint(120, 300)))
+        rec = Record(
+            source="scopus",
+            source_id=str(i),
+            title=title,
+            abstract=abstract,
+            authors=tuple(f"Author{rng.randint(1, 9999)} A." for _ in range(rng.randint(1, 8))),
+            year=rng.randint(2015, 2023),
+            venue="Journal of " + rng.choice(WORDS).capitalize(),
+            doi=f"10.1000/{i}",
+            type="article",
+            language="en",
+        )
+        works.append(Work(rec.id, (rec.id,), ("scopus",), rec))
+    return works
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--works", type=int, default=100_000)
+    parser.add_argument("--keys", type=int, default=2000)
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+
+    folder = ROOT / "out" / "bench-screen"
+    shutil.rmtree(folder, ignore_errors=True)
+    (folder / "protocols").mkdir(parents=True)
+    protocol = folder / "protocols" / "mlops.toml"
+    protocol.write_text((ROOT / "protocols" / "mlops.toml").read_text("utf-8"), "utf-8")
+    review = open_review(protocol)
+    works = corpus(args.works, rng)
+    save_works(review, works)
+    half = args.works // 2
+    append_jsonl(
+        review.store.decisions_file("bench"),
+        *(
+            Decision(
+                "bench", "title-abstract", w.work_id, "exclude", ("EC4",), time=now_iso()
+            ).to_dict()
+            for w in works[:half]
+        ),
+    )
+    print(f"corpus: {args.works} works, {half} already decided, in {folder}")
+
+    t0 = time.perf_counter()
+    session = open_session(review, "bench", "title-abstract")
+    keymap = load_keymap(folder / "no-keys.toml")
+    hl = Highlighter(review.protocol)
+    view = View()
+    render(session, keymap, hl, view, 80, 24)
+    startup = time.perf_counter() - t0
+    print(f"start-up (load works and log, first screen): {startup:.2f} s")
+
+    keys = ["i"] * 30 + ["1", "2", "3", "4"] * 12 + ["m"] * 10 + ["s"] * 5 + ["u"] * 3 + ["b"] * 2
+    times = []
+    for _ in range(args.keys):
+        key = rng.choice(keys)
+        start = time.perf_counter()
+        handle(session, keymap, key, view, lambda prompt: None)
+        render(session, keymap, hl, view, 80, 24)
+        times.append(time.perf_counter() - start)
+    times.sort()
+    ms = [t * 1000 for t in times]
+    p99 = ms[min(len(ms) - 1, int(round(0.99 * len(ms))) - 1)]
+    print(f"keystrokes: {len(ms)} (decisions now {session.done} of {session.total})")
+    print(
+        f"keypress -> next work drawn: median {statistics.median(ms):.2f} ms, "
+        f"p99 {p99:.2f} ms, max {ms[-1]:.2f} ms (target < 50 ms)"
+    )
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
