@@ -15,8 +15,12 @@ def status(review: Review) -> dict[str, Any]:
     """A JSON-ready summary of the review's state."""
     store = review.store
     per_source: Counter[str] = Counter()
+    cited: Counter[int] = Counter()  # records found by citation searching, per round
     for rec in store.iter_records():
         per_source[rec["source"]] += 1
+        extra = rec.get("extra") or {}
+        if extra.get("method") == "citation" and extra.get("round") is not None:
+            cited[int(extra["round"])] += 1
     works = sum(1 for _ in read_jsonl(store.works_file))
     return {
         "review": review.id,
@@ -24,6 +28,8 @@ def status(review: Review) -> dict[str, Any]:
         "corpus": str(store.root),
         "records": sum(per_source.values()),
         "records_per_source": dict(sorted(per_source.items())),
+        "records_from_databases": sum(per_source.values()) - sum(cited.values()),
+        "records_from_citation_searching": {str(k): cited[k] for k in sorted(cited)},
         "searches": sum(1 for _ in read_jsonl(store.searchlog_file)),
         "works": works,
         "screening": screening_counts(review) if works else {},
@@ -40,6 +46,13 @@ def format_status(data: dict[str, Any]) -> str:
     lines.append(f"records identified: {data['records']}")
     for source, n in data["records_per_source"].items():
         lines.append(f"  {source:<20} {n}")
+    cited = data.get("records_from_citation_searching") or {}
+    if cited:
+        rounds = ", ".join(f"round {k}: {n}" for k, n in cited.items())
+        lines.append(
+            f"  by method: databases and imports {data['records_from_databases']}, "
+            f"citation searching {sum(cited.values())} ({rounds})"
+        )
     lines.append(f"searches and imports logged: {data['searches']}")
     lines.append(f"works after de-duplication: {data['works']}")
     for stage, c in data.get("screening", {}).items():
