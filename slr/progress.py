@@ -15,7 +15,7 @@ def progress(
     items: Iterable[T], label: str, quiet: bool = False, length: int | None = None
 ) -> Iterator[T]:
     """Yield items while drawing a progress bar on stderr (nothing when quiet or not a TTY)."""
-    if quiet:
+    if quiet or not sys.stderr.isatty():
         yield from items
         return
     with click.progressbar(items, label=label, length=length, file=sys.stderr) as bar:

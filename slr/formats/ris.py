@@ -1,0 +1,217 @@
+"""RIS (`TY  - ` ... `ER  - `), as Scopus, Web of Science, Zotero, EndNote, Rayyan, Ovid,
+ProQuest, EBSCO, Embase and ScienceDirect write it.
+
+Untagged lines continue the previous tag's value (a new keyword for `KW`, as Rayyan writes
+them). Repeated tags accumulate. Text between records (Ovid's numbering, its links) is
+ignored. A record without its `ER  - ` line is reported and skipped.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator, Sequence
+from typing import Any
+
+from slr.formats import Format
+from slr.formats.common import (
+    Document,
+    Entry,
+    doc_type,
+    pages,
+    scopus_eid,
+    source_for,
+)
+from slr.records import Record
+
+_LOOSE_TAG = re.compile(r"^([A-Z][A-Z0-9]) {1,2}-(?: (.*))?$")
+_SNIFF = re.compile(r"^TY {1,2}- ?\w", re.MULTILINE)
+_TYPES = {
+    "JOUR": "article",
+    "JFULL": "article",
+    "EJOUR": "article",
+    "MGZN": "article",
+    "INPR": "article",
+    "ABST": "article",
+    "CONF": "conference-paper",
+    "CPAPER": "conference-paper",
+    "CHAP": "book-chapter",
+    "ECHAP": "book-chapter",
+    "BOOK": "book",
+    "EBOOK": "book",
+    "EDBOOK": "book",
+    "UNPB": "preprint",
+    "GEN": None,
+}
+_EXPORT_TYPES = {
+    "article": ("JOUR", None),
+    "review": ("JOUR", "review"),
+    "conference-paper": ("CONF", None),
+    "book-chapter": ("CHAP", None),
+    "book": ("BOOK", None),
+    "preprint": ("UNPB", None),
+    "other": ("GEN", "other"),
+    None: ("GEN", None),
+}
+# Scopus RIS puts its document type on a line of its own inside a note (`U3`/`N1`).
+_SCOPUS_TYPES = {
+    "article",
+    "conference paper",
+    "review",
+    "book chapter",
+    "book",
+    "editorial",
+    "letter",
+    "note",
+    "erratum",
+    "conference review",
+    "short survey",
+    "data paper",
+}
+
+
+def sniff(doc: Document) -> int:
+    """High when a line starts with `TY  - `."""
+    if not _SNIFF.search(doc.head):
+        return 0
+    return 95 if doc.ext == "ris" else 90
+
+
+def parse(doc: Document) -> Iterator[Entry]:
+    """Entries of a RIS file."""
+    rec: dict[str, list[str]] | None = None
+    start = 0
+    last = ""
+    for number, line in enumerate(doc.text.split("\n"), start=1):
+        if line[2:5] == "  -" and line[:2].isalnum() and line[:2].isupper():
+            tag, value = line[:2], line[6:].strip()
+        elif line[2:4] == " -" and (m := _LOOSE_TAG.match(line)):
+            tag, value = m.group(1), (m.group(2) or "").strip()
+        else:
+            if rec is not None and line.strip():
+                if last == "KW":
+                    rec["KW"].append(line.strip())
+                elif last:
+                    rec[last][-1] += "\n" + line.strip()
+            continue
+        if tag == "TY":
+            if rec is not None:
+                yield Entry(
+                    start, problem="no 'ER  - ' line before the next 'TY  - '; record skipped"
+                )
+            rec, start, last = {"TY": [value]}, number, "TY"
+        elif tag == "ER":
+            if rec is not None:
+                yield Entry(start, _record_fields(rec))
+            rec, last = None, ""
+        elif rec is not None:
+            rec.setdefault(tag, []).append(value)
+            last = tag
+    if rec is not None:
+        yield Entry(
+            start,
+            problem="the file ends inside this record (no 'ER  - '; truncated?); record skipped",
+        )
+
+
+def _one(rec: dict[str, list[str]], *tags: str) -> str | None:
+    for tag in tags:
+        for value in rec.get(tag, ()):
+            if value:
+                return value
+    return None
+
+
+def _record_fields(rec: dict[str, list[str]]) -> dict[str, Any]:
+    authors: list[str] = []
+    for tag in ("AU", "A1"):
+        for name in rec.get(tag, ()):
+            if name and (not authors or authors[-1] != name):  # IEEE repeats AU lines
+                authors.append(name)
+    url = _one(rec, "UR", "L2")
+    if url:
+        url = url.split()[0].rstrip(";")
+        if url.startswith("//"):
+            url = "https:" + url
+    m3 = _one(rec, "M3")
+    doi = _one(rec, "DO") or (m3 if m3 and m3.startswith("10.") else None)
+    kind = doc_type(m3) if m3 and not m3.startswith("10.") else None
+    if kind is None or (kind == "other" and m3 and m3.lower() != "other"):
+        kind = _scopus_type(rec) or _TYPES.get(_one(rec, "TY") or "", "other")
+    out: dict[str, Any] = {
+        "type": kind,
+        "title": _one(rec, "TI", "T1", "CT", "BT", "ST"),
+        "authors": authors,
+        "year": _one(rec, "PY", "Y1", "DA", "Y2"),
+        "venue": _one(rec, "T2", "JF", "JO", "J2", "JA", "T3"),
+        "abstract": _one(rec, "AB", "N2"),
+        "doi": doi,
+        "keywords": [k for k in rec.get("KW", ()) if k],
+        "url": url,
+        "volume": _one(rec, "VL", "VO"),
+        "issue": _one(rec, "IS", "CP"),
+        "pages": pages(_one(rec, "SP"), _one(rec, "EP")),
+        "publisher": _one(rec, "PB"),
+        "language": _one(rec, "LA"),
+    }
+    issn = _one(rec, "SN")
+    if issn:
+        out["extra"] = {"issn": issn}
+    source = source_for(_one(rec, "DB"), loose=True)
+    sid = _one(rec, "AN", "ID")
+    if sid:
+        sid = sid.split(";")[0].strip()  # ProQuest: `AN  - 2214991469; 51887`
+    if (sid and sid.upper().startswith("WOS:")) or "WE" in rec:  # WE: Web of Science index
+        source = source or "webofscience"
+    eid = scopus_eid(url)
+    if eid and not sid:
+        source, sid = source or "scopus", eid
+    if source:
+        out["source"] = source
+    if sid:
+        out["source_id"] = sid
+    return out
+
+
+def _scopus_type(rec: dict[str, list[str]]) -> str | None:
+    for tag in ("U3", "N1"):
+        for value in rec.get(tag, ()):
+            for note_line in value.split("\n")[1:]:
+                if note_line.strip().lower() in _SCOPUS_TYPES:
+                    return doc_type(note_line.strip())
+    return None
+
+
+def dump(records: Sequence[Record]) -> str:
+    """RIS that reference managers read; `DB` and `ID` carry the record's source and id."""
+    return "\n".join(_dump_one(r) for r in records)
+
+
+def _dump_one(r: Record) -> str:
+    code, m3 = _EXPORT_TYPES.get(r.type, ("GEN", r.type))
+    first_page, sep, last_page = (r.pages or "").partition("-")
+    split = bool(sep and first_page and last_page)
+    tags: list[tuple[str, str | None]] = [
+        ("TY", code),
+        ("DB", r.source),
+        ("ID", r.source_id),
+        ("TI", r.title),
+        *(("AU", name) for name in r.authors),
+        ("PY", str(r.year) if r.year else None),
+        ("T2", r.venue),
+        ("VL", r.volume),
+        ("IS", r.issue),
+        ("SP", first_page if split else r.pages),
+        ("EP", last_page if split else None),
+        ("PB", r.publisher),
+        ("DO", r.doi),
+        ("UR", r.url),
+        ("LA", r.language),
+        ("M3", m3),
+        *(("KW", keyword) for keyword in r.keywords),
+        ("AB", r.abstract),
+    ]
+    lines = [f"{tag}  - {value}" for tag, value in tags if value]
+    return "\n".join(lines) + "\nER  - \n"
+
+
+FORMATS = [Format("ris", "RIS", None, sniff, parse, dump=dump)]

@@ -1,0 +1,380 @@
+"""Tables: CSV, TSV and XLSX, generic (a column mapping by alias) or a known flavour.
+
+Column names are compared as lower-case words (`Source title` = `source title`,
+`Art. No.` = `art no`). Known exports (Scopus, IEEE, SpringerLink, Web of Science,
+Publish or Perish) register a `Format` with `columns`/`row`; anything else with a title
+column is read through the aliases below. An `id` column (or `source` + `source_id`, as
+`slr export` writes) is kept as the record's id; `PMID`, `EID` or a WoS `UT` column also
+tell the database. Cells that `slr export` neutralised for spreadsheets (`'=...`) are
+restored.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import sys
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+from slr.errors import ImportError_
+from slr.formats import Format
+from slr.formats.common import (
+    Document,
+    Entry,
+    doc_type,
+    join_list,
+    pages,
+    source_for,
+    split_authors,
+    split_list,
+)
+from slr.records import Record, parse_year
+
+csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # Scopus puts whole reference lists in a cell
+
+_NON_WORD = re.compile(r"[^a-z0-9]+")
+
+ALIASES: dict[str, tuple[str, ...]] = {
+    "title": ("title", "document title", "article title", "item title", "primary title", "ti"),
+    "abstract": ("abstract", "ab", "summary", "description"),
+    "authors": ("authors", "author", "author full names", "author names", "creators", "au", "af"),
+    "year": (
+        "year",
+        "publication year",
+        "py",
+        "pubyear",
+        "year published",
+        "publication date",
+        "date",
+    ),
+    "venue": (
+        "venue",
+        "journal",
+        "source title",
+        "journal book",
+        "publication title",
+        "publication name",
+        "container title",
+        "journal title",
+        "secondary title",
+        "so",
+    ),
+    "doi": ("doi", "item doi", "di", "digital object identifier"),
+    "url": ("url", "link", "article url", "uri"),
+    "keywords": ("keywords", "author keywords", "index keywords", "keyword", "de", "tags"),
+    "type": ("type", "document type", "content type", "publication type", "item type", "dt"),
+    "language": ("language", "language of original document", "la"),
+    "volume": ("volume", "journal volume", "vl"),
+    "issue": ("issue", "number", "journal issue", "is"),
+    "pages": ("pages", "page range", "pg"),
+    "start": ("start page", "page start", "bp", "first page"),
+    "end": ("end page", "page end", "ep", "last page"),
+    "publisher": ("publisher", "pu"),
+    "oa_url": ("oa url", "oa_url", "pdf url", "full text url"),
+    "references": ("references", "referenced works"),
+    "source_id": ("source id", "id", "record id", "key", "accession number", "uid"),
+    "source": ("source", "database"),
+}
+# Id columns that also name the database.
+_DATABASE_IDS = {
+    "eid": "scopus",
+    "pmid": "pubmed",
+    "pubmed id": "pubmed",
+    "ut": "webofscience",
+    "ut unique wos id": "webofscience",
+    "unique wos id": "webofscience",
+}
+_CITATION = ("citation", "source", "reference")  # where a year may hide when no year column
+_FORMULA = ("'=", "'+", "'-", "'@", "'\t", "'\r", "''")
+
+
+def key(name: str) -> str:
+    """A column name as compared: lower-case words separated by one space."""
+    return " ".join(_NON_WORD.split(name.lower())).strip()
+
+
+def header_keys(doc: Document) -> set[str]:
+    """The column keys of a text table's first line (cached on the document)."""
+    if "_header_keys" not in doc.meta:
+        first = doc.head.split("\n", 1)[0]
+        cells = next(csv.reader([first], delimiter=_delimiter(first)), [])
+        doc.meta["_header_keys"] = {key(c) for c in cells}
+    return doc.meta["_header_keys"]
+
+
+def _delimiter(first_line: str) -> str:
+    if "\t" in first_line:
+        return "\t"
+    return ";" if first_line.count(";") > first_line.count(",") else ","
+
+
+def parse_rows(doc: Document, row: Callable[[dict[str, str]], dict[str, Any]]) -> Iterator[Entry]:
+    """Entries of a text table, each row mapped by `row` (cells keyed by column key)."""
+    header, rows = read_text(doc)
+    return map_rows(header, rows, row)
+
+
+def read_text(doc: Document) -> tuple[list[str], Iterator[tuple[int, list[str], str | None]]]:
+    """(column keys, rows as (line, cells, problem)) of a CSV/TSV text."""
+    text = doc.text
+    first = text.split("\n", 1)[0]
+    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(first))
+    header = [key(c) for c in next(reader, [])]
+    if not any(header):
+        raise ImportError_(f"{doc.name}:1: no header row; the first line must name the columns")
+    unterminated = text.count('"') % 2 == 1
+
+    def rows() -> Iterator[tuple[int, list[str], str | None]]:
+        line = reader.line_num + 1
+        pending: tuple[int, list[str]] | None = None
+        for cells in reader:
+            if pending is not None:
+                yield pending[0], pending[1], None
+            pending = (line, cells)
+            line = reader.line_num + 1
+        if pending is not None:
+            problem = None
+            if unterminated:
+                problem = "a quoted cell is never closed (truncated file?); row skipped"
+            yield pending[0], pending[1], problem
+
+    return header, rows()
+
+
+def map_rows(
+    header: Sequence[str],
+    rows: Iterator[tuple[int, list[str], str | None]],
+    row: Callable[[dict[str, str]], dict[str, Any]],
+) -> Iterator[Entry]:
+    """Entries from rows of cells: empty rows are skipped, over-long rows reported."""
+    width = len(header)
+    # Scopus lists `Funding Text 1` in the header but adds `Funding Text 2, 3...` cells to the
+    # rows that have them; those cells are dropped so the later columns line up again.
+    funding = header.index("funding text 1") + 1 if "funding text 1" in header else None
+    for line, cells, problem in rows:
+        if problem:
+            yield Entry(line, problem=problem)
+            continue
+        if not any(c.strip() for c in cells):
+            continue
+        if funding and len(cells) > width:
+            cells = cells[:funding] + cells[funding + len(cells) - width :]
+        if len(cells) > width and any(c.strip() for c in cells[width:]):
+            yield Entry(
+                line,
+                problem=f"{len(cells)} cells for {width} columns (a stray delimiter or quote?); row skipped",
+            )
+            continue
+        values = {
+            k: (_unneutralise(c) if c[0] == "'" else c)
+            for k, c in zip(header, cells, strict=False)
+            if c
+        }
+        yield Entry(line, row(values))
+
+
+def _unneutralise(cell: str) -> str:
+    return cell[1:] if cell.startswith(_FORMULA) else cell
+
+
+# ------------------------------------------------------------------ the generic mapping
+
+
+def _pick(keys: set[str], field: str) -> list[str]:
+    return [alias for alias in ALIASES[field] if alias in keys]
+
+
+def generic_mapper(keys: set[str]) -> Callable[[dict[str, str]], dict[str, Any]]:
+    """A row mapper for a table whose columns are named by any of the ALIASES."""
+    cols = {field: _pick(keys, field) for field in ALIASES}
+    id_col = next((k for k in _DATABASE_IDS if k in keys), None)
+    citation = next((k for k in _CITATION if k in keys), None)
+
+    def one(cells: dict[str, str], field: str) -> str | None:
+        for col in cols[field]:
+            value = cells.get(col, "").strip()
+            if value:
+                return value
+        return None
+
+    def row(cells: dict[str, str]) -> dict[str, Any]:
+        authors = one(cells, "authors")
+        year = one(cells, "year") or (parse_year(cells.get(citation)) if citation else None)
+        out: dict[str, Any] = {
+            "title": one(cells, "title"),
+            "abstract": one(cells, "abstract"),
+            "authors": split_authors(authors),
+            "year": year,
+            "venue": one(cells, "venue"),
+            "doi": one(cells, "doi"),
+            "url": one(cells, "url"),
+            "keywords": [k for col in cols["keywords"] for k in split_list(cells.get(col))],
+            "type": doc_type(one(cells, "type")),
+            "language": one(cells, "language"),
+            "volume": one(cells, "volume"),
+            "issue": one(cells, "issue"),
+            "pages": one(cells, "pages") or pages(one(cells, "start"), one(cells, "end")),
+            "publisher": one(cells, "publisher"),
+            "oa_url": one(cells, "oa_url"),
+            "references": tuple(split_list(one(cells, "references"))),
+        }
+        # A `source` cell names the database; any slug is trusted next to a source_id column
+        # (as `slr export` writes them), only known database names otherwise.
+        source = source_for(one(cells, "source"), loose="source id" in keys)
+        sid = one(cells, "source_id")
+        if id_col and cells.get(id_col, "").strip():
+            sid = cells[id_col].strip()
+            source = source or _DATABASE_IDS[id_col]
+        if source:
+            out["source"] = source
+        if sid:
+            out["source_id"] = sid
+        return out
+
+    return row
+
+
+def _flavour_or_generic(
+    keys: set[str], doc: Document
+) -> Callable[[dict[str, str]], dict[str, Any]]:
+    from slr.formats import table_flavours
+
+    for fmt in table_flavours():
+        if fmt.columns is not None and fmt.row is not None and fmt.columns(keys):
+            doc.meta["flavour"] = fmt.label
+            return fmt.row
+    if not _pick(keys, "title") and not _pick(keys, "doi"):
+        raise ImportError_(
+            f"{doc.name}:1: no title or DOI column; name one 'title' (or one of: "
+            + ", ".join(ALIASES["title"])
+            + ")"
+        )
+    return generic_mapper(keys)
+
+
+# ------------------------------------------------------------------ formats
+
+
+def _sniff_text(delimiters: str) -> Callable[[Document], int]:
+    def sniff(doc: Document) -> int:
+        first = doc.head.split("\n", 1)[0]
+        if _delimiter(first) not in delimiters:
+            return 0
+        keys = header_keys(doc)
+        if _pick(keys, "title") or _pick(keys, "doi"):
+            return 50 if doc.ext in ("csv", "tsv", "txt", "tab") else 40
+        return 0
+
+    return sniff
+
+
+def parse_text(doc: Document) -> Iterator[Entry]:
+    """Entries of a CSV or TSV table (a known flavour, else by aliases)."""
+    header, rows = read_text(doc)
+    return map_rows(header, rows, _flavour_or_generic(set(header), doc))
+
+
+def sniff_xlsx(doc: Document) -> int:
+    """An Office Open XML workbook."""
+    return 90 if doc.data.startswith(b"PK\x03\x04") and b"xl/" in doc.data[:65536] else 0
+
+
+def parse_xlsx(doc: Document) -> Iterator[Entry]:
+    """Entries of the first sheet of a workbook; the row number is the locator."""
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(doc.data), read_only=True, data_only=True)
+    except Exception as exc:  # zip, XML or openpyxl errors: the file is not a usable workbook
+        raise ImportError_(f"{doc.name}: not a readable XLSX workbook ({exc})") from None
+    sheet = book.worksheets[0]
+    rows = sheet.iter_rows(values_only=True)
+    first = next(rows, None)
+    if not first:
+        raise ImportError_(f"{doc.name}: the first sheet is empty")
+    header = [key(str(c)) if c is not None else "" for c in first]
+
+    def cells() -> Iterator[tuple[int, list[str], str | None]]:
+        for number, values in enumerate(rows, start=2):
+            yield number, [_cell(v) for v in values], None
+
+    yield from map_rows(header, cells(), _flavour_or_generic(set(header), doc))
+    book.close()
+
+
+def _cell(value: Any) -> str:
+    if value is None:
+        return ""
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+CSV_COLUMNS = (
+    "id",
+    "source",
+    "source_id",
+    "title",
+    "authors",
+    "year",
+    "venue",
+    "doi",
+    "type",
+    "language",
+    "keywords",
+    "url",
+    "oa_url",
+    "volume",
+    "issue",
+    "pages",
+    "publisher",
+    "abstract",
+    "references",
+)
+
+
+def neutralise(cell: str) -> str:
+    """A cell a spreadsheet will not run as a formula (`=`, `+`, `-`, `@` lead gets a `'`)."""
+    return "'" + cell if cell.startswith(("=", "+", "-", "@", "\t", "\r", "'")) else cell
+
+
+def dump(records: Sequence[Record]) -> str:
+    """CSV of every record field, safe to open in a spreadsheet."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    for r in records:
+        values = {
+            "id": r.id,
+            "source": r.source,
+            "source_id": r.source_id,
+            "title": r.title,
+            "authors": join_list(r.authors) if r.authors else "",
+            "year": r.year,
+            "venue": r.venue,
+            "doi": r.doi,
+            "type": r.type,
+            "language": r.language,
+            "keywords": join_list(r.keywords) if r.keywords else "",
+            "url": r.url,
+            "oa_url": r.oa_url,
+            "volume": r.volume,
+            "issue": r.issue,
+            "pages": r.pages,
+            "publisher": r.publisher,
+            "abstract": r.abstract,
+            "references": join_list(r.references) if r.references else "",
+        }
+        writer.writerow(
+            neutralise("" if values[c] is None else str(values[c])) for c in CSV_COLUMNS
+        )
+    return buffer.getvalue()
+
+
+FORMATS = [
+    Format("csv", "CSV", None, _sniff_text(",;"), parse_text, dump=dump),
+    Format("tsv", "TSV", None, _sniff_text("\t"), parse_text),
+    Format("xlsx", "XLSX", None, sniff_xlsx, parse_xlsx, binary=True),
+]
