@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 from slr.coding import coding_counts
+from slr.dedupe.counts import dedupe_counts
 from slr.review import Review
 from slr.screening import screening_counts
 from slr.store import read_jsonl
@@ -32,6 +33,7 @@ def status(review: Review) -> dict[str, Any]:
         "records_from_citation_searching": {str(k): cited[k] for k in sorted(cited)},
         "searches": sum(1 for _ in read_jsonl(store.searchlog_file)),
         "works": works,
+        "dedupe": dedupe_counts(review) if works else {},
         "screening": screening_counts(review) if works else {},
         "coding": coding_counts(review) if works else {},
     }
@@ -55,6 +57,13 @@ def format_status(data: dict[str, Any]) -> str:
         )
     lines.append(f"searches and imports logged: {data['searches']}")
     lines.append(f"works after de-duplication: {data['works']}")
+    dd = data.get("dedupe") or {}
+    if dd:
+        lines.append(
+            f"  {dd['duplicates_linked']} duplicates linked, "
+            f"{dd['works_found_by_several_sources']} works found by several sources, "
+            f"{dd['grey_pairs_pending']} grey pairs to review (slr dedupe --review)"
+        )
     for stage, c in data.get("screening", {}).items():
         per = ", ".join(f"{k} {v}" for k, v in c["excluded_per_criterion"].items())
         lines.append(

@@ -1,0 +1,213 @@
+"""`slr dedupe`: link duplicate records into works; explain, review grey pairs, standalone mode."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+import click
+
+from slr.commands import load, protocol_option, quiet_option
+from slr.dedupe.compare import Settings
+from slr.errors import SlrError
+from slr.progress import progress
+
+if TYPE_CHECKING:
+    from slr.dedupe.incremental import Outcome
+
+
+def _ticker(total: int, label: str, quiet: bool) -> Callable[[int], None]:
+    """A `tick(n)` callback that advances a progress bar of `total` items."""
+    bar: Iterator[int] = progress(iter(range(total)), label, quiet, length=total)
+    done = [0]
+
+    def tick(n: int) -> None:
+        for _ in range(n):
+            next(bar, None)
+        done[0] += n
+        if done[0] >= total:
+            next(bar, None)  # past the end: the bar closes its line
+
+    return tick
+
+
+def _ask(prompt: str) -> str:
+    """One key on a terminal, one line otherwise; `q` at end of input."""
+    click.echo(prompt, nl=False)
+    if sys.stdin.isatty():
+        try:
+            key = click.getchar()
+        except EOFError:
+            key = "q"
+        click.echo(key)
+        return key
+    line = sys.stdin.readline()
+    return line if line else "q"
+
+
+def _summary(outcome: Outcome) -> str:
+    result = outcome.result
+    n, w = len(outcome.records), len(outcome.works)
+    rules: Counter[str] = Counter()
+    for work in outcome.works:
+        for rid in work.record_ids[1:]:
+            rules[work.rules.get(rid, "").split(" (")[0]] += 1
+    lines = [
+        f"{n} records -> {w} works ({n - w} duplicates linked, none deleted; "
+        f"{outcome.mode} run, {outcome.new_records} new records compared)"
+    ]
+    if rules:
+        lines.append("linked by: " + ", ".join(f"{k} {v}" for k, v in rules.most_common()))
+    per_source: Counter[str] = Counter()
+    works_per_source: Counter[str] = Counter()
+    for work in outcome.works:
+        for source in work.sources:
+            works_per_source[source] += 1
+    for rec in outcome.records:
+        per_source[rec.source] += 1
+    for source in sorted(per_source):
+        lines.append(
+            f"  {source:<20} {per_source[source]:>7} records  {works_per_source[source]:>7} works"
+        )
+    if result.grey:
+        lines.append(
+            f"{len(result.grey)} pair(s) in the grey zone were not linked: decide them with "
+            "`slr dedupe --review`"
+        )
+    return "\n".join(lines)
+
+
+@click.command("dedupe")
+@protocol_option
+@quiet_option
+@click.option(
+    "--explain", "explain_id", metavar="ID", help="Show why the work holding record ID was linked."
+)
+@click.option(
+    "--review",
+    "review_grey",
+    is_flag=True,
+    help="Decide grey-zone pairs side by side: y, n, u(ndo), q(uit).",
+)
+@click.option(
+    "--input",
+    "input_path",
+    type=click.Path(dir_okay=False),
+    help="Standalone: a CSV or citation file to de-duplicate (no review folder needed).",
+)
+@click.option(
+    "--output",
+    "output_path",
+    type=click.Path(dir_okay=False),
+    help="Standalone: where to write id,cluster_id,rule [default: clusters.csv].",
+)
+@click.option(
+    "--auto-threshold",
+    type=click.FloatRange(0, 100),
+    default=Settings.auto,
+    show_default=True,
+    help="Score from which a pair is linked without asking.",
+)
+@click.option(
+    "--grey-threshold",
+    type=click.FloatRange(0, 100),
+    default=Settings.grey,
+    show_default=True,
+    help="Score from which a pair is asked in --review (below: kept apart).",
+)
+@click.option(
+    "--versions/--no-versions",
+    default=True,
+    show_default=True,
+    help="Link a preprint and its published version as one work.",
+)
+@click.option(
+    "--full", is_flag=True, help="Recompute every work instead of matching only the new records."
+)
+def dedupe(
+    protocol_path: str | None,
+    quiet: bool,
+    explain_id: str | None,
+    review_grey: bool,
+    input_path: str | None,
+    output_path: str | None,
+    auto_threshold: float,
+    grey_threshold: float,
+    versions: bool,
+    full: bool,
+) -> None:
+    """Link duplicate records of every source into works; no record is ever deleted.
+
+    Exact DOIs and titles, fuzzy titles checked against authors, year, venue, volume and
+    pages; errata, replies, series parts and other years stay apart. Pairs in the grey
+    zone wait for `--review`; the answers are kept and re-applied on every run.
+
+    \b
+    Example:
+      slr dedupe
+      slr dedupe --review
+      slr dedupe --explain scopus:2-s2.0-85079532227
+      slr dedupe --input refs.csv --output clusters.csv
+    """
+    # numpy, pandas and rapidfuzz load here, not when the CLI starts
+    from slr.dedupe.explain import explain
+    from slr.dedupe.grey import Question, answers_path, history, review_loop
+    from slr.dedupe.incremental import update
+    from slr.dedupe.standalone import dedupe_file
+
+    if grey_threshold > auto_threshold:
+        raise SlrError(
+            f"--grey-threshold {grey_threshold} is above --auto-threshold {auto_threshold}; "
+            "the grey zone is [grey, auto)"
+        )
+    settings = Settings(auto=auto_threshold, grey=grey_threshold, versions=versions)
+    if output_path and not input_path:
+        raise SlrError("--output needs --input FILE (standalone mode)")
+    if input_path:
+        if review_grey or explain_id:
+            raise SlrError("--review and --explain work on a review, not with --input")
+        out = output_path or "clusters.csv"
+        ticks: list[Callable[[int], None]] = []
+
+        def on_read(n: int) -> None:
+            ticks.append(_ticker(n, "de-duplicating", quiet))
+
+        result = dedupe_file(input_path, out, settings, lambda k: ticks[0](k), on_read)
+        n, w = len(result.table), len(result.clusters)
+        click.echo(f"{n} records -> {w} works ({n - w} duplicates); wrote {out}")
+        if result.grey and not quiet:
+            click.echo(f"{len(result.grey)} grey-zone pair(s) were left apart")
+        return
+    review = load(protocol_path)
+    if explain_id:
+        click.echo(explain(review, explain_id, settings))
+        return
+    n_records = sum(1 for _ in review.store.iter_records())
+    if not n_records:
+        raise SlrError(
+            f"{review.store.records_file}: no records yet; run `slr search` or `slr import` first"
+        )
+    outcome = update(review, settings, full, _ticker(n_records, "de-duplicating", quiet))
+    if review_grey:
+        path = answers_path(review)
+        by_id = {r.id: r for r in outcome.records}
+        previous = [
+            Question(by_id[a], by_id[b], rule, score)
+            for a, b, rule, score in history(path)
+            if a in by_id and b in by_id
+        ]
+        if not outcome.questions:
+            click.echo("no grey-zone pairs to decide")
+        if outcome.questions or previous:
+            counts = review_loop(outcome.questions, path, _ask, click.echo, previous)
+            click.echo(
+                f"answers saved: {counts['y']} same, {counts['n']} different, "
+                f"{counts['undo']} undone"
+            )
+            outcome = update(review, settings)
+    click.echo(_summary(outcome))
+
+
+COMMANDS = [dedupe]

@@ -1,0 +1,229 @@
+"""Pair comparison: hard negatives first, then a score built from field-by-field evidence.
+
+Precision comes first (a false merge loses a study), so every rule that links needs a
+title or DOI match *and* corroboration, and anything doubtful lands in the grey zone where
+a person decides.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz.distance import Indel
+
+from slr.dedupe.normalise import pages_agree, venue_match
+from slr.dedupe.table import Table
+
+LINK, GREY, DISTINCT = "link", "grey", "distinct"
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Thresholds and switches of one de-duplication run."""
+
+    auto: float = 95.0  # score at or above which a pair is linked without asking
+    grey: float = 85.0  # scores in [grey, auto) are asked in `slr dedupe --review`
+    versions: bool = True  # link a preprint and its published version as one work
+    window: int = 4  # sorted-neighbourhood window (distinct title keys)
+    block_cap: int = 40  # larger exact-key blocks are compared only within that window
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of comparing two records."""
+
+    decision: str  # link | grey | distinct
+    rule: str  # why, in words a reviewer recognises
+    score: float  # 0-100
+
+
+def ratio(a: str, b: str) -> float:
+    """Indel similarity of two strings, 0-100 (rapidfuzz's fuzz.ratio)."""
+    return Indel.normalized_similarity(a, b) * 100.0
+
+
+def authors_agree(t: Table, i: int, j: int) -> int:
+    """+1 same first author, 0 unknown, -1 different first authors.
+
+    Tolerates what databases do to names: particles (`de Jorge` / `Goicoechea de Jorge`),
+    swapped given and family names (`Hua, T` / `Tong, H`), typos and dropped letters.
+    """
+    si, sj = t.surnames[i], t.surnames[j]
+    if not si or not sj:
+        return 0
+    a, b = si[0], sj[0]
+    ii, ij = t.initial[i], t.initial[j]
+    if a == b:
+        return -1 if ii and ij and ii[0] != ij[0] else 1
+    if len(a) >= 4 and len(b) >= 4:
+        if a.endswith(b) or b.endswith(a) or ratio(a, b) >= 80:
+            return 1
+    if (len(a) >= 4 and a in t.full(j)) or (len(b) >= 4 and b in t.full(i)):
+        return 1  # one database split or ordered the name differently
+    if ii and ij and a[0] in ij and b[0] in ii and min(len(a), len(b)) <= 4:
+        return 1  # family and given name swapped (East Asian names)
+    if a in sj or b in si:
+        return 1  # author order differs between databases
+    return -1
+
+
+_STOP = {"a", "an", "the", "of", "in", "on", "for", "and", "to", "with", "at", "by", "from", "or"}
+
+
+def substitutions(wa: str, wb: str) -> int:
+    """Words replaced by different words ("adult" / "paediatric"), not typos or splits."""
+    only_a = set(wa.split()) - set(wb.split()) - _STOP
+    only_b = set(wb.split()) - set(wa.split()) - _STOP
+    if not only_a or not only_b:
+        return 0  # one title only adds words (a subtitle, a tag)
+
+    def unmatched(words: set[str], others: set[str]) -> int:
+        n = 0
+        for w in words:
+            if not any(w in o or o in w or ratio(w, o) >= 75 for o in others):
+                n += 1
+        return n
+
+    return min(unmatched(only_a, only_b), unmatched(only_b, only_a))
+
+
+def contained(ka: str, kb: str) -> bool:
+    """One compact title key starts or ends the other (a dropped subtitle or prefix).
+
+    Tolerates a typo: the shorter key need only be very similar to the start (or end) of
+    the longer one.
+    """
+    short, long = (ka, kb) if len(ka) <= len(kb) else (kb, ka)
+    n = len(short)
+    if n < 20 or n == len(long):
+        return False
+    if long.startswith(short) or long.endswith(short):
+        return True
+    return ratio(short, long[:n]) >= 93 or ratio(short, long[-n:]) >= 93
+
+
+def _same(x: str, y: str) -> int:
+    """+1 equal, 0 unknown, -1 different."""
+    if not x or not y:
+        return 0
+    return 1 if x == y else -1
+
+
+def _venue(t: Table, i: int, j: int) -> int:
+    m = venue_match(t.venue[i], t.venue[j])
+    return 0 if m is None else (1 if m else -1)
+
+
+def evidence(t: Table, i: int, j: int) -> dict[str, object]:
+    """Field-by-field agreement of two records (for --explain)."""
+    yi, yj = t.year[i], t.year[j]
+    return {
+        "title": round(ratio(t.words[i], t.words[j]), 1),
+        "doi": _same(t.doi[i], t.doi[j]),
+        "first_author": authors_agree(t, i, j),
+        "year": (yi - yj) if yi and yj else None,
+        "venue": _venue(t, i, j),
+        "volume": _same(t.volume[i], t.volume[j]),
+        "pages": pages_agree(t.page[i], t.page[j]),
+        "abstract": round(ratio(t.abstract[i][:200], t.abstract[j][:200]), 1)
+        if t.abstract[i] and t.abstract[j]
+        else None,
+    }
+
+
+def compare(t: Table, i: int, j: int, st: Settings, sim: float | None = None) -> Verdict:
+    """Decide whether records i and j are the same work; `sim` = title similarity if known."""
+    ki, kj = t.key[i], t.key[j]
+    di, dj = t.doi[i], t.doi[j]
+    same_doi = bool(di) and di == dj
+    if t.kind[i] != t.kind[j]:
+        kinds = sorted((t.kind[i], t.kind[j]))
+        return Verdict(DISTINCT, f"{kinds[0]}-vs-{kinds[1]}", 0.0)
+    ci, cj = t.cls[i], t.cls[j]
+    version = (ci == "preprint") != (cj == "preprint") and bool(ci) and bool(cj)
+    if di and dj and not same_doi and not version:
+        return Verdict(DISTINCT, "doi-differs", 0.0)
+    if not ki or not kj:
+        return Verdict(LINK, "doi", 100.0) if same_doi else Verdict(DISTINCT, "no-title", 0.0)
+    if sim is None:
+        sim = ratio(t.words[i], t.words[j])
+    if same_doi:
+        # a supplement's or proceedings' DOI is shared by all of its abstracts
+        clash = authors_agree(t, i, j) == -1 and pages_agree(t.page[i], t.page[j]) == -1
+        if sim >= 60 and not clash:
+            return Verdict(LINK, "doi", 100.0)
+        if clash and sim < 60:
+            return Verdict(DISTINCT, "doi-shared-by-different-items", sim)
+        return Verdict(GREY, "doi-but-titles-differ", max(st.grey, sim))
+    part = ki != kj and contained(ki, kj)
+    yi, yj = t.year[i], t.year[j]
+    dy = abs(yi - yj) if yi and yj else None
+    auth = authors_agree(t, i, j)
+    page = pages_agree(t.page[i], t.page[j])
+    vol = _same(t.volume[i], t.volume[j])
+    venue = _venue(t, i, j)
+    # same journal, volume, first page and year: one article, whatever its title looks like
+    bib = page == 1 and vol == 1 and venue >= 0 and dy == 0
+    ni, nj = t.nums[i], t.nums[j]
+    if ni != nj and not bib:
+        # "Part I" / "Part II" differ; a longer title may add numbers (a citation tail)
+        if ni and nj and not (part and (ni <= nj or nj <= ni)):
+            return Verdict(DISTINCT, "numbers-differ", sim)
+        if not part:
+            return Verdict(DISTINCT, "number-missing", sim)
+    if version:
+        pre, pub = (i, j) if ci == "preprint" else (j, i)
+        in_order = dy is None or 0 <= t.year[pub] - t.year[pre] <= 3
+        if sim >= 90 and auth >= 0 and in_order:
+            if st.versions:
+                return Verdict(LINK, "version", sim)
+            return Verdict(DISTINCT, "version-not-linked", sim)
+        if not st.versions:
+            return Verdict(DISTINCT, "version-not-linked", sim)
+    if t.generic[i] or t.generic[j]:
+        if ki == kj and bib and auth >= 0:
+            return Verdict(LINK, "generic-title+bibliographic", 100.0)
+        return Verdict(DISTINCT, "generic-title", sim)
+    if dy is not None and dy > 1:
+        return Verdict(DISTINCT, "years-differ", sim)
+    if dy == 1 and ("conference" in (ci, cj) or (ci and cj and ci != cj)):
+        return Verdict(DISTINCT, "other-year", sim)
+    if part:
+        ok = auth >= 0 and venue >= 0 and page >= 0 and vol >= 0
+        if bib and auth >= 0:
+            return Verdict(LINK, "title-contained+bibliographic", 96.0)
+        if ok and dy == 0 and auth == 1 and ni == nj and (page == 1 or vol == 1):
+            return Verdict(LINK, "title-contained", 95.0)
+        if ok and (dy == 0 or (dy == 1 and page == 1 and vol == 1)):
+            return Verdict(GREY, "title-contained", max(st.grey, min(sim + 10, st.auto - 1)))
+        return Verdict(DISTINCT, "title-contained", sim)
+    score = sim
+    score += {1: 2.0, 0: -3.0, -1: -3.0 if bib else -15.0}[auth]
+    score += {1: 2.0, 0: 0.0, -1: -8.0}[page]
+    score += {1: 1.0, 0: 0.0, -1: -4.0}[vol]
+    score += {1: 1.0, 0: 0.0, -1: -4.0}[venue]
+    score += {0: 0.0, 1: -4.0, None: -2.0}[dy]
+    ai, aj = t.abstract[i], t.abstract[j]
+    if ai and aj:
+        a_sim = ratio(ai[:200], aj[:200])
+        score += 2.0 if a_sim >= 90 else (-6.0 if a_sim < 50 else 0.0)
+    if ki != kj:
+        score -= 6.0 * substitutions(t.words[i], t.words[j])
+    support = (auth == 1) + (dy == 0) + (venue == 1) + (vol == 1) + (page == 1)
+    if (
+        (dy == 1 and page != 1 and vol != 1)
+        or page == -1
+        or (min(len(ki), len(kj)) < 40 and support < 2)
+    ):
+        # a year apart with nothing else in common, another first page (an erratum?), or a
+        # short title with hardly any corroboration: ask
+        score = min(score, st.auto - 1)
+    score = min(score, 100.0)
+    if bib and auth == 1 and sim >= 60:
+        score = max(score, st.grey)  # a translated or reworded title of one article: ask
+    rule = "title" if ki == kj else "fuzzy-title"
+    if score >= st.auto:
+        return Verdict(LINK, rule, score)
+    if score >= st.grey:
+        return Verdict(GREY, rule, score)
+    return Verdict(DISTINCT, rule, score)

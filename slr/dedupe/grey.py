@@ -1,0 +1,179 @@
+"""Grey-zone pairs: a person decides; answers are stored append-only and re-applied each run.
+
+`corpus/<id>/dedupe-answers.jsonl` holds one line per answer:
+`{"time", "a", "b", "answer": "y" | "n" | "undo", "rule", "score"}` (a < b, record ids).
+`undo` withdraws the latest answer on that pair. The file is flushed at every answer, so
+quitting or a crash loses nothing.
+"""
+
+from __future__ import annotations
+
+import shutil
+import textwrap
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from slr.corpus import now_iso
+from slr.records import Record
+from slr.review import Review
+from slr.store import append_jsonl, read_jsonl
+
+ANSWERS_FILE = "dedupe-answers.jsonl"
+ANSWERS = ("y", "n")
+
+
+def answers_path(review: Review) -> Path:
+    """Where a review's grey-zone answers live."""
+    return review.store.root / ANSWERS_FILE
+
+
+def pair_key(a: str, b: str) -> tuple[str, str]:
+    """The order-free key of a pair of record ids."""
+    return (a, b) if a <= b else (b, a)
+
+
+def load_answers(path: Path) -> dict[tuple[str, str], str]:
+    """(id, id) -> `y`/`n`: the standing answer per pair after undos."""
+    stacks: dict[tuple[str, str], list[str]] = {}
+    for line in read_jsonl(path):
+        key = pair_key(line["a"], line["b"])
+        stack = stacks.setdefault(key, [])
+        if line["answer"] == "undo":
+            if stack:
+                stack.pop()
+        elif line["answer"] in ANSWERS:
+            stack.append(line["answer"])
+    return {key: stack[-1] for key, stack in stacks.items() if stack}
+
+
+def record_answer(
+    path: Path, a: str, b: str, answer: str, rule: str = "", score: float = 0
+) -> None:
+    """Append one answer (`y`, `n` or `undo`) and fsync before returning."""
+    x, y = pair_key(a, b)
+    line: dict[str, object] = {"time": now_iso(), "a": x, "b": y, "answer": answer}
+    if rule:
+        line.update(rule=rule, score=round(score, 1))
+    append_jsonl(path, line)
+
+
+@dataclass(frozen=True)
+class Question:
+    """One grey pair to put to the reviewer."""
+
+    a: Record
+    b: Record
+    rule: str
+    score: float
+
+
+_ROWS = (
+    ("id", lambda r: r.id),
+    ("title", lambda r: r.title),
+    ("authors", lambda r: "; ".join(r.authors[:4]) + (" et al." if len(r.authors) > 4 else "")),
+    ("year", lambda r: r.year),
+    ("venue", lambda r: r.venue),
+    ("volume", lambda r: " ".join(x for x in (r.volume, r.issue and f"({r.issue})") if x)),
+    ("pages", lambda r: r.pages),
+    ("doi", lambda r: r.doi),
+    ("type", lambda r: r.type),
+    ("abstract", lambda r: (r.abstract or "")[:240]),
+)
+
+
+def side_by_side(q: Question, width: int | None = None) -> str:
+    """The two records in two columns; `*` marks fields that differ."""
+    total = width or shutil.get_terminal_size((120, 24)).columns
+    col = max(24, (total - 14) // 2)
+    lines = [f"score {q.score:.1f} ({q.rule})"]
+    for label, get in _ROWS:
+        va, vb = get(q.a), get(q.b)
+        if not va and not vb:
+            continue
+        mark = " " if str(va or "").casefold() == str(vb or "").casefold() else "*"
+        left = textwrap.wrap(str(va or "-"), col) or ["-"]
+        right = textwrap.wrap(str(vb or "-"), col) or ["-"]
+        for k in range(max(len(left), len(right))):
+            head = f"{mark} {label:<9}" if k == 0 else " " * 11
+            la = left[k] if k < len(left) else ""
+            rb = right[k] if k < len(right) else ""
+            lines.append(f"{head} {la:<{col}} | {rb}")
+    return "\n".join(lines)
+
+
+def history(path: Path) -> list[tuple[str, str, str, float]]:
+    """Pairs with a standing answer, the latest answered last: (a, b, rule, score)."""
+    stacks: dict[tuple[str, str], list[dict]] = {}
+    order: list[tuple[str, str]] = []
+    for line in read_jsonl(path):
+        key = pair_key(line["a"], line["b"])
+        stack = stacks.setdefault(key, [])
+        if line["answer"] == "undo":
+            if stack:
+                stack.pop()
+        elif line["answer"] in ANSWERS:
+            stack.append(line)
+        if key in order:
+            order.remove(key)
+        order.append(key)
+    out = []
+    for key in order:
+        if stacks[key]:
+            last = stacks[key][-1]
+            out.append((key[0], key[1], last.get("rule", ""), float(last.get("score", 0))))
+    return out
+
+
+def review_loop(
+    questions: Sequence[Question],
+    path: Path,
+    ask: Callable[[str], str],
+    show: Callable[[str], None],
+    previous: Sequence[Question] = (),
+) -> dict[str, int]:
+    """Ask each question; `y` same work, `n` different, `u` undo the last answer, `q` quit.
+
+    Each answer is appended to `path` at once; `ask` returns `q` at end of input. `u`
+    first undoes this session's answers, then those of earlier sessions (`previous`,
+    latest last), and asks that pair again. Returns counts of y, n, undo.
+    """
+    counts = {"y": 0, "n": 0, "undo": 0}
+    queue = list(questions)
+    earlier = list(previous)
+    done: list[Question] = []
+    k = 0
+    while True:
+        if k < len(queue):
+            q: Question | None = queue[k]
+            show(f"\n[{k + 1}/{len(queue)}] " + side_by_side(queue[k]))
+            key = ask("Same work? [y]es [n]o [u]ndo [q]uit: ")
+        elif done or earlier:  # nothing left to ask, but an answer can still be undone
+            q = None
+            key = ask("No more pairs. [u]ndo the last answer or [q]uit: ")
+        else:
+            break
+        key = key.strip().lower()[:1]
+        if key in ANSWERS and q is not None:
+            record_answer(path, q.a.id, q.b.id, key, q.rule, q.score)
+            counts[key] += 1
+            done.append(q)
+            k += 1
+        elif key == "u":
+            if done:
+                prev = done.pop()
+                k -= 1
+            elif earlier:
+                prev = earlier.pop()
+                queue.insert(k, prev)
+            else:
+                show("nothing to undo")
+                continue
+            record_answer(path, prev.a.id, prev.b.id, "undo")
+            counts["undo"] += 1
+            show(f"undone: {prev.a.id} / {prev.b.id}")
+        elif key == "q":
+            break
+        else:
+            show("press y, n, u or q")
+    return counts

@@ -1,0 +1,154 @@
+"""De-duplicating a review: works.jsonl from records.jsonl, incrementally when possible.
+
+New records (a later search, an import, a snowballing round) are compared only with
+pairs that touch them; the works of the last run are kept as they were (seed links), so
+work ids stay stable and screening decisions keyed by a work id stay attached to it
+(`slr.works.resolve_work_id` finds the work an older id was merged into). A full run
+happens when the thresholds changed, a reviewer's `n` splits an existing work, or
+`full=True`. `dedupe-state.json` keeps the settings and the unanswered grey pairs.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from slr.corpus import load_records, now_iso
+from slr.dedupe import merge
+from slr.dedupe.cluster import Link
+from slr.dedupe.compare import Settings, Verdict
+from slr.dedupe.engine import Pair, Result, run
+from slr.dedupe.grey import Question, answers_path, load_answers, pair_key
+from slr.errors import StoreError
+from slr.records import Record
+from slr.review import Review
+from slr.store import write_atomic
+from slr.works import Work, load_works, record_index, save_works
+
+STATE_FILE = "dedupe-state.json"
+ENGINE_VERSION = 1  # bump when rules change so that stored works are recomputed
+
+
+@dataclass
+class Outcome:
+    """What `update` did."""
+
+    records: list[Record]
+    works: list[Work]
+    result: Result
+    mode: str  # "full" or "incremental"
+    new_records: int
+
+    @property
+    def questions(self) -> list[Question]:
+        """The grey pairs still waiting for a reviewer, best first."""
+        recs = self.records
+        return [
+            Question(recs[p.a], recs[p.b], p.verdict.rule, p.verdict.score)
+            for p in self.result.grey
+        ]
+
+
+def fingerprint(settings: Settings) -> dict[str, Any]:
+    """What must be unchanged for an incremental run."""
+    return {"engine": ENGINE_VERSION, **asdict(settings)}
+
+
+def read_state(review: Review) -> dict[str, Any]:
+    """The state of the last run ({} before the first)."""
+    path = review.store.root / STATE_FILE
+    if not path.exists():
+        return {}
+    try:
+        data = json.loads(path.read_text("utf-8"))
+    except ValueError:
+        raise StoreError(
+            f"{path}: not valid JSON; delete it (the next `slr dedupe` runs in full)"
+        ) from None
+    return data if isinstance(data, dict) else {}
+
+
+def _consistent(
+    old: list[Work], position: dict[str, int], answers: dict[tuple[str, str], str]
+) -> bool:
+    """The stored works still describe these records and no `n` answer splits one."""
+    index = record_index(old)
+    if any(rid not in position for rid in index) or len(index) != sum(
+        len(w.record_ids) for w in old
+    ):
+        return False
+    for w in old:
+        if w.work_id != min(w.record_ids, key=position.__getitem__):
+            return False
+    return not any(
+        ans == "n" and a in index and index[a] == index.get(b) for (a, b), ans in answers.items()
+    )
+
+
+def update(
+    review: Review,
+    settings: Settings | None = None,
+    full: bool = False,
+    tick: Callable[[int], None] = lambda _: None,
+    save: bool = True,
+) -> Outcome:
+    """Cluster the review's records into works and (unless save=False) write works.jsonl."""
+    st = settings or Settings()
+    records = load_records(review)
+    position = {r.id: k for k, r in enumerate(records)}
+    answers = load_answers(answers_path(review))
+    state = read_state(review)
+    old = [] if full else load_works(review)
+    incremental = (
+        bool(old)
+        and state.get("settings") == fingerprint(st)
+        and _consistent(old, position, answers)
+    )
+    seed: list[Link] = []
+    kept: dict[str, str] = {}
+    fresh = None
+    if incremental:
+        for w in old:
+            root = position[w.work_id]
+            for rid in w.record_ids[1:]:
+                seed.append(Link(root, position[rid], "kept", 200.0))
+                kept[rid] = w.rules.get(rid, "")
+        index = record_index(old)
+        fresh = [r.id not in index for r in records]
+    result = run(records, st, answers, seed, fresh, tick)
+    if incremental:
+        _restore_pending(result, state.get("pending", []), position, answers)
+    works = merge.works(result, records, kept)
+    if save:
+        save_works(review, works)
+        pending = [
+            [records[p.a].id, records[p.b].id, p.verdict.rule, round(p.verdict.score, 2)]
+            for p in result.grey
+        ]
+        payload = {"time": now_iso(), "settings": fingerprint(st), "pending": pending}
+        write_atomic(review.store.root / STATE_FILE, json.dumps(payload, indent=1) + "\n")
+    new = sum(fresh) if fresh is not None else len(records)
+    return Outcome(records, works, result, "incremental" if incremental else "full", new)
+
+
+def _restore_pending(
+    result: Result,
+    pending: list[list[Any]],
+    position: dict[str, int],
+    answers: dict[tuple[str, str], str],
+) -> None:
+    """Put back grey pairs among old records that are still apart and unanswered."""
+    where = {i: members[0] for members in result.clusters for i in members}
+    asked = {(min(where[p.a], where[p.b]), max(where[p.a], where[p.b])) for p in result.grey}
+    for a_id, b_id, rule, score in pending:
+        if a_id not in position or b_id not in position or pair_key(a_id, b_id) in answers:
+            continue
+        a, b = sorted((position[a_id], position[b_id]))
+        key = (min(where[a], where[b]), max(where[a], where[b]))
+        if key[0] == key[1] or key in asked:
+            continue
+        asked.add(key)
+        result.grey.append(Pair(a, b, Verdict("grey", rule, float(score))))
+    result.grey.sort(key=lambda p: (-p.verdict.score, p.a, p.b))

@@ -1,0 +1,159 @@
+"""Standalone mode: de-duplicate any citation list, no review folder; write `id,cluster_id,rule`.
+
+Input is a CSV (columns: any subset of id, title, author/authors, year, journal, volume,
+number, pages, doi, abstract, ENTRYTYPE; names are matched case-insensitively) or any file
+`slr.importer.read_records` understands.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from pathlib import Path
+
+from slr.dedupe.compare import Settings
+from slr.dedupe.engine import Result, Tick, run
+from slr.dedupe.normalise import split_authors
+from slr.errors import ImportError_, SlrError
+from slr.records import Record, parse_year
+from slr.store import write_atomic
+
+SOURCE = "input"
+COLUMNS = {
+    "id": ("id", "record_id", "key", "citation_key"),
+    "title": ("title", "primary_title", "ti"),
+    "authors": ("authors", "author", "au"),
+    "year": ("year", "py", "publication_year", "date"),
+    "venue": (
+        "journal",
+        "venue",
+        "source_title",
+        "secondary_title",
+        "booktitle",
+        "container_title",
+    ),
+    "volume": ("volume", "vl"),
+    "issue": ("number", "issue", "is"),
+    "pages": ("pages", "page", "start_page"),
+    "doi": ("doi", "do"),
+    "abstract": ("abstract", "ab"),
+    "type": ("entrytype", "type", "document_type"),
+}
+
+
+def _decode(path: Path) -> str:
+    data = path.read_bytes()
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="replace")  # EndNote/Excel exports on Windows
+
+
+def read_csv(path: Path) -> list[Record]:
+    """Records from a citation CSV; `source_id` is the id column or the 1-based row number."""
+    reader = csv.DictReader(io.StringIO(_decode(path), newline=""))
+    header = {(h or "").strip().lower(): h for h in reader.fieldnames or []}
+    mapping: dict[str, str] = {}
+    for name, aliases in COLUMNS.items():
+        for alias in aliases:
+            if alias in header:
+                mapping[name] = header[alias]
+                break
+    if "title" not in mapping and "doi" not in mapping:
+        raise ImportError_(
+            f"{path}: line 1: no 'title' or 'doi' column (found: {', '.join(header) or 'none'}); "
+            "name the columns id, title, author, year, journal, volume, number, pages, doi"
+        )
+    records, seen = [], set()
+    for row_no, row in enumerate(reader, start=1):
+
+        def get(name: str, row: dict[str, str | None] = row) -> str | None:
+            col = mapping.get(name)
+            value = (row.get(col) or "").strip() if col else ""
+            return value or None
+
+        rid = get("id") or str(row_no)
+        if rid in seen:
+            raise ImportError_(
+                f"{path}: line {row_no + 1}: field id: {rid!r} occurs twice; ids must be unique"
+            )
+        seen.add(rid)
+        records.append(
+            Record(
+                source=SOURCE,
+                source_id=rid,
+                title=get("title"),
+                authors=split_authors(get("authors")),
+                year=parse_year(get("year")),
+                venue=get("venue"),
+                volume=get("volume"),
+                issue=get("issue"),
+                pages=get("pages"),
+                doi=get("doi"),
+                abstract=get("abstract"),
+                type=get("type"),
+            )
+        )
+    return records
+
+
+def read_input(path: str | Path) -> list[Record]:
+    """Records from a CSV or any importable citation file."""
+    p = Path(path)
+    if not p.is_file():
+        raise ImportError_(f"{p}: no such file; give a CSV or an exported citation file")
+    if p.suffix.lower() in (".csv", ".tsv") or p.suffix == "":
+        return read_csv(p)
+    try:
+        from slr.importer import read_records  # type: ignore[attr-defined]
+    except ImportError:
+        raise ImportError_(
+            f"{p}: this slr cannot read {p.suffix} files yet; export the list as CSV"
+        ) from None
+    result = read_records(p)
+    seen: set[str] = set()
+    records = []
+    for rec in getattr(result, "records", result):
+        if rec.id not in seen:  # one id, one record (as the corpus keeps them)
+            seen.add(rec.id)
+            records.append(rec)
+    if not records:
+        raise ImportError_(f"{p}: no records found; check the file's format")
+    return records
+
+
+def clusters_csv(result: Result) -> str:
+    """`id,cluster_id,rule`: every input record exactly once, cluster id = its first record."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["id", "cluster_id", "rule"])
+    t = result.table
+    for i, (root, rule, _) in enumerate(result.assignments()):
+        writer.writerow([_plain(t.ids[i]), _plain(t.ids[root]), rule])
+    return buf.getvalue()
+
+
+def _plain(rid: str) -> str:
+    """The input's own id (records of a CSV are `input:<id>`)."""
+    prefix = SOURCE + ":"
+    return rid[len(prefix) :] if rid.startswith(prefix) else rid
+
+
+def dedupe_file(
+    input_path: str | Path,
+    output_path: str | Path,
+    settings: Settings | None = None,
+    tick: Tick | None = None,
+    on_read: Callable[[int], None] | None = None,
+) -> Result:
+    """Read a citation list, cluster it, write clusters.csv; returns the run's result."""
+    records = read_input(input_path)
+    if on_read:
+        on_read(len(records))
+    result = run(records, settings, tick=tick or (lambda _: None))
+    try:
+        write_atomic(Path(output_path), clusters_csv(result))
+    except OSError as exc:
+        raise SlrError(f"{output_path}: cannot write ({exc.strerror}); check the folder") from None
+    return result
