@@ -1,21 +1,116 @@
-"""`make demo`: the reference review run offline, end to end as far as the pipeline goes.
+"""`make demo`: the reference review, offline, end to end, from what `corpus/mlops/` commits.
 
-Every step is the library function a user would call through the CLI; outputs go to the
-git-ignored folder given by --out.
+The committed corpus holds what a researcher keeps: the database exports as downloaded
+(`inputs/`, with `imports.toml` saying how each was imported), the screening decision logs,
+the coding log and the row labels. The demo replays the pipeline into a scratch corpus under
+`--out` (import, de-duplicate, automatic criteria, then the committed decisions and coding),
+writes the concept matrix, the PRISMA diagram and the report, prints Table 1 and the PRISMA
+counts, and checks that the rebuilt state matches the committed one. Same inputs, same bytes.
 """
 
 from __future__ import annotations
 
+import shutil
 import sys
+import tomllib
 from pathlib import Path
 
 import click
 
-from slr import query as q
+from slr import protocol as protocol_mod
 from slr.errors import SlrError
-from slr.review import open_review
-from slr.status import format_status, status
-from slr.store import write_atomic
+from slr.review import Review
+from slr.store import Store, read_jsonl, write_atomic
+
+# What the demo copies from the committed corpus: the human decisions, never derived state.
+HUMAN_STATE = ("decisions", "coding", "labels.jsonl", "dedupe-answers.jsonl")
+
+
+def _imports(inputs: Path) -> list[dict[str, str]]:
+    manifest = inputs / "imports.toml"
+    try:
+        entries = tomllib.loads(manifest.read_text("utf-8"))["import"]
+    except (OSError, KeyError, tomllib.TOMLDecodeError) as exc:
+        raise SlrError(f"{manifest}: cannot read the import manifest ({exc})") from None
+    return list(entries)
+
+
+def rebuild(protocol_path: str | Path, out: Path, quiet: bool = True) -> Review:
+    """Replay the committed review into `out/corpus/<id>` and return that scratch review."""
+    from slr.dedupe.incremental import update
+    from slr.importer import import_files
+    from slr.screening import auto_screen
+
+    proto = protocol_mod.load(protocol_path)
+    committed = protocol_mod.corpus_dir(proto)
+    scratch = out / "corpus" / proto.id
+    if scratch.exists():
+        shutil.rmtree(scratch)
+    review = Review(proto, Store(scratch))
+    review.store.ensure()
+    for name in HUMAN_STATE:
+        src = committed / name
+        if src.is_dir():
+            shutil.copytree(src, scratch / name)
+        elif src.is_file():
+            shutil.copy2(src, scratch / name)
+    inputs = committed / "inputs"
+    for entry in _imports(inputs):
+        import_files(
+            review,
+            [inputs / entry["file"]],
+            source=entry.get("source"),
+            query=entry.get("query"),
+            date=entry.get("date"),
+            quiet=quiet,
+        )
+    update(review)
+    auto_screen(review, quiet=quiet)
+    return review
+
+
+def same_state(a: Path, b: Path) -> list[str]:
+    """Files of the derived state that differ between two corpus folders."""
+    differ = []
+    for name in ("records.jsonl", "works.jsonl", "decisions/auto.jsonl"):
+        left = [_strip(d) for d in read_jsonl(a / name)]
+        right = [_strip(d) for d in read_jsonl(b / name)]
+        if left != right:
+            differ.append(name)
+    return differ
+
+
+def _strip(entry: dict) -> dict:  # type: ignore[type-arg]
+    return {k: v for k, v in entry.items() if k not in ("time", "logged")}
+
+
+def run(protocol_path: str | Path, out: Path, quiet: bool = True) -> dict[str, Path]:
+    """Rebuild the review and write every output; returns name -> path."""
+    from slr.matrix import render, review_matrix
+    from slr.prisma import compute
+    from slr.prisma_render import to_csv, to_svg, to_tikz
+    from slr.report import write_report
+
+    review = rebuild(protocol_path, out, quiet)
+    matrix = review_matrix(review)
+    counts = compute(review)
+    outputs = {
+        "table1.csv": render(matrix, "csv"),
+        "table1.tex": render(matrix, "latex"),
+        "table1.md": render(matrix, "markdown"),
+        "prisma.svg": to_svg(counts),
+        "prisma.tex": to_tikz(counts),
+        "prisma.csv": to_csv(counts),
+    }
+    paths = {}
+    for name, data in outputs.items():
+        write_atomic(out / name, data)
+        paths[name] = out / name
+    for path in write_report(review, out / "report.md"):
+        paths[path.name] = path
+    write_report(review, out / "report.html")
+    paths["report.html"] = out / "report.html"
+    return paths
 
 
 @click.command()
@@ -25,17 +120,25 @@ from slr.store import write_atomic
 )
 def demo(out: str, protocol_path: str) -> None:
     """Run the reference review offline and write its outputs to OUT."""
+    from slr.matrix import render, review_matrix
+    from slr.prisma import compute, summary
+
     out_dir = Path(out)
     try:
-        review = open_review(protocol_path)
-        proto = review.protocol
-        click.echo(f"== protocol {proto.path} (hash {proto.short_hash})")
-        click.echo(q.tree(proto.search.query))
-        summary = format_status(status(review))
-        write_atomic(out_dir / "status.txt", summary + "\n")
-        click.echo("== status")
-        click.echo(summary)
-        click.echo(f"== outputs in {out_dir}/")
+        paths = run(protocol_path, out_dir)
+        proto = protocol_mod.load(protocol_path)
+        review = Review(proto, Store(out_dir / "corpus" / proto.id))
+        click.echo(f"== {proto.title} (protocol {proto.short_hash})")
+        click.echo("\n== Table 1: concept matrix of challenges faced in MLOps")
+        click.echo(str(render(review_matrix(review), "markdown")).rstrip())
+        click.echo("\n== PRISMA 2020 counts")
+        click.echo(summary(compute(review)))
+        differ = same_state(review.store.root, protocol_mod.corpus_dir(proto))
+        state = "identical" if not differ else "DIFFERENT in " + ", ".join(differ)
+        click.echo(f"\n== rebuilt state vs committed corpus/{proto.id}: {state}")
+        click.echo(f"== outputs in {out_dir}/: " + ", ".join(sorted(paths)))
+        if differ:
+            sys.exit(1)
     except SlrError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
