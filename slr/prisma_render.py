@@ -91,7 +91,7 @@ def to_tikz(counts: PrismaCounts, standalone: bool = True) -> str:
     def pt(x: float, y: float) -> str:
         return f"({x * scale:.2f},{-y * scale:.2f})"
 
-    body = [r"\begin{tikzpicture}[font=\sffamily\scriptsize]"]
+    body = [r"\begin{tikzpicture}[font=\sffamily\small]"]
     for box in lay.boxes:
         fill = {"box": "white", "title": "orange!60", "stage": "cyan!25"}[box.kind]
         body.append(
@@ -116,7 +116,6 @@ def to_tikz(counts: PrismaCounts, standalone: bool = True) -> str:
         return "\n".join(body) + "\n"
     head = [
         r"\documentclass[tikz,border=4pt]{standalone}",
-        r"\usepackage[T1]{fontenc}",
         r"\usepackage[utf8]{inputenc}",
         r"\usetikzlibrary{arrows.meta}",
         r"\begin{document}",
