@@ -293,3 +293,211 @@ def test_clusters_partition_the_records_and_decisions_are_symmetric(records):
     for i in range(len(records)):
         for j in range(i + 1, len(records)):
             assert compare(t, i, j, Settings()).decision == compare(t, j, i, Settings()).decision
+
+
+# ------------------------------------------------------------------ journal layout and notices
+
+NEJM = "Eculizumab for atypical hemolytic-uremic syndrome"
+
+
+def nejm(sid, title, pages, **kw):
+    base = {"authors": ("Philipp, T.",), "year": 2009, "venue": "New England Journal of Medicine"}
+    base.update(kw)
+    return Record("embase", sid, title=title, volume="360", pages=pages, **base)
+
+
+def test_two_databases_records_of_one_erratum_link_and_stay_apart_from_the_article():
+    article = nejm("1", NEJM, "542-544", authors=("Nurnberger, J.", "Philipp, T."))
+    embase = nejm("2", NEJM + " (New England Journal of Medicine (2009) 360 (542-544))", "2487")
+    wos = nejm("3", NEJM + " (vol 360, pg 542, 2009)", "2487-2487", venue="New Engl J Med")
+    groups, result = works_of([article, embase, wos])
+    assert sorted(map(sorted, groups)) == [["embase:1"], ["embase:2", "embase:3"]]
+    assert result.assignments()[2][1] == "notice+bibliographic"
+    # "Erratum: X (The Journal of ... (M" cut short, against "X (vol 142, pg 310, 2003)"
+    x = "Severe deficiency of ADAMTS 13 activity in a sub-group of children with atypical HUS"
+    cut = rec("4", title=f"Erratum: {x} (The Journal of Pediatrics (M", pages="616-616")
+    tail = rec(
+        "5", title=x.replace("sub-group", "subgroup") + " (vol 142, pg 310, 2003)", pages="616"
+    )
+    assert together([cut, tail])
+
+
+def test_errata_on_one_page_about_different_articles_stay_apart():
+    a = rec("1", title="Erratum: " + TITLE, pages="616")
+    b = rec("2", title="Erratum: Gain-of-function mutations in complement factor B", pages="616")
+    assert not together([a, b])
+
+
+def test_citation_tail_makes_a_notice_but_a_year_list_does_not():
+    from slr.dedupe import normalise as nz
+
+    assert nz.item_kind(nz.title_words(NEJM + " (N Engl J Med (2009) 360 (542-544))")) == "notice"
+    assert nz.item_kind(nz.title_words("Influenza seasons 2009 2010 2011")) == "item"
+
+
+LOIRAT = {
+    "authors": ("Loirat, C.",),
+    "year": 2011,
+    "venue": "Pediatric Nephrology.Conference: 44th Annual Scientific Meeting of the ESPN",
+}
+
+
+def test_volume_issue_and_page_shifted_one_field_left_still_link():
+    shifted = Record(
+        "embase", "1", title="The treatment of atypical HUS", issue="26", pages="9", **LOIRAT
+    )
+    right = Record(
+        "embase",
+        "2",
+        title="The treatment of atypical hus",
+        volume="26",
+        issue="9",
+        pages="1746-1746",
+        **LOIRAT,
+    )
+    groups, result = works_of([shifted, right])
+    assert len(groups) == 1 and result.assignments()[1][1] == "title+shifted-fields"
+    other = Record(
+        "embase", "3", title="The treatment of atypical HUS", issue="3", pages="9", **LOIRAT
+    )
+    assert not together([other, right])  # its issue is not the other's volume: pages disagree
+
+
+KOEHL = "Neurological involvement in a child with atypical hemolytic uremic syndrome"
+
+
+def koehl(sid, pages, issue, authors=("Koehl, B.", "Boyer, O.", "Kossorotoff, M.")):
+    return Record(
+        "wos",
+        sid,
+        title=KOEHL,
+        authors=authors,
+        year=2010,
+        venue="Pediatric Nephrology",
+        volume="25",
+        issue=issue,
+        pages=pages,
+    )
+
+
+def test_one_page_before_the_article_in_its_volume_links_one_page_after_does_not():
+    article = koehl("1", "2539-2542", "12")
+    abstract = koehl("2", "1875-1875", "9")  # the meeting-abstract issue, months earlier
+    groups, result = works_of([article, abstract])
+    assert len(groups) == 1 and result.assignments()[1][1] == "one-page-before-article"
+    erratum = koehl("3", "2647", "12")  # printed after the article under its title
+    groups, result = works_of([article, erratum])
+    assert len(groups) == 2 and not result.grey
+    other_team = koehl("4", "1875", "9", authors=("Koehl, B.", "Niaudet, P."))
+    assert not together([article, other_team])  # the second author differs: ask
+
+
+def test_one_abstract_listed_twice_in_a_supplement_links_two_errata_do_not():
+    title = "Maintenance of renal function under eculizumab after a third transplantation for aHUS"
+    kw = {"authors": ("Davin, J. C.", "Groothoff, J. W."), "year": 2011, "volume": "15"}
+    conf = Record(
+        "embase",
+        "1",
+        title=title,
+        venue="Pediatric Transplantation.Conference: 6th Congress of the IPTA",
+        pages="22-22",
+        **kw,
+    )
+    listed = Record(
+        "wos", "2", title=title.upper(), venue="Pediatric Transplantation", pages="52", **kw
+    )
+    assert together([conf, listed])
+    # one article's two errata: single pages in other issues of a journal, not a meeting
+    e1 = Record("wos", "3", title=title, venue="Am J Transplant", issue="9", pages="2205", **kw)
+    e2 = Record("wos", "4", title=title, venue="Am J Transplant", issue="11", pages="2647", **kw)
+    assert not together([e1, e2])
+    # two listings in one issue of e-page meeting abstracts (Arch Phys Med Rehabil 91(10))
+    e3 = Record(
+        "wos", "5", title=title, venue="Arch Phys Med Rehabil", issue="10", pages="e8-e9", **kw
+    )
+    e4 = Record(
+        "wos", "6", title=title, venue="Arch Phys Med Rehabil", issue="10", pages="e3", **kw
+    )
+    assert together([e3, e4])
+
+
+def test_same_journal_volume_and_page_range_link_a_translated_title():
+    kw = {
+        "authors": ("Andres, A.",),
+        "year": 2010,
+        "venue": "Nefrologia",
+        "volume": "30",
+        "pages": "30-38",
+    }
+    english = Record(
+        "medline",
+        "1",
+        title="Indications and contraindications for living kidney donations. [Spanish]",
+        issue="Suppl",
+        **kw,
+    )
+    translated = Record(
+        "embase",
+        "2",
+        title="[Indications and contraindications of living-donor kidney transplantation]. [Spanish]",
+        issue="Suppl 2",
+        **kw,
+    )
+    groups, result = works_of([english, translated])
+    assert len(groups) == 1 and result.assignments()[1][1] == "bibliographic"
+    other_issue = translated.evolve(source_id="3", issue="4")
+    english2 = english.evolve(issue="2")
+    assert not together([english2, other_issue])
+
+
+def test_supplement_doi_with_other_title_and_abstract_is_decided_without_asking():
+    doi = "10.1007/s00125-013-3012-z"
+    a = rec(
+        "1",
+        title="Inhibition of DPP-4 activity: potential role of non-GLP-1-mediated cardioprotection",
+        authors=("Connelly K. A.",),
+        pages="S69",
+        doi=doi,
+        abstract="Dipeptidyl peptidase-4 inhibitors reduce infarct size in diabetic rats after coronary ligation.",
+    )
+    b = rec(
+        "2",
+        title="Insights into the mechanism of action of linagliptin in reducing ischaemic brain damage",
+        authors=("Darsalia V.", "Connelly K. A."),
+        pages="S69",
+        doi=doi,
+        abstract="Linagliptin was given to mice for four weeks before transient middle cerebral artery occlusion.",
+    )
+    groups, result = works_of([a, b])
+    assert len(groups) == 2 and not result.grey
+    same_abstract = b.evolve(abstract=a.abstract)
+    _, result = works_of([a, same_abstract])
+    assert len(result.grey) == 1  # the abstracts agree: a person decides
+
+
+def test_recurring_titles_and_co_published_articles_are_not_asked_encore_abstracts_are():
+    kw = {"authors": ("Bayes, M.", "Rabasseda, X."), "venue": "Methods Find Exp Clin Pharmacol"}
+    col = [
+        rec(
+            "1", title="Gateways to clinical trials", year=2006, volume="28", pages="185-206", **kw
+        ),
+        rec(
+            "2", title="Gateways to clinical trials", year=2007, volume="29", pages="467-509", **kw
+        ),
+    ]
+    groups, result = works_of(col)
+    assert len(groups) == 2 and not result.grey
+    guideline = "Screening guidelines for the prevention and early detection of cervical cancer"
+    kw = {"authors": ("Saslow, D.", "Solomon, D."), "year": 2012}
+    co = [
+        rec("3", title=guideline, venue="CA Cancer J Clin", volume="62", pages="147-172", **kw),
+        rec("4", title=guideline, venue="Am J Clin Pathol", volume="137", pages="516-542", **kw),
+    ]
+    groups, result = works_of(co)
+    assert len(groups) == 2 and not result.grey
+    encore = [
+        rec("5", title=guideline, venue="Can J Neurol Sci", volume="37", pages="S42", **kw),
+        rec("6", title=guideline, venue="Stroke", volume="41", pages="e505", **kw),
+    ]
+    groups, result = works_of(encore)
+    assert len(groups) == 2 and len(result.grey) == 1  # one abstract at two meetings? ask

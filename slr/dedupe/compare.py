@@ -11,7 +11,8 @@ from dataclasses import dataclass
 
 from rapidfuzz.distance import Indel
 
-from slr.dedupe.normalise import pages_agree, venue_match
+from slr.dedupe import placement
+from slr.dedupe.normalise import notice_core, pages_agree, venue_match
 from slr.dedupe.table import Table
 
 LINK, GREY, DISTINCT = "link", "grey", "distinct"
@@ -114,6 +115,12 @@ def _venue(t: Table, i: int, j: int) -> int:
     return 0 if m is None else (1 if m else -1)
 
 
+def same_notice(t: Table, i: int, j: int) -> bool:
+    """Two notices (errata) about one article, whatever prefix or citation each database adds."""
+    a, b = notice_core(t.words[i]), notice_core(t.words[j])
+    return bool(a) and (a == b or contained(a, b))
+
+
 def evidence(t: Table, i: int, j: int) -> dict[str, object]:
     """Field-by-field agreement of two records (for --explain)."""
     yi, yj = t.year[i], t.year[j]
@@ -154,6 +161,10 @@ def compare(t: Table, i: int, j: int, st: Settings, sim: float | None = None) ->
             return Verdict(LINK, "doi", 100.0)
         if clash and sim < 60:
             return Verdict(DISTINCT, "doi-shared-by-different-items", sim)
+        ai, aj = t.abstract[i], t.abstract[j]
+        if sim < 60 and ai and aj and ratio(ai[:200], aj[:200]) < 70:
+            # titles and abstracts both differ: two abstracts of one supplement's DOI
+            return Verdict(DISTINCT, "doi-shared-by-different-items", sim)
         return Verdict(GREY, "doi-but-titles-differ", max(st.grey, sim))
     part = ki != kj and contained(ki, kj)
     yi, yj = t.year[i], t.year[j]
@@ -162,6 +173,9 @@ def compare(t: Table, i: int, j: int, st: Settings, sim: float | None = None) ->
     page = pages_agree(t.page[i], t.page[j])
     vol = _same(t.volume[i], t.volume[j])
     venue = _venue(t, i, j)
+    shift = page == -1 and vol == 0 and placement.shifted(t, i, j)
+    if shift:
+        page, vol = 0, 1  # the pages field holds the issue: not a disagreement
     # same journal, volume, first page and year: one article, whatever its title looks like
     bib = page == 1 and vol == 1 and venue >= 0 and dy == 0
     ni, nj = t.nums[i], t.nums[j]
@@ -184,10 +198,16 @@ def compare(t: Table, i: int, j: int, st: Settings, sim: float | None = None) ->
         if ki == kj and bib and auth >= 0:
             return Verdict(LINK, "generic-title+bibliographic", 100.0)
         return Verdict(DISTINCT, "generic-title", sim)
+    if t.kind[i] == "notice" and bib and auth >= 0 and same_notice(t, i, j):
+        return Verdict(LINK, "notice+bibliographic", 96.0)
     if dy is not None and dy > 1:
         return Verdict(DISTINCT, "years-differ", sim)
     if dy == 1 and ("conference" in (ci, cj) or (ci and cj and ci != cj)):
         return Verdict(DISTINCT, "other-year", sim)
+    if page == -1 and vol == 1 and venue == 1 and dy == 0 and auth == 1:
+        layout = _layout(t, i, j, sim)
+        if layout:
+            return layout
     if part:
         ok = auth >= 0 and venue >= 0 and page >= 0 and vol >= 0
         if bib and auth >= 0:
@@ -197,6 +217,11 @@ def compare(t: Table, i: int, j: int, st: Settings, sim: float | None = None) ->
         if ok and (dy == 0 or (dy == 1 and page == 1 and vol == 1)):
             return Verdict(GREY, "title-contained", max(st.grey, min(sim + 10, st.auto - 1)))
         return Verdict(DISTINCT, "title-contained", sim)
+    if vol == -1 and page == -1:
+        if venue == 1:
+            return Verdict(DISTINCT, "same-journal-other-volume", sim)  # a recurring column
+        if venue == -1 and placement.full_articles(t, i, j):
+            return Verdict(DISTINCT, "articles-in-two-journals", sim)  # co-published
     score = sim
     score += {1: 2.0, 0: -3.0, -1: -3.0 if bib else -15.0}[auth]
     score += {1: 2.0, 0: 0.0, -1: -8.0}[page]
@@ -220,10 +245,32 @@ def compare(t: Table, i: int, j: int, st: Settings, sim: float | None = None) ->
         score = min(score, st.auto - 1)
     score = min(score, 100.0)
     if bib and auth == 1 and sim >= 60:
+        if score < st.auto and sim >= 70 and venue == 1 and placement.same_range(t, i, j):
+            # one journal, volume, page range, year and first author: a translated title
+            return Verdict(LINK, "bibliographic", 96.0)
         score = max(score, st.grey)  # a translated or reworded title of one article: ask
     rule = "title" if ki == kj else "fuzzy-title"
+    if shift:
+        rule += "+shifted-fields"
     if score >= st.auto:
         return Verdict(LINK, rule, score)
     if score >= st.grey:
         return Verdict(GREY, rule, score)
     return Verdict(DISTINCT, rule, score)
+
+
+def _layout(t: Table, i: int, j: int, sim: float) -> Verdict | None:
+    """One title, first two authors, journal, volume and year, but other pages: which item?"""
+    if t.kind[i] != "item" or (t.key[i] != t.key[j] and sim < 97):
+        return None
+    if t.nums[i] != t.nums[j] or not placement.second_author_agrees(t, i, j):
+        return None
+    order = placement.one_page_order(t, i, j)
+    if order == "before":  # a meeting abstract or online-first listing of the article
+        return Verdict(LINK, "one-page-before-article", 95.0)
+    if order == "after":  # an erratum or a reply printed under the article's title
+        return Verdict(DISTINCT, "one-page-after-article", sim)
+    same_issue = bool(t.issue[i]) and t.issue[i] == t.issue[j]
+    if order == "short" and (same_issue or "conference" in (t.cls[i], t.cls[j])):
+        return Verdict(LINK, "abstract-listed-twice", 95.0)  # one supplement, two listings
+    return None

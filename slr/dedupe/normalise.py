@@ -172,15 +172,34 @@ _KIND_WORDS = frozenset(
 )
 
 
+# An erratum indexed under its article's title and citation, as Embase writes it:
+# "Title (New England Journal of Medicine (2009) 360 (542-544))" -> "... 2009 360 542 544".
+_CITATION_TAIL = re.compile(r"\b(?:19|20)\d\d (?!(?:19|20)\d\d\b)\d{1,4} \d+(?: \d+)?$")
+
+
 def item_kind(words: str) -> str:
     """`notice` (erratum, retraction), `comment` (reply, letter about), or `item`."""
     if _KIND_WORDS.isdisjoint(words.split()):
+        if words[-1:].isdigit() and _CITATION_TAIL.search(words):
+            return "notice"
         return "item"
-    if _NOTICE.search(words):
+    if _NOTICE.search(words) or _CITATION_TAIL.search(words):
         return "notice"
     if _COMMENT.search(words):
         return "comment"
     return "item"
+
+
+_NOTICE_HEAD = re.compile(
+    r"^(?:(?:author |publisher )?(?:erratum|errata|corrigend[au]m?|corrections?)|retraction(?: note)?|"
+    r"notice of retraction|expression of concern|addendum|withdrawal)(?: (?:to|of|for|on))? "
+)
+_NOTICE_TAIL = re.compile(r" vol \d+ pg \w+(?: \d{4})?$| " + _CITATION_TAIL.pattern[2:])
+
+
+def notice_core(words: str) -> str:
+    """The compact title of the article a notice is about (`Erratum: X (vol 1, pg 2, 2003)` -> X)."""
+    return compact(_NOTICE_TAIL.sub("", _NOTICE_HEAD.sub("", words)))
 
 
 _ROMAN = {
