@@ -30,6 +30,12 @@ class SlrGroup(click.Group):
         except SlrError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(1)
+        except OSError as exc:  # the machine refused (permissions, disk full): the user's to fix
+            where = f"{exc.filename}: " if exc.filename else ""
+            click.echo(
+                f"Error: {where}{exc.strerror or exc}; check the path and its permissions", err=True
+            )
+            ctx.exit(1)
         except KeyboardInterrupt:
             click.echo(
                 "Interrupted: everything decided so far is saved; run again to resume.", err=True

@@ -301,9 +301,14 @@ def run(review: Review, works: list[Work], coder: str, io: _Io | None = None) ->
         hints = coding.suggest_for(review, work)
         state = initial_state(concepts, work.work_id, current, hints)
         position = (i + 1, len(works))
-        action = _study(
-            io, work, labels[work.work_id], position, concepts, keys, state, hints, coder
-        )
+        try:
+            action = _study(
+                io, work, labels[work.work_id], position, concepts, keys, state, hints, coder
+            )
+        except KeyboardInterrupt:  # Ctrl-C leaves like `q`: what the coder changed is kept
+            if state.touched:
+                coding.record_codings(review, pending_codings(coder, work.work_id, state, current))
+            raise
         # `s` confirms the screen as shown (suggestions included); leaving any other way
         # keeps only what the coder changed, so quitting never codes an untouched study
         if action == SAVE or (action != SKIP and state.touched):

@@ -20,10 +20,10 @@ from typing import TYPE_CHECKING, Any
 
 from slr import agreement
 from slr.corpus import now_iso
-from slr.errors import SlrError, StoreError
+from slr.errors import SlrError
 from slr.protocol import Concept
 from slr.review import Review
-from slr.store import append_jsonl, read_jsonl
+from slr.store import append_jsonl, read_entries
 
 if TYPE_CHECKING:
     from slr.works import Work
@@ -121,17 +121,7 @@ def record_codings(review: Review, codings: list[Coding]) -> list[Coding]:
 
 def read_codings(review: Review, coder: str) -> list[Coding]:
     """One coder's whole log, oldest first."""
-    path = review.store.coding_file(coder)
-    out = []
-    for number, data in enumerate(read_jsonl(path), start=1):
-        try:
-            out.append(Coding.from_dict(data))
-        except (KeyError, TypeError):
-            raise StoreError(
-                f"{path}: entry {number}: missing work_id, concept or present; "
-                "fix or remove that line"
-            ) from None
-    return out
+    return read_entries(review.store.coding_file(coder), Coding.from_dict, "coding")
 
 
 def latest(log: list[Coding]) -> Codings:
@@ -181,12 +171,15 @@ def matrix_coder(review: Review, coder: str | None) -> str:
 def read_labels(review: Review) -> dict[str, str]:
     """work id -> published row label override (latest line wins; empty withdraws)."""
     out: dict[str, str] = {}
-    for data in read_jsonl(review.store.root / LABELS_FILE):
-        label = str(data.get("label", "")).strip()
+    path = review.store.root / LABELS_FILE
+    for work_id, label in read_entries(
+        path, lambda d: (str(d["work_id"]), d.get("label")), "label"
+    ):
+        label = str(label or "").strip()
         if label:
-            out[data["work_id"]] = label
+            out[work_id] = label
         else:
-            out.pop(data["work_id"], None)
+            out.pop(work_id, None)
     return out
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slr import coding
-from slr.errors import ExportError, ImportError_
+from slr.errors import ExportError, ImportError_, SlrError
 from slr.matrix import study_labels, write_output
 from slr.records import normalise_doi, normalise_title
 from slr.review import Review
@@ -66,15 +66,41 @@ def write_sheet(review: Review, path: Path, coder: str, works: list[Work]) -> in
     """Write the template as .csv or .xlsx; returns the number of studies."""
     rows = sheet_rows(review, coder, works)
     suffix = path.suffix.lower()
+    data: bytes
     if suffix == ".csv":
         buf = io.StringIO()
         csv.writer(buf, lineterminator="\n").writerows(rows)
-        write_output(path, buf.getvalue())
+        data = buf.getvalue().encode("utf-8")
     elif suffix == ".xlsx":
-        write_output(path, _xlsx(rows, len(review.protocol.concepts)))
+        data = _xlsx(rows, len(review.protocol.concepts))
     else:
         raise ExportError(f"{path}: a coding sheet is .csv or .xlsx; rename the file")
+    # a filled-in sheet not imported yet is the coder's only copy of that work
+    if path.is_file() and not _same_sheet(path, rows):
+        raise ExportError(
+            f"{path}: already exists and may hold coding not imported yet; import it with "
+            f"`slr code --import {path}`, or delete it or name another file for a new sheet"
+        )
+    write_output(path, data)
     return len(rows) - 1
+
+
+def _same_sheet(path: Path, rows: list[list[str]]) -> bool:
+    """Whether an existing sheet holds exactly these cells (nothing typed into it since)."""
+
+    def trim(table: list[list[str]]) -> list[list[str]]:
+        cut = [list(r) for r in table]
+        for r in cut:
+            while r and not r[-1]:
+                r.pop()
+        while cut and not cut[-1]:
+            cut.pop()
+        return cut
+
+    try:
+        return trim(read_table(path)) == trim(rows)
+    except SlrError:
+        return False
 
 
 def _xlsx(rows: list[list[str]], nconcepts: int) -> bytes:

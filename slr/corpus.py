@@ -12,7 +12,7 @@ from typing import Any
 
 from slr.records import Record
 from slr.review import Review
-from slr.store import append_jsonl, read_jsonl
+from slr.store import append_jsonl, read_entries, read_jsonl
 
 
 def now_iso() -> str:
@@ -22,7 +22,7 @@ def now_iso() -> str:
 
 def load_records(review: Review) -> list[Record]:
     """Every stored record, in the order it was added."""
-    return [Record.from_dict(d) for d in review.store.iter_records()]
+    return read_entries(review.store.records_file, Record.from_dict, "record")
 
 
 def add_records(review: Review, records: Iterable[Record], known: set[str] | None = None) -> int:

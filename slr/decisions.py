@@ -8,12 +8,13 @@ rewritten. Extra keys (e.g. the ranking model of issue 8) are allowed and kept.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from slr.corpus import now_iso
 from slr.review import Review
-from slr.store import append_jsonl, read_jsonl
+from slr.store import append_jsonl, read_entries
 
 STAGES = ("title-abstract", "full-text")
 DECISIONS = ("include", "exclude", "maybe", "skip", "not-retrieved", "undo")
@@ -87,7 +88,7 @@ def record_decision(review: Review, decision: Decision) -> Decision:
 
 def read_log(review: Review, reviewer: str) -> list[Decision]:
     """One reviewer's whole log, oldest first."""
-    return [Decision.from_dict(d) for d in read_jsonl(review.store.decisions_file(reviewer))]
+    return read_entries(review.store.decisions_file(reviewer), Decision.from_dict, "decision")
 
 
 def reviewers(review: Review) -> list[str]:
@@ -98,14 +99,24 @@ def reviewers(review: Review) -> list[str]:
 
 def current(log: list[Decision], stage: str) -> dict[str, Decision]:
     """work id -> the reviewer's standing decision at a stage (after undos and changes)."""
-    stacks: dict[str, list[Decision]] = {}
-    for d in log:
-        if d.stage != stage:
+    return {wid: stack[-1][1] for wid, stack in stacks(log, stage).items() if stack}
+
+
+def stacks(
+    log: Iterable[Decision], stage: str, skips: bool = True
+) -> dict[str, list[tuple[int, Decision]]]:
+    """work id -> (position in the log, decision) still standing at a stage, oldest first.
+
+    An `undo` pops the latest; `skips=False` leaves skips out, as the counts do.
+    """
+    out: dict[str, list[tuple[int, Decision]]] = {}
+    for i, d in enumerate(log):
+        if d.stage != stage or (d.decision == "skip" and not skips):
             continue
-        stack = stacks.setdefault(d.work_id, [])
+        stack = out.setdefault(d.work_id, [])
         if d.decision == "undo":
             if stack:
                 stack.pop()
         else:
-            stack.append(d)
-    return {wid: stack[-1] for wid, stack in stacks.items() if stack}
+            stack.append((i, d))
+    return out

@@ -434,7 +434,7 @@ class Client:
                             source,
                             request,
                             "cannot resolve the host (offline? a wrong "
-                            f"SLR_{source.upper()}_URL?); `slr search --offline` replays the archive",
+                            f"SLR_{source.upper()}_URL?); --offline replays what is archived",
                         )
                     ) from None
                 last = f"{type(exc).__name__}: {self.redactor.text(str(exc))[:200]}"

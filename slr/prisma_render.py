@@ -8,6 +8,7 @@ import csv
 import io
 from xml.sax.saxutils import escape
 
+from slr.matrix_latex import escape as tex_escape  # one LaTeX table for matrix and PRISMA
 from slr.prisma import PrismaCounts
 from slr.prisma_layout import LINE, PAD, Layout, layout
 
@@ -63,24 +64,6 @@ def to_svg(counts: PrismaCounts) -> str:
 
 
 # ---------------------------------------------------------------- TikZ
-
-_TEX = {
-    "\\": r"\textbackslash{}",
-    "&": r"\&",
-    "%": r"\%",
-    "$": r"\$",
-    "#": r"\#",
-    "_": r"\_",
-    "{": r"\{",
-    "}": r"\}",
-    "~": r"\textasciitilde{}",
-    "^": r"\textasciicircum{}",
-}
-
-
-def tex_escape(text: str) -> str:
-    """Escape LaTeX's special characters."""
-    return "".join(_TEX.get(c, c) for c in text)
 
 
 def to_tikz(counts: PrismaCounts, standalone: bool = True) -> str:

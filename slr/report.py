@@ -173,7 +173,10 @@ def reference(work: Work) -> str:
 
 
 def build_markdown(
-    review: Review, diagram: str = "prisma.svg", bibtex: str = "included.bib"
+    review: Review,
+    diagram: str = "prisma.svg",
+    bibtex: str = "included.bib",
+    coder: str | None = None,
 ) -> str:
     """The whole report as Markdown."""
     from slr.matrix import render, review_matrix
@@ -195,7 +198,7 @@ def build_markdown(
     lines += [f"![PRISMA 2020 flow diagram]({diagram})", ""]
     lines += ["```", prisma_summary(counts), "```", ""]
     lines += ["### Concept matrix", ""]
-    matrix = render(review_matrix(review), "markdown")
+    matrix = render(review_matrix(review, coder), "markdown")
     lines += [str(matrix).rstrip("\n"), ""]
     lines += ["### Included studies", ""]
     per_source = Counter(src for w in works for src in w.sources)
@@ -209,7 +212,7 @@ def build_markdown(
     return "\n".join(lines)
 
 
-def write_report(review: Review, output: str | Path) -> list[Path]:
+def write_report(review: Review, output: str | Path, coder: str | None = None) -> list[Path]:
     """Write the report (.md or .html) with prisma.svg and included.bib beside it."""
     from slr.export import export_records
     from slr.screening import included_works
@@ -220,7 +223,7 @@ def write_report(review: Review, output: str | Path) -> list[Path]:
     folder = out.parent
     diagram = folder / "prisma.svg"
     bib = folder / "included.bib"
-    text = build_markdown(review, diagram.name, bib.name)
+    text = build_markdown(review, diagram.name, bib.name, coder)
     write_atomic(diagram, to_svg(compute(review)))
     write_atomic(bib, export_records(included_works(review), "bibtex"))
     if out.suffix.lower() == ".md":

@@ -25,6 +25,7 @@ from itertools import chain
 from typing import Any
 
 from slr.decisions import AUTO_REVIEWER, STAGES, Decision, read_log, record_decision, reviewers
+from slr.decisions import stacks as decision_stacks
 from slr.errors import SlrError
 from slr.progress import progress
 from slr.protocol import Protocol, Rule
@@ -147,32 +148,13 @@ def _mapped_log(review: Review, reviewer: str, index: dict[str, str]) -> list[De
 
 def _stacks(log: Iterable[Decision], stage: str) -> dict[str, list[Decision]]:
     """work id -> the reviewer's decisions still standing (undo pops), oldest first."""
-    stacks: dict[str, list[Decision]] = {}
-    for d in log:
-        if d.stage != stage or d.decision == "skip":
-            continue
-        stack = stacks.setdefault(d.work_id, [])
-        if d.decision == "undo":
-            if stack:
-                stack.pop()
-        else:
-            stack.append(d)
-    return stacks
+    return {w: [d for _, d in s] for w, s in decision_stacks(log, stage, skips=False).items()}
 
 
 def _standing(log: Sequence[Decision], stage: str) -> dict[str, tuple[int, Decision]]:
     """work id -> (position in the log, standing decision) for counted decisions."""
-    stacks: dict[str, list[tuple[int, Decision]]] = {}
-    for i, d in enumerate(log):
-        if d.stage != stage or d.decision == "skip":
-            continue
-        stack = stacks.setdefault(d.work_id, [])
-        if d.decision == "undo":
-            if stack:
-                stack.pop()
-        else:
-            stack.append((i, d))
-    return {w: s[-1] for w, s in stacks.items() if s and s[-1][1].decision in COUNTED}
+    found = decision_stacks(log, stage, skips=False)
+    return {w: s[-1] for w, s in found.items() if s and s[-1][1].decision in COUNTED}
 
 
 def human_reviewers(review: Review) -> list[str]:

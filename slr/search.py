@@ -32,7 +32,7 @@ from typing import Any
 
 from slr import query as q
 from slr.corpus import add_records, log_search, now_iso
-from slr.errors import SlrError, SourceError
+from slr.errors import SlrError, SourceError, StoreError
 from slr.http import Archive, Client
 from slr.protocol import SourceSpec
 from slr.records import Record
@@ -156,6 +156,22 @@ def runs(review: Review, source: str) -> list[Path]:
     return sorted(p for p in folder.iterdir() if (p / RUN_FILE).exists())
 
 
+def _load_run(run_dir: Path) -> dict[str, Any]:
+    """A run checkpoint; a damaged one is a StoreError naming it, not a traceback."""
+    path = run_dir / RUN_FILE
+    try:
+        run = json.loads(path.read_text("utf-8"))
+        plan_from_json(run["plan"])  # raises on a plan a reader could not replay
+        if not isinstance(run["run_id"], str) or not isinstance(run["branches"], dict):
+            raise TypeError("run_id or branches")
+    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise StoreError(
+            f"{path}: unreadable run checkpoint ({exc.__class__.__name__}); restore it from "
+            f"git, or move the folder {run_dir} out of raw/ and search again"
+        ) from None
+    return dict(run)
+
+
 def _save_run(folder: Path, run: dict[str, Any]) -> None:
     write_atomic(folder / RUN_FILE, json.dumps(run, ensure_ascii=False, indent=1) + "\n")
 
@@ -217,7 +233,7 @@ def _run_source(
     previous = runs(review, spec.name)
     run: dict[str, Any] | None = None
     if previous and not refresh:
-        last = json.loads((previous[-1] / RUN_FILE).read_text("utf-8"))
+        last = _load_run(previous[-1])
         same = last.get("plan") == plan_to_json(plan)
         if same and last.get("status") == "complete":
             result.run_id = last["run_id"]
@@ -346,7 +362,7 @@ def _replay_source(
         result.status = "skipped: nothing archived to replay"
         return result
     for run_dir in found:
-        run = json.loads((run_dir / RUN_FILE).read_text("utf-8"))
+        run = _load_run(run_dir)
         plan = plan_from_json(run["plan"])
         archive = Archive(run_dir)
         result.run_id = run["run_id"]
@@ -365,6 +381,11 @@ def _replay_source(
             result.kept += len(kept)
         known = [t for t in totals.values() if t is not None]
         result.reported_total = sum(known) if known else None
+        if run.get("status") != "complete":  # replaying it does not make it whole
+            result.status = (
+                f"failed: run {run['run_id']} was archived {run.get('status')}; "
+                "run `slr search` online to finish it"
+            )
     result.note = f"replayed {len(found)} run(s) from the raw archive"
     return result
 

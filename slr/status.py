@@ -6,6 +6,7 @@ from collections import Counter
 from typing import Any
 
 from slr.coding import coding_counts
+from slr.corpus import load_records
 from slr.dedupe.counts import dedupe_counts
 from slr.review import Review
 from slr.screening import screening_counts
@@ -17,9 +18,9 @@ def status(review: Review) -> dict[str, Any]:
     store = review.store
     per_source: Counter[str] = Counter()
     cited: Counter[int] = Counter()  # records found by citation searching, per round
-    for rec in store.iter_records():
-        per_source[rec["source"]] += 1
-        extra = rec.get("extra") or {}
+    for rec in load_records(review):  # names file:line of a damaged record, never a KeyError
+        per_source[rec.source] += 1
+        extra = rec.extra or {}
         if extra.get("method") == "citation" and extra.get("round") is not None:
             cited[int(extra["round"])] += 1
     works = sum(1 for _ in read_jsonl(store.works_file))

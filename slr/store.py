@@ -22,9 +22,9 @@ import json
 import os
 import tempfile
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from slr.errors import StoreError
 
@@ -32,6 +32,7 @@ FORMAT_VERSION = 1
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 STATE_FILE = "slr-state.json"
+T = TypeVar("T")
 
 
 class TornLineWarning(UserWarning):
@@ -77,18 +78,42 @@ def _repair_tail(path: Path) -> None:
 
 def append_jsonl(path: Path, *objs: Any) -> None:
     """Append objects as JSON lines and fsync before returning: on disk the moment it is made."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    if path.exists():
-        _repair_tail(path)
     data = "".join(_dumps(o) + "\n" for o in objs).encode("utf-8")
-    with open(path, "ab") as fh:
-        fh.write(data)
-        fh.flush()
-        os.fsync(fh.fileno())
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists():
+            _repair_tail(path)
+        with open(path, "ab") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
 
 
 def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
     """Read a JSONL file; a torn last line warns and is skipped, a bad middle line is an error."""
+    for _, obj in read_numbered(path):
+        yield obj
+
+
+def read_entries(path: Path, convert: Callable[[dict[str, Any]], T], what: str) -> list[T]:
+    """Read and convert every line; a line missing a field is a StoreError naming file:line."""
+    out = []
+    for number, data in read_numbered(path):
+        try:
+            out.append(convert(data))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            why = f"no {exc.args[0]!r}" if isinstance(exc, KeyError) else str(exc)
+            raise StoreError(
+                f"{path}:{number}: not a valid {what} ({why}); "
+                "fix or remove that line (the file is plain text)"
+            ) from None
+    return out
+
+
+def read_numbered(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
+    """(line number, object) of each line of a JSONL file, as `read_jsonl` reads them."""
     if not path.exists():
         return
     with open(path, "rb") as fh:
@@ -98,7 +123,7 @@ def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
         if not raw.strip():
             continue
         try:
-            yield json.loads(raw.decode("utf-8"))
+            obj = json.loads(raw.decode("utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             if number - 1 == last:  # no newline after it: the write was interrupted
                 warnings.warn(
@@ -112,13 +137,21 @@ def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
                 f"{path}:{number}: not valid JSON ({exc.__class__.__name__}); "
                 "fix or remove that line (the file is plain text)"
             ) from None
+        if not isinstance(obj, dict):  # every slr log holds one object per line
+            raise StoreError(
+                f"{path}:{number}: not a JSON object; fix or remove that line (the file is plain text)"
+            )
+        yield number, obj
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
     """Replace a file atomically: temporary file in the same folder, fsync, rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
     payload = data.encode("utf-8") if isinstance(data, str) else data
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    except OSError as exc:
+        raise _cannot_write(path, exc) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             fh.write(payload)
@@ -126,10 +159,20 @@ def write_atomic(path: Path, data: str | bytes) -> None:
             os.fsync(fh.fileno())
         os.chmod(tmp, 0o666 & ~_UMASK)  # mkstemp makes 0600; files in a repo follow the umask
         os.replace(tmp, path)
-    except BaseException:
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if isinstance(exc, OSError):
+            raise _cannot_write(path, exc) from None
         raise
+
+
+def _cannot_write(path: Path, exc: OSError) -> StoreError:
+    """A write the machine refused (no such folder, permissions, disk full), named as such."""
+    return StoreError(
+        f"{path}: cannot write ({exc.strerror or exc}); check that its folder exists and is "
+        "writable and that the disk has room"
+    )
 
 
 def write_jsonl_atomic(path: Path, objs: Any) -> None:
@@ -173,6 +216,8 @@ class Store:
         if state.exists():
             try:
                 version = json.loads(state.read_text("utf-8"))["format"]
+                if not isinstance(version, int):  # "1" would fail the comparison below
+                    raise TypeError(version)
             except (ValueError, KeyError, TypeError):
                 raise StoreError(
                     f"{state}: unreadable state file; restore it from git "

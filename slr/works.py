@@ -13,7 +13,7 @@ from typing import Any
 
 from slr.records import Record
 from slr.review import Review
-from slr.store import read_jsonl, write_jsonl_atomic
+from slr.store import read_entries, write_jsonl_atomic
 
 
 @dataclass(frozen=True)
@@ -48,7 +48,7 @@ class Work:
 
 def load_works(review: Review) -> list[Work]:
     """The works of the last `slr dedupe`, in order of their first record."""
-    return [Work.from_dict(d) for d in read_jsonl(review.store.works_file)]
+    return read_entries(review.store.works_file, Work.from_dict, "work")
 
 
 def save_works(review: Review, works: list[Work]) -> None:

@@ -70,7 +70,7 @@ def test_a_bad_line_names_the_file(tmp_path):
     path = review.store.coding_file("ann")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text('{"coder": "ann", "work_id": "manual:1"}\n', "utf-8")
-    with pytest.raises(SlrError, match=r"ann\.jsonl: entry 1: missing"):
+    with pytest.raises(SlrError, match=r"ann\.jsonl:1: not a valid coding \(no 'concept'\)"):
         read_codings(review, "ann")
 
 

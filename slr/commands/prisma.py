@@ -94,7 +94,8 @@ def prisma(protocol_path: str | None, output: str | None, fmt: str | None) -> No
     type=click.Path(dir_okay=False),
     help="report.md or report.html; prisma.svg and included.bib go beside it.",
 )
-def report(protocol_path: str | None, output: str) -> None:
+@click.option("--coder", help="Whose coding the concept matrix shows (default: the only coder).")
+def report(protocol_path: str | None, output: str, coder: str | None) -> None:
     """Write the review report: methods, search log, PRISMA diagram, matrix, included studies.
 
     \b
@@ -104,7 +105,7 @@ def report(protocol_path: str | None, output: str) -> None:
     """
     from slr.report import write_report
 
-    for path in write_report(load(protocol_path), output):
+    for path in write_report(load(protocol_path), output, coder):
         click.echo(f"wrote {path}")
 
 

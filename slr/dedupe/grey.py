@@ -13,11 +13,12 @@ import textwrap
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from slr.corpus import now_iso
 from slr.records import Record
 from slr.review import Review
-from slr.store import append_jsonl, read_jsonl
+from slr.store import append_jsonl, read_entries
 
 ANSWERS_FILE = "dedupe-answers.jsonl"
 ANSWERS = ("y", "n")
@@ -33,10 +34,22 @@ def pair_key(a: str, b: str) -> tuple[str, str]:
     return (a, b) if a <= b else (b, a)
 
 
+def _answer_lines(path: Path) -> list[dict[str, Any]]:
+    """The answer lines; one without a, b or answer is a StoreError naming file:line."""
+
+    def check(line: dict[str, Any]) -> dict[str, Any]:
+        missing = [k for k in ("a", "b", "answer") if not isinstance(line.get(k), str)]
+        if missing:
+            raise KeyError(missing[0])
+        return line
+
+    return read_entries(path, check, "de-duplication answer")
+
+
 def load_answers(path: Path) -> dict[tuple[str, str], str]:
     """(id, id) -> `y`/`n`: the standing answer per pair after undos."""
     stacks: dict[tuple[str, str], list[str]] = {}
-    for line in read_jsonl(path):
+    for line in _answer_lines(path):
         key = pair_key(line["a"], line["b"])
         stack = stacks.setdefault(key, [])
         if line["answer"] == "undo":
@@ -106,7 +119,7 @@ def history(path: Path) -> list[tuple[str, str, str, float]]:
     """Pairs with a standing answer, the latest answered last: (a, b, rule, score)."""
     stacks: dict[tuple[str, str], list[dict]] = {}
     order: list[tuple[str, str]] = []
-    for line in read_jsonl(path):
+    for line in _answer_lines(path):
         key = pair_key(line["a"], line["b"])
         stack = stacks.setdefault(key, [])
         if line["answer"] == "undo":

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import datetime
 import hashlib
 import re
 import unicodedata
@@ -447,6 +448,10 @@ def check_date(value: str | None) -> str | None:
     """A YYYY-MM-DD date or None; anything else is an ImportError_."""
     if value is None:
         return None
-    if not _DATE.match(value):
-        raise ImportError_(f"--date {value!r}: use YYYY-MM-DD, e.g. 2024-03-01")
+    try:
+        if not _DATE.match(value):
+            raise ValueError(value)
+        datetime.date.fromisoformat(value)  # the shape alone lets 2024-13-01 through
+    except ValueError:
+        raise ImportError_(f"--date {value!r}: use YYYY-MM-DD, e.g. 2024-03-01") from None
     return value
