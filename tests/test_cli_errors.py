@@ -224,3 +224,28 @@ def test_search_offline_does_not_call_a_failed_run_ok(tmp_path):
 def test_a_state_file_with_a_text_version_is_one_error_line(project):
     (project / "corpus" / "mlops" / "slr-state.json").write_text('{"format": "1"}\n')
     one_error(run(project, "import", str(SCOPUS_CSV)), "slr-state.json: unreadable state file")
+
+
+def test_dedupe_standalone_takes_a_format_and_rejects_an_empty_explain(tmp_path):
+    from click.testing import CliRunner
+
+    from slr.cli import main
+
+    ris = tmp_path / "refs.txt"  # RIS content under an extension that says nothing
+    ris.write_text(
+        "TY  - JOUR\nTI  - Challenges in deploying machine learning\nPY  - 2022\n"
+        "DO  - 10.1145/3533378\nER  - \n\n"
+        "TY  - JOUR\nTI  - Challenges in Deploying Machine Learning\nPY  - 2022\n"
+        "DO  - https://doi.org/10.1145/3533378\nER  - \n",
+        encoding="utf-8",
+    )
+    out = tmp_path / "clusters.csv"
+    result = CliRunner().invoke(
+        main, ["dedupe", "--input", str(ris), "--output", str(out), "--format", "ris"]
+    )
+    assert result.exit_code == 0, result.output
+    rows = out.read_text().splitlines()
+    assert rows[0] == "id,cluster_id,rule" and len(rows) == 3
+    assert rows[1].split(",")[1] == rows[2].split(",")[1]
+    result = CliRunner().invoke(main, ["dedupe", "--explain", " "])
+    assert result.exit_code == 1 and result.output.startswith("Error: --explain needs")

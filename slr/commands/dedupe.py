@@ -124,6 +124,13 @@ def _summary(outcome: Outcome) -> str:
     help="Link a preprint and its published version as one work.",
 )
 @click.option(
+    "--format",
+    "input_format",
+    default="auto",
+    show_default=True,
+    help="Format of --input when it cannot be detected (any `slr import --format` name).",
+)
+@click.option(
     "--full", is_flag=True, help="Recompute every work instead of matching only the new records."
 )
 def dedupe(
@@ -137,6 +144,7 @@ def dedupe(
     grey_threshold: float,
     versions: bool,
     full: bool,
+    input_format: str,
 ) -> None:
     """Link duplicate records of every source into works; no record is ever deleted.
 
@@ -174,12 +182,16 @@ def dedupe(
         def on_read(n: int) -> None:
             ticks.append(_ticker(n, "de-duplicating", quiet))
 
-        result = dedupe_file(input_path, out, settings, lambda k: ticks[0](k), on_read)
+        result = dedupe_file(
+            input_path, out, settings, lambda k: ticks[0](k), on_read, input_format
+        )
         n, w = len(result.table), len(result.clusters)
         click.echo(f"{n} records -> {w} works ({n - w} duplicates); wrote {out}")
         if result.grey and not quiet:
             click.echo(f"{len(result.grey)} grey-zone pair(s) were left apart")
         return
+    if explain_id is not None and not explain_id.strip():
+        raise SlrError("--explain needs a record or work id, e.g. scopus:2-s2.0-85079532227")
     review = load(protocol_path)
     if explain_id:
         click.echo(explain(review, explain_id, settings))

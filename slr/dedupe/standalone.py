@@ -98,23 +98,19 @@ def read_csv(path: Path) -> list[Record]:
     return records
 
 
-def read_input(path: str | Path) -> list[Record]:
-    """Records from a CSV or any importable citation file."""
+def read_input(path: str | Path, format: str = "auto") -> list[Record]:
+    """Records from a CSV (benchmark columns) or any importable citation file."""
+    from slr.importer import read_records
+
     p = Path(path)
     if not p.is_file():
         raise ImportError_(f"{p}: no such file; give a CSV or an exported citation file")
-    if p.suffix.lower() in (".csv", ".tsv") or p.suffix == "":
+    if format == "auto" and (p.suffix.lower() in (".csv", ".tsv") or p.suffix == ""):
         return read_csv(p)
-    try:
-        from slr.importer import read_records  # type: ignore[attr-defined]
-    except ImportError:
-        raise ImportError_(
-            f"{p}: this slr cannot read {p.suffix} files yet; export the list as CSV"
-        ) from None
-    result = read_records(p)
+    result = read_records(p, format=format)
     seen: set[str] = set()
     records = []
-    for rec in getattr(result, "records", result):
+    for rec in result.records:
         if rec.id not in seen:  # one id, one record (as the corpus keeps them)
             seen.add(rec.id)
             records.append(rec)
@@ -146,9 +142,10 @@ def dedupe_file(
     settings: Settings | None = None,
     tick: Tick | None = None,
     on_read: Callable[[int], None] | None = None,
+    format: str = "auto",
 ) -> Result:
     """Read a citation list, cluster it, write clusters.csv; returns the run's result."""
-    records = read_input(input_path)
+    records = read_input(input_path, format)
     if on_read:
         on_read(len(records))
     result = run(records, settings, tick=tick or (lambda _: None))
