@@ -438,16 +438,16 @@ def test_a_round_killed_after_fetching_finishes_without_network_and_logs_once(
 ):
     review = seed_review(tmp_path)
     serve_openalex()
-    real = sb.auto_screen
+    real = sb.run.auto_screen  # the round module looks it up
 
     def killed(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(sb, "auto_screen", killed)
+    monkeypatch.setattr(sb.run, "auto_screen", killed)
     with pytest.raises(KeyboardInterrupt):
         run_round(review, direction="backward", client=client(), env=ENV)
     assert rounds(review)[0][1]["status"] == "fetched"
-    monkeypatch.setattr(sb, "auto_screen", real)
+    monkeypatch.setattr(sb.run, "auto_screen", real)
     responses.reset()  # any request now fails
     report = run_round(review, direction="backward", client=client(), env=ENV)
     assert report.status == "complete" and report.directions["backward"].found == 230

@@ -1,0 +1,379 @@
+"""Rounds: start one from the included studies, resume an interrupted one from its
+checkpoint (`round.json`), replay all of them offline, or repeat until saturation."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from slr.corpus import add_records, now_iso
+from slr.decisions import STAGES
+from slr.http import Archive, Client
+from slr.progress import progress
+from slr.records import Record
+from slr.review import Review
+from slr.screening import auto_screen, included_works, stage_states
+from slr.snowball import crossref, openalex, semanticscholar
+from slr.snowball.base import (
+    DIRECTIONS,
+    ROUND_FILE,
+    Fetcher,
+    SnowballError,
+    State,
+    Task,
+    records_by_id,
+)
+from slr.snowball.report import RoundReport, log_round, round_of, round_report
+from slr.sources import registry
+from slr.sources.base import Source
+from slr.store import write_atomic
+from slr.works import Work, load_works, record_index
+
+TASKS: dict[str, Task] = {
+    "openalex": openalex.task,
+    "semanticscholar": semanticscholar.task,
+    "crossref": crossref.task,
+}
+VIAS = tuple(TASKS)
+
+
+@dataclass
+class Saturation:
+    """Where `until_saturation` stopped: saturated, or paused for screening."""
+
+    status: str  # "saturated" | "paused"
+    rounds: list[RoundReport]
+    pending: dict[str, int]
+    last_round: int | None = None
+
+
+# ---------------------------------------------------------------- rounds on disk
+
+
+def rounds(review: Review) -> list[tuple[Path, dict[str, Any]]]:
+    """(folder, round state) of every round, in round order."""
+    raw = review.store.raw
+    found = []
+    for path in raw.glob(f"*/snowball-*/{ROUND_FILE}") if raw.is_dir() else []:
+        found.append((path.parent, json.loads(path.read_text("utf-8"))))
+    return sorted(found, key=lambda item: int(item[1]["round"]))
+
+
+def _save(folder: Path, state: dict[str, Any]) -> None:
+    write_atomic(folder / ROUND_FILE, json.dumps(state, ensure_ascii=False, indent=1) + "\n")
+
+
+def _task_key(direction: str, work_id: str) -> str:
+    return f"{direction}|{work_id}"
+
+
+def snowballed(review: Review, works: list[Work] | None = None) -> set[tuple[str, str, str]]:
+    """(via, direction, current work id) of every seed already snowballed."""
+    index = record_index(works if works is not None else load_works(review))
+    out = set()
+    for _, state in rounds(review):
+        for task in state["tasks"].values():
+            wid = index.get(task["seed"], task["seed"])
+            out.add((state["via"], task["direction"], wid))
+    return out
+
+
+def _seed_info(work: Work, records: Mapping[str, Record]) -> dict[str, Any]:
+    """What a source needs to find a seed: its ids at OpenAlex / Semantic Scholar and DOI."""
+    info: dict[str, Any] = {"work_id": work.work_id, "title": work.canonical.title}
+    doi = work.canonical.doi
+    for rid in work.record_ids:
+        rec = records.get(rid)
+        if rec is None:
+            continue
+        doi = doi or rec.doi
+        if rec.source in ("openalex", "semanticscholar") and rec.source not in info:
+            info[rec.source] = rec.source_id
+    info["doi"] = doi
+    return info
+
+
+def _directions(direction: str, via: str) -> tuple[list[str], list[str]]:
+    """The directions a round runs, and notes for the ones a source cannot do."""
+    if direction not in (*DIRECTIONS, "both"):
+        raise SnowballError(f"unknown direction {direction!r}; use backward, forward or both")
+    if via not in VIAS:
+        raise SnowballError(
+            f"unknown source {via!r} for snowballing; use one of: {', '.join(VIAS)}"
+        )
+    wanted = list(DIRECTIONS) if direction == "both" else [direction]
+    if via == "crossref" and "forward" in wanted:
+        if direction == "forward":
+            raise SnowballError(
+                "crossref has no list of citing works (only a count); "
+                "use --via openalex or --via semanticscholar for forward snowballing"
+            )
+        return ["backward"], ["forward skipped: Crossref has no list of citing works"]
+    return wanted, []
+
+
+def _source(
+    review: Review, via: str, client: Client | None, env: Mapping[str, str] | None
+) -> Source:
+    spec = next((s for s in review.protocol.search.sources if s.name == via), None)
+    return registry()[via](client or Client(), spec.options if spec else {}, env)
+
+
+# ---------------------------------------------------------------- a round
+
+
+def run_round(
+    review: Review,
+    *,
+    direction: str = "both",
+    via: str = "openalex",
+    stage: str = "full-text",
+    quiet: bool = True,
+    client: Client | None = None,
+    env: Mapping[str, str] | None = None,
+) -> RoundReport | None:
+    """Run (or resume) one round; None when every included study is already snowballed."""
+    if stage not in STAGES:
+        raise SnowballError(f"unknown stage {stage!r}; use --from {' or --from '.join(STAGES)}")
+    wanted, notes = _directions(direction, via)
+    src = _source(review, via, client, env)
+    review.store.ensure()
+    unfinished = [(p, s) for p, s in rounds(review) if s["status"] != "complete"]
+    folder: Path | None
+    if unfinished:
+        folder, state = unfinished[0]
+        if state["via"] != via or state["directions"] != wanted:
+            raise SnowballError(
+                f"{folder / ROUND_FILE}: round {state['round']} ({state['via']}, "
+                f"{'+'.join(state['directions'])}) was interrupted; finish it first with "
+                f"`slr snowball --via {state['via']} --direction "
+                f"{state['directions'][0] if len(state['directions']) == 1 else 'both'}`"
+            )
+    else:
+        folder, state = _new_round(review, wanted, via, stage, notes)
+    if folder is None:
+        return None
+    missing = src.missing_keys() if state["status"] == "running" else ()
+    if missing:
+        raise SnowballError(f"{via}: set {' and '.join(missing)} to snowball through {via}")
+    _save(folder, state)
+    return _complete(review, src, folder, state, offline=False, quiet=quiet)
+
+
+def _new_round(
+    review: Review, wanted: list[str], via: str, stage: str, notes: list[str]
+) -> tuple[Path | None, dict[str, Any]]:
+    works = load_works(review)
+    included = included_works(review, stage) if works else []
+    if not included:
+        other = STAGES[0] if stage == STAGES[1] else STAGES[1]
+        raise SnowballError(
+            f"{review.store.works_file}: no study is included at {stage} yet; screen first "
+            f"(slr screen --stage {stage}) or start from --from {other}"
+        )
+    done = snowballed(review, works)
+    records = records_by_id(review)
+    seeds, tasks = [], {}
+    for work in included:
+        todo = [d for d in wanted if (via, d, work.work_id) not in done]
+        if not todo:
+            continue
+        seeds.append(_seed_info(work, records))
+        for d in todo:
+            tasks[_task_key(d, work.work_id)] = {
+                "direction": d,
+                "seed": work.work_id,
+                "state": {},
+                "done": False,
+                "found": 0,
+                "resolved": 0,
+                "unresolved": 0,
+                "total": None,
+                "note": "",
+            }
+    if not tasks:
+        return None, {}
+    number = max((int(s["round"]) for _, s in rounds(review)), default=0) + 1
+    run_id = f"snowball-{number:02d}"
+    folder = review.store.raw / via / run_id
+    state = {
+        "round": number,
+        "run_id": run_id,
+        "via": via,
+        "directions": wanted,
+        "stage": stage,
+        "status": "running",
+        "started": now_iso(),
+        "finished": None,
+        "protocol_hash": review.protocol.hash,
+        "seeds": seeds,
+        "tasks": tasks,
+        "unresolved": [],
+        "notes": notes,
+    }
+    return folder, state
+
+
+def _tag(record: Record, state: dict[str, Any], task: dict[str, Any]) -> Record:
+    extra = {
+        **record.extra,
+        "method": "citation",
+        "round": state["round"],
+        "direction": task["direction"],
+        "seed": task["seed"],
+        "via": state["via"],
+    }
+    return record.evolve(extra=extra)
+
+
+def _fetch(
+    review: Review,
+    src: Source,
+    folder: Path,
+    state: dict[str, Any],
+    offline: bool,
+    quiet: bool,
+    replay: bool = False,
+) -> None:
+    """Run every unfinished task (all of them on replay), checkpointing after each step."""
+    fetcher = Fetcher(src, Archive(folder), offline, review.store.root)
+    seeds = {s["work_id"]: s for s in state["seeds"]}
+    known = review.store.record_ids()
+    tasks = [t for t in state["tasks"].values() if replay or not t["done"]]
+    run = TASKS[state["via"]]
+    for task in progress(tasks, f"snowball round {state['round']} ({state['via']})", quiet):
+        start: State = {} if replay else task["state"]
+        for step in run(fetcher, seeds[task["seed"]], task["direction"], start):
+            records = [_tag(x.record, state, task) for x in step.found if x.record is not None]
+            add_records(review, records, known)
+            if replay:
+                continue
+            lost = [x for x in step.found if x.record is None]
+            task["found"] += len(step.found)
+            task["resolved"] += len(records)
+            task["unresolved"] += len(lost)
+            task["total"] = step.total if step.total is not None else task["total"]
+            task["note"] = step.note or task["note"]
+            state["unresolved"] += [
+                {
+                    "seed": task["seed"],
+                    "direction": task["direction"],
+                    "reference": x.label,
+                    "doi": x.doi or "",
+                    "reason": x.reason,
+                }
+                for x in lost
+            ]
+            task["state"] = step.state or {}
+            task["done"] = step.state is None
+            _save(folder, state)
+
+
+def _complete(
+    review: Review, src: Source, folder: Path, state: dict[str, Any], offline: bool, quiet: bool
+) -> RoundReport:
+    if state["status"] == "running":
+        _fetch(review, src, folder, state, offline, quiet)
+        state["status"] = "fetched"
+        state["finished"] = now_iso()
+        _save(folder, state)
+    grey = dedupe(review)
+    auto_screen(review, quiet)
+    report = round_report(review, folder, state)
+    if grey:
+        report.notes.append(f"{grey} possible duplicate pair(s) to decide: slr dedupe --review")
+    log_round(review, src, state, report)
+    state["status"] = report.status = "complete"
+    _save(folder, state)
+    return report
+
+
+def dedupe(review: Review) -> int:
+    """Link new records to the review's works (the dedupe library's incremental mode);
+    returns how many possible-duplicate pairs wait for `slr dedupe --review`."""
+    from slr.dedupe.incremental import update
+
+    return len(update(review).result.grey)
+
+
+# ---------------------------------------------------------------- replay and saturation
+
+
+def replay(
+    review: Review, *, quiet: bool = True, client: Client | None = None
+) -> list[RoundReport]:
+    """Rebuild every round's records from the raw archive, with no network (`--offline`)."""
+    found = rounds(review)
+    if not found:
+        raise SnowballError(
+            f"{review.store.raw}: no snowballing round archived (raw/<via>/snowball-NN/); "
+            "run `slr snowball` without --offline first"
+        )
+    notes: dict[int, str] = {}
+    for folder, state in found:
+        src = _source(review, state["via"], client, {})
+        try:
+            _fetch(review, src, folder, state, offline=True, quiet=quiet, replay=True)
+        except SnowballError as exc:
+            if state["status"] != "running":
+                raise
+            # an interrupted round replays as far as it was archived
+            notes[int(state["round"])] = f"replayed up to the interruption ({exc})"
+    dedupe(review)
+    auto_screen(review, quiet)
+    reports = []
+    for folder, state in rounds(review):
+        report = round_report(review, folder, state)
+        if int(state["round"]) in notes:
+            report.notes.append(notes[int(state["round"])])
+        reports.append(report)
+    return reports
+
+
+def pending(review: Review, stage: str = "full-text") -> dict[str, int]:
+    """Works brought in by snowballing that still need a decision, per stage up to `stage`."""
+    records = records_by_id(review)
+    works = load_works(review)
+    states = stage_states(review, works)
+    new = {w.work_id for w in works if round_of(w, records) is not None}
+    out = {}
+    for name in STAGES[: STAGES.index(stage) + 1]:
+        st = states[name]
+        out[name] = sum(1 for w in st.pool if w.work_id in new and w.work_id not in st.final)
+    return out
+
+
+def until_saturation(
+    review: Review,
+    *,
+    direction: str = "both",
+    via: str = "openalex",
+    stage: str = "full-text",
+    quiet: bool = True,
+    client: Client | None = None,
+    env: Mapping[str, str] | None = None,
+    wait: Callable[[dict[str, int]], bool] | None = None,
+) -> Saturation:
+    """Repeat rounds until one adds no new included study, pausing whenever works await
+    screening: `wait(pending)` returns True once they are screened (False stops here)."""
+    reports: list[RoundReport] = []
+    while True:
+        todo = pending(review, stage)
+        while any(todo.values()):
+            if wait is None or not wait(todo):
+                return Saturation("paused", reports, todo, _last_round(review))
+            todo = pending(review, stage)
+        report = run_round(
+            review, direction=direction, via=via, stage=stage, quiet=quiet, client=client, env=env
+        )
+        if report is None:
+            return Saturation("saturated", reports, todo, _last_round(review))
+        reports.append(report)
+
+
+def _last_round(review: Review) -> int | None:
+    found = rounds(review)
+    return int(found[-1][1]["round"]) if found else None
