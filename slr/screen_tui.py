@@ -309,7 +309,24 @@ def header(session: Session) -> str:
     ]
     if session.stage == STAGES[1]:
         parts.append(f"not retrieved {c['not-retrieved']}")
+    recall = _recall_text(session)
+    if recall:
+        parts.append(recall)
     return " · ".join(parts)
+
+
+def _recall_text(session: Session) -> str:
+    """`recall >= 80% (95%)` from the reviewer's decisions; recomputed every 25 decisions."""
+    from slr.stopping import labels_in_order, recall_bound
+
+    done = session.done
+    cached = getattr(session, "_recall_cache", None)
+    if cached is None or done - cached[0] >= 25 or done < cached[0]:
+        labels = labels_in_order(list(session.decided_map().values()))
+        bound = recall_bound(labels, session.total) if 1 in labels else 0.0
+        text = f"recall ≥ {bound:.0%} (95%)" + (" · may stop" if bound >= 0.95 else "")
+        session._recall_cache = (done, text if labels else "")  # type: ignore[attr-defined]
+    return session._recall_cache[1]  # type: ignore[attr-defined]
 
 
 def render(

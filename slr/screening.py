@@ -328,8 +328,25 @@ def screening_counts(review: Review) -> dict[str, dict[str, Any]]:
             ),
             "not_retrieved": decided["not-retrieved"],
             "conflicts": len(state.conflicts),
+            "recall": _recall(state),
         }
     return out
+
+
+def _recall(state: StageState) -> dict[str, Any]:
+    """The stopping statement for the human-screened part of a stage (see slr.stopping)."""
+    from slr.stopping import labels_in_order, recall_bound, recall_status
+
+    human = [d for w, d in state.final.items() if w not in state.auto]
+    labels = labels_in_order(human)
+    total = len(state.pool) - len(state.auto)
+    status = recall_status(labels, total)
+    return {
+        "text": status.text(),
+        "can_stop": status.can_stop,
+        "p_value": status.p_value,
+        "recall_lower_bound_95": recall_bound(labels, total),
+    }
 
 
 # ---------------------------------------------------------------- order of the queue
@@ -360,33 +377,21 @@ def default_seed(reviewer: str) -> int:
     return zlib.crc32(reviewer.encode("utf-8"))
 
 
-def ranked_order(review: Review, stage: str, reviewer: str) -> Ordering:
-    """The ranking of slr.ranking (prioritised screening), or a one-line error if not installed.
+def ranked_order(review: Review, stage: str, reviewer: str, seed: int = 0) -> Ordering:
+    """Prioritised screening (slr.ranking): undecided works by predicted relevance.
 
-    Contract: `slr.ranking.rank(review, works, decided) -> list[Work]`; optional:
-    `RERANK_EVERY` (re-rank after that many decisions) and `decision_extra() -> dict`
-    (stored with each decision, e.g. the model and its training-set size).
+    Re-ranks after every decision; each decision stores the model, its settings and the
+    training-set size (`ranking` in the log line) so any ranking can be reproduced.
     """
-    try:
-        from slr import ranking  # type: ignore[attr-defined]
-    except ImportError:
-        raise ScreeningError(
-            "--order ranked needs slr.ranking (prioritised screening), which is not installed "
-            "yet; use --order protocol or --order random"
-        ) from None
-    rank = getattr(ranking, "rank", None)
-    if rank is None:
-        raise ScreeningError(
-            "slr.ranking has no rank(review, works, decided) function; "
-            "use --order protocol or --order random"
-        )
+    from slr.ranking import RERANK_EVERY, WorkRanker
+
+    ranker = WorkRanker(review.protocol.known_relevant, seed)
 
     def order(works: Sequence[Work], decided: Mapping[str, Decision]) -> list[Work]:
-        return list(rank(review, list(works), dict(decided)))
+        return ranker(list(works), dict(decided))
 
-    order.rerank_every = int(getattr(ranking, "RERANK_EVERY", 0))  # type: ignore[attr-defined]
-    if callable(getattr(ranking, "decision_extra", None)):
-        order.decision_extra = ranking.decision_extra  # type: ignore[attr-defined]
+    order.rerank_every = RERANK_EVERY  # type: ignore[attr-defined]
+    order.decision_extra = ranker.decision_extra  # type: ignore[attr-defined]
     return order
 
 
@@ -399,7 +404,7 @@ def ordering(
     if name == "random":
         return random_order(default_seed(reviewer) if seed is None else seed)
     if name == "ranked":
-        return ranked_order(review, stage, reviewer)
+        return ranked_order(review, stage, reviewer, 0 if seed is None else seed)
     raise ScreeningError(f"unknown order {name!r}; use protocol, random or ranked")
 
 

@@ -75,6 +75,11 @@ def format_status(data: dict[str, Any]) -> str:
             + (f", {c['not_retrieved']} not retrieved" if stage == "full-text" else "")
             + f", {c['conflicts']} conflicts"
         )
+        if c.get("recall") and c["to_screen"]:
+            lines.append(
+                f"  recall: at least {c['recall']['recall_lower_bound_95']:.0%} at 95% confidence; "
+                + c["recall"]["text"]
+            )
     coded = data.get("coding", {}).get("coded", {})
     for coder, n in coded.items():
         lines.append(f"coding {coder}: {n} of {data['coding']['studies']} included studies coded")

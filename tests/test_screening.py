@@ -309,6 +309,7 @@ def test_full_text_stage_screens_only_included_or_maybe_works(tmp_path, runner):
         ("openalex:W3", "exclude", ("EC2",)),
     ]
     counts = screening_counts(review)["full-text"]
+    counts.pop("recall")
     assert counts["works"] == 2 and counts["not_retrieved"] == 1 and counts["to_screen"] == 0
 
 
@@ -380,36 +381,31 @@ def test_orders_protocol_random_and_ranked(tmp_path, runner, monkeypatch):
     assert [w.work_id for w in a.works] != [w.work_id for w in plain.works]
     assert [w.work_id for w in a.works] != [w.work_id for w in c.works]
 
-    monkeypatch.setitem(sys.modules, "slr.ranking", None)  # not written yet
-    result = runner.invoke(main, ["screen", "-p", proto, "--order", "ranked"], input="q\n")
-    assert result.exit_code == 1
-    assert result.output.count("\n") == 1 and "--order ranked needs slr.ranking" in result.output
 
-    calls = []
-
-    def rank(review, works, decided):
-        calls.append(len(decided))
-        return sorted(works, key=lambda w: -int(w.work_id.split("W")[1]))
-
-    fake = types.ModuleType("slr.ranking")
-    fake.rank = rank
-    fake.RERANK_EVERY = 2
-    fake.decision_extra = lambda: {"model": "fake", "train": len(calls)}
-    monkeypatch.setitem(sys.modules, "slr.ranking", fake)
-    monkeypatch.setattr("slr.ranking", fake, raising=False)
-    result = runner.invoke(main, ["screen", "-p", proto, "--order", "ranked"], input="i\ni\ni\nq\n")
+def test_ranked_order_puts_the_likely_relevant_first_and_logs_the_model(tmp_path, runner):
+    topics = {
+        "mlops": "MLOps challenges deploying machine learning models in production pipelines",
+        "soil": "Soil fauna diversity in temperate forests and earthworm abundance",
+    }
+    records = [
+        rec(n, title=f"{topics['mlops' if n % 2 else 'soil']} {n}", abstract=None)
+        for n in range(1, 21)
+    ]
+    review, proto = make_review(tmp_path, records)
+    # W1 (mlops) included, W2 (soil) excluded: the ranking now has one of each
+    keys = "i\n4\n" + "i\n" * 3 + "q\n"
+    result = runner.invoke(main, ["screen", "-p", proto, "--order", "ranked"], input=keys)
     assert result.exit_code == 0, result.output
-    assert [d.work_id for d in read_log(review, "alice")] == [
-        "openalex:W20",
-        "openalex:W19",
-        "openalex:W18",
-    ]
-    assert calls == [0, 2]  # ranked at the start, re-ranked after two decisions
-    assert [d.extra for d in read_log(review, "alice")] == [
-        {"model": "fake", "train": 1},
-        {"model": "fake", "train": 1},
-        {"model": "fake", "train": 2},
-    ]
+    log = read_log(review, "alice")
+    assert [d.work_id for d in log[:2]] == ["openalex:W1", "openalex:W2"]
+    # after the first include and exclude, every work drawn is an MLOps one (odd number)
+    drawn = [int(d.work_id.split("W")[1]) for d in log[2:]]
+    assert len(drawn) == 3 and all(n % 2 for n in drawn), drawn
+    assert log[0].extra["ranking"]["model"].startswith("protocol-order")
+    model = log[-1].extra["ranking"]
+    assert model["model"] == "tfidf-binary+sublinear-linearsvm-z"
+    assert model["training"] == {"relevant": 3, "irrelevant": 1}
+    assert model["settings"]["C"] == 0.05
 
 
 # ---------------------------------------------------------------- dual screening
@@ -466,6 +462,7 @@ def test_dual_screening_conflicts_final_decisions_and_resolution(tmp_path, runne
     again = runner.invoke(main, ["resolve", "-p", proto])
     assert again.exit_code == 1 and "no conflicts to resolve" in again.output
     counts = screening_counts(review)["title-abstract"]
+    assert counts.pop("recall")["text"].startswith("3 relevant in 5 of 6 screened")
     assert counts == {
         "works": 6,
         "to_screen": 1,

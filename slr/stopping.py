@@ -1,0 +1,141 @@
+"""Stopping rules for prioritised screening, and the recall estimate shown while screening.
+
+The rule with a statistical guarantee is the hypergeometric test of Callaghan & Müller-Hansen
+(Syst Rev 2020;9:273): after the ranked phase, screen a random sample of the unseen works;
+H0 "recall < target" is rejected at confidence c when P(X <= k) < 1 - c for
+X ~ Hypergeometric(N_s, K_tar, n). The buscarpy variant treats every suffix of the screening
+order as the urn (no separate sample; conservative). "N irrelevant in a row" is a heuristic
+with no guarantee and is labelled as one.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from fractions import Fraction
+
+import numpy as np
+from scipy.stats import hypergeom
+
+
+def k_target(r_seen: int, r_al: int, target: float) -> int:
+    """Smallest number of relevant works among the unseen that would make recall < target."""
+    return math.floor(Fraction(r_seen) / Fraction(str(target))) + 1 - r_al
+
+
+def hypergeometric_p(
+    n_unseen: int, r_al: int, n_sample: int, k_sample: int, target: float = 0.95
+) -> float:
+    """p-value of H0 "recall < target" after a random sample of n of the N_s unseen works (k relevant)."""
+    k_tar = k_target(r_al + k_sample, r_al, target)
+    if k_tar > n_unseen:
+        return 0.0  # H0 impossible: not enough unseen works to hide that many relevant ones
+    return float(hypergeom.cdf(k_sample, n_unseen, k_tar, n_sample))
+
+
+def suffix_p(labels: Sequence[int], n_total: int, target: float = 0.95) -> float:
+    """buscarpy's `calculate_h0`: the minimum p over every suffix of the screening order."""
+    n_seen = len(labels)
+    if n_seen == 0:
+        return 1.0
+    r_seen = int(sum(labels))
+    m = np.arange(1, n_seen + 1)
+    k = np.cumsum(np.asarray(labels[::-1], dtype=int))  # relevant among the last m
+    k_tar = math.floor(Fraction(r_seen) / Fraction(str(target))) + 1 - (r_seen - k)
+    urn = n_total - (n_seen - m)
+    with np.errstate(all="ignore"):
+        p = np.where(k_tar > urn, 0.0, hypergeom.cdf(k, urn, np.minimum(k_tar, urn), m))
+    p = p[~np.isnan(p)]
+    return float(min(1.0, p.min())) if len(p) else 1.0
+
+
+def stopping_point(
+    labels: Sequence[int],
+    n_total: int,
+    target: float = 0.95,
+    confidence: float = 0.95,
+    step: int | None = None,
+) -> int | None:
+    """The first number screened at which `suffix_p` establishes recall >= target, or None.
+
+    The test is evaluated every `step` screened records (default: N/500, at least 1), as
+    buscarpy's retrospective_h0 does in batches; each evaluation costs O(n).
+    """
+    step = step or max(1, math.ceil(n_total / 500))
+    seen = 0
+    for n in range(1, len(labels) + 1):
+        seen += labels[n - 1]
+        if seen and (n % step == 0 or n == len(labels)):
+            if suffix_p(labels[:n], n_total, target) < 1 - confidence:
+                return n
+    return None
+
+
+def irrelevant_in_a_row(labels: Sequence[int]) -> int:
+    """How many works since the last relevant one (the heuristic's counter)."""
+    run = 0
+    for label in reversed(labels):
+        if label:
+            break
+        run += 1
+    return run
+
+
+@dataclass(frozen=True)
+class RecallStatus:
+    """What the screen header and `slr status` show about recall so far."""
+
+    screened: int
+    relevant: int
+    total: int
+    p_value: float
+    target: float
+    confidence: float
+    irrelevant_streak: int
+
+    @property
+    def can_stop(self) -> bool:
+        return self.screened > 0 and self.p_value < 1 - self.confidence
+
+    def text(self) -> str:
+        verdict = (
+            f"recall >= {self.target:.0%} established at {self.confidence:.0%} (p = {self.p_value:.3f}): "
+            "safe to stop"
+            if self.can_stop
+            else f"recall >= {self.target:.0%} not yet established (p = {self.p_value:.3f})"
+        )
+        return (
+            f"{self.relevant} relevant in {self.screened} of {self.total} screened; {verdict}; "
+            f"heuristic: {self.irrelevant_streak} irrelevant in a row"
+        )
+
+
+def recall_status(
+    labels: Sequence[int], total: int, target: float = 0.95, confidence: float = 0.95
+) -> RecallStatus:
+    """The stopping statement for a screening order (1 = relevant) out of `total` works."""
+    p = suffix_p(labels, total, target) if labels and sum(labels) else 1.0
+    return RecallStatus(
+        len(labels), sum(labels), total, p, target, confidence, irrelevant_in_a_row(labels)
+    )
+
+
+def recall_bound(labels: Sequence[int], total: int, confidence: float = 0.95) -> float:
+    """The highest recall (in steps of 0.01) established at `confidence` (buscarpy's frontier)."""
+    if not labels or not sum(labels):
+        return 0.0
+    for hundredths in range(99, 0, -1):
+        if suffix_p(labels, total, hundredths / 100) < 1 - confidence:
+            return hundredths / 100
+    return 0.0
+
+
+def labels_in_order(decisions: Sequence[object]) -> list[int]:
+    """1/0 labels (include or maybe = 1, exclude = 0) of decisions, in the order they were made."""
+    ordered = sorted(decisions, key=lambda d: getattr(d, "time", ""))
+    return [
+        1 if getattr(d, "decision", "") in ("include", "maybe") else 0
+        for d in ordered
+        if getattr(d, "decision", "") in ("include", "maybe", "exclude")
+    ]

@@ -1,0 +1,45 @@
+"""The ranking model on a small constructed set."""
+
+from slr.ranking import Ranker, WorkRanker
+from slr.records import Record
+from slr.works import Work
+
+TEXTS = [
+    "MLOps challenges in production machine learning",  # 0 relevant
+    "soil earthworms in forests",  # 1 irrelevant
+    "machine learning operations challenges deployment",  # 2
+    "forest soil fauna survey",  # 3
+    "MLOps pipelines monitoring in production",  # 4
+    "earthworm abundance temperate soil",  # 5
+]
+
+
+def test_ranker_orders_the_pool_by_relevance():
+    order = Ranker(TEXTS, seed=0).order([0, 1], [1, 0], [2, 3, 4, 5])
+    assert set(order[:2]) == {2, 4} and set(order[2:]) == {3, 5}
+
+
+def test_without_both_labels_the_order_is_kept():
+    assert Ranker(TEXTS).order([0], [1], [5, 3, 2]) == [5, 3, 2]
+
+
+def test_work_ranker_uses_known_relevant_studies_and_reports_the_model():
+    works = [
+        Work(f"s:{i}", (f"s:{i}",), ("s",), Record("s", str(i), title=t, doi=f"10.1000/{i}"))
+        for i, t in enumerate(TEXTS)
+    ]
+
+    class D:
+        decision = "exclude"
+
+    ranker = WorkRanker(known_relevant=["10.1000/0"], seed=1)
+    ordered = ranker(works, {"s:1": D()})
+    assert ordered[0].work_id == "s:1"  # decided works first
+    assert {w.work_id for w in ordered[1:3]} == {"s:0", "s:2"} or ordered[1].work_id in {
+        "s:0",
+        "s:2",
+        "s:4",
+    }
+    info = ranker.decision_extra()["ranking"]
+    assert info["training"] == {"relevant": 1, "irrelevant": 1}
+    assert info["model"] == "tfidf-binary+sublinear-linearsvm-z"
