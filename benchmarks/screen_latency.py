@@ -9,6 +9,7 @@ including the fsynced append of the decision. Printed: start-up time (load works
 median, p99 and max per keystroke.
 
     .venv/bin/python benchmarks/screen_latency.py [--works 100000] [--keys 2000] [--seed 1]
+        [--order protocol|ranked]   (ranked: the model re-ranks in a background thread)
 """
 
 from __future__ import annotations
@@ -25,7 +26,7 @@ from slr.decisions import Decision
 from slr.records import Record
 from slr.review import open_review
 from slr.screen_tui import Highlighter, View, handle, load_keymap, render
-from slr.screening import open_session
+from slr.screening import open_session, ordering
 from slr.store import append_jsonl
 from slr.works import Work, save_works
 
@@ -63,6 +64,7 @@ def main() -> None:
     parser.add_argument("--works", type=int, default=100_000)
     parser.add_argument("--keys", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--order", choices=("protocol", "ranked"), default="protocol")
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
@@ -87,7 +89,8 @@ def main() -> None:
     print(f"corpus: {args.works} works, {half} already decided, in {folder}")
 
     t0 = time.perf_counter()
-    session = open_session(review, "bench", "title-abstract")
+    order = ordering(args.order, review, "title-abstract", "bench", args.seed)
+    session = open_session(review, "bench", "title-abstract", order=order)
     keymap = load_keymap(folder / "no-keys.toml")
     hl = Highlighter(review.protocol)
     view = View()
@@ -106,6 +109,7 @@ def main() -> None:
     times.sort()
     ms = [t * 1000 for t in times]
     p99 = ms[min(len(ms) - 1, int(round(0.99 * len(ms))) - 1)]
+    print(f"order: {args.order}")
     print(f"keystrokes: {len(ms)} (decisions now {session.done} of {session.total})")
     print(
         f"keypress -> next work drawn: median {statistics.median(ms):.2f} ms, "

@@ -74,6 +74,8 @@ def run_asreview(
         rows = con.execute("SELECT label FROM results ORDER BY rowid").fetchall()
         con.close()
     order = [int(r[0]) for r in rows][2:]  # the two priors first
+    # ASReview stops once every relevant record is found: the rest are irrelevant
+    order += [0] * (len(labels_by_id) - 2 - len(order))
     return metrics(order), wall
 
 

@@ -11,6 +11,7 @@ decision, so re-ranking stays cheap.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -26,6 +27,7 @@ SETTINGS: dict[str, Any] = {
     "presumed_irrelevant": 100,
 }
 RERANK_EVERY = 1  # re-rank after every decision (the screen re-ranks between draws)
+BACKGROUND_FROM = 5000  # from this many works, re-rank in a background thread
 
 
 def work_text(title: str | None, abstract: str | None, keywords: Sequence[str] = ()) -> str:
@@ -42,16 +44,20 @@ class Ranker:
     views: list[Any] = field(default_factory=list)
 
     def __post_init__(self) -> None:
-        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
 
-        common = {"ngram_range": tuple(SETTINGS["ngram_range"]), "max_df": SETTINGS["max_df"]}
         texts = [t or " " for t in self.texts]
-        for kind in ({"binary": True}, {"sublinear_tf": True}):
-            try:
-                matrix = TfidfVectorizer(**common, **kind).fit_transform(texts)
-            except ValueError:  # an empty vocabulary (no text at all): every score is equal
-                matrix = None
-            self.views.append(matrix.tocsr() if matrix is not None else None)
+        try:  # one tokenisation, two TF-IDF views of the same counts
+            counts = CountVectorizer(
+                ngram_range=tuple(SETTINGS["ngram_range"]), max_df=SETTINGS["max_df"]
+            ).fit_transform(texts)
+        except ValueError:  # an empty vocabulary (no text at all): every score is equal
+            counts = None
+        if counts is not None:
+            binary = counts.copy()
+            binary.data[:] = 1
+            self.views.append(TfidfTransformer().fit_transform(binary).tocsr())
+            self.views.append(TfidfTransformer(sublinear_tf=True).fit_transform(counts).tocsr())
         self.rng = np.random.default_rng(self.seed)
 
     def scores(
@@ -63,7 +69,7 @@ class Ranker:
         pool_idx = np.asarray(pool, dtype=int)
         idx = np.asarray(labelled, dtype=int)
         y = np.asarray(labels, dtype=int)
-        if len(set(y.tolist())) < 2 or not any(v is not None for v in self.views):
+        if len(set(y.tolist())) < 2 or not self.views:
             return np.zeros(len(pool_idx))
         presumed = int(SETTINGS["presumed_irrelevant"])
         if presumed and len(pool_idx) > presumed:
@@ -73,8 +79,6 @@ class Ranker:
         weights = _weights(y, float(SETTINGS["ratio"]))
         total = np.zeros(len(pool_idx))
         for view in self.views:
-            if view is None:
-                continue
             clf = LinearSVC(C=SETTINGS["C"], random_state=self.seed)
             s = clf.fit(view[idx], y, sample_weight=weights).decision_function(view[pool_idx])
             spread = s.std()
@@ -112,14 +116,25 @@ def _label(decision: str) -> int | None:
 
 
 class WorkRanker:
-    """Ranks the works of one screening session; the features are fitted once, on first use."""
+    """Ranks the works of one screening session; the features are fitted once, on first use.
 
-    def __init__(self, known_relevant: Sequence[str] = (), seed: int = 0) -> None:
+    With `background=True` (large reviews) a re-ranking runs in a thread while the reviewer
+    goes on: a call returns at once with the latest finished ranking (decided works moved
+    out) and starts the next one, so the keystroke loop never waits for the model.
+    """
+
+    def __init__(
+        self, known_relevant: Sequence[str] = (), seed: int = 0, background: bool = False
+    ) -> None:
         self.known_relevant = {k.lower() for k in known_relevant}
         self.seed = seed
+        self.background = background
         self.ranker: Ranker | None = None
         self.index: dict[str, int] = {}
         self.info: dict[str, Any] = model_info(0, 0, seed, False)
+        self._ranked: list[str] | None = None  # undecided work ids, best first
+        self._job: threading.Thread | None = None
+        self._lock = threading.Lock()
 
     def _known(self, work: Any) -> bool:
         rec = work.canonical
@@ -127,6 +142,28 @@ class WorkRanker:
         if rec.doi:
             keys.add(rec.doi.lower())
         return bool(keys & self.known_relevant)
+
+    def _training(
+        self, works: Sequence[Any], decided: Mapping[str, Any]
+    ) -> tuple[list[int], list[int]]:
+        labelled, labels = [], []
+        for w in works:
+            d = decided.get(w.work_id)
+            label = _label(d.decision) if d is not None else (1 if self._known(w) else None)
+            if label is not None:
+                labelled.append(self.index[w.work_id])
+                labels.append(label)
+        return labelled, labels
+
+    def _rank(
+        self, works: Sequence[Any], todo: list[Any], labelled: list[int], labels: list[int]
+    ) -> None:
+        assert self.ranker is not None
+        pool = [self.index[w.work_id] for w in todo]
+        ids = [works[i].work_id for i in self.ranker.order(labelled, labels, pool)]
+        with self._lock:
+            self._ranked = ids
+            self.info = model_info(labels.count(1), labels.count(0), self.seed, True)
 
     def __call__(self, works: Sequence[Any], decided: Mapping[str, Any]) -> list[Any]:
         """Decided works first (as given), then the undecided ones by predicted relevance."""
@@ -137,23 +174,27 @@ class WorkRanker:
             ]
             self.ranker = Ranker(texts, self.seed)
             self.index = {w.work_id: i for i, w in enumerate(works)}
-        labelled, labels = [], []
-        for w in works:
-            d = decided.get(w.work_id)
-            label = _label(d.decision) if d is not None else (1 if self._known(w) else None)
-            if label is not None:
-                labelled.append(self.index[w.work_id])
-                labels.append(label)
-        active = 1 in labels and 0 in labels
-        self.info = model_info(labels.count(1), labels.count(0), self.seed, active)
+            self._ranked = None
+        labelled, labels = self._training(works, decided)
         done = [w for w in works if w.work_id in decided]
         todo = [w for w in works if w.work_id not in decided]
-        if not active:
+        if not (1 in labels and 0 in labels):
+            self.info = model_info(labels.count(1), labels.count(0), self.seed, False)
             return done + todo
-        pool = [self.index[w.work_id] for w in todo]
-        position = {i: k for k, i in enumerate(pool)}
-        return done + [todo[position[i]] for i in self.ranker.order(labelled, labels, pool)]
+        if not self.background or self._ranked is None:
+            self._rank(works, todo, labelled, labels)
+        elif self._job is None or not self._job.is_alive():
+            self._job = threading.Thread(
+                target=self._rank, args=(works, todo, labelled, labels), daemon=True
+            )
+            self._job.start()
+        with self._lock:
+            ranked = list(self._ranked or [])
+        by_id = {w.work_id: w for w in todo}
+        ordered = [by_id.pop(wid) for wid in ranked if wid in by_id]
+        return done + ordered + [w for w in todo if w.work_id in by_id]
 
     def decision_extra(self) -> dict[str, Any]:
         """Stored with each decision: the model, its settings and training-set size."""
-        return {"ranking": self.info}
+        with self._lock:
+            return {"ranking": dict(self.info)}

@@ -22,6 +22,7 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from itertools import chain
+from pathlib import Path
 from typing import Any
 
 from slr.decisions import AUTO_REVIEWER, STAGES, Decision, read_log, record_decision, reviewers
@@ -377,15 +378,24 @@ def default_seed(reviewer: str) -> int:
     return zlib.crc32(reviewer.encode("utf-8"))
 
 
+def _count_lines(path: Path) -> int:
+    with open(path, "rb") as fh:
+        return sum(1 for _ in fh)
+
+
 def ranked_order(review: Review, stage: str, reviewer: str, seed: int = 0) -> Ordering:
     """Prioritised screening (slr.ranking): undecided works by predicted relevance.
 
     Re-ranks after every decision; each decision stores the model, its settings and the
     training-set size (`ranking` in the log line) so any ranking can be reproduced.
     """
-    from slr.ranking import RERANK_EVERY, WorkRanker
+    from slr.ranking import BACKGROUND_FROM, RERANK_EVERY, WorkRanker
 
-    ranker = WorkRanker(review.protocol.known_relevant, seed)
+    large = (
+        review.store.works_file.exists()
+        and _count_lines(review.store.works_file) >= BACKGROUND_FROM
+    )
+    ranker = WorkRanker(review.protocol.known_relevant, seed, background=large)
 
     def order(works: Sequence[Work], decided: Mapping[str, Decision]) -> list[Work]:
         return ranker(list(works), dict(decided))

@@ -43,3 +43,24 @@ def test_work_ranker_uses_known_relevant_studies_and_reports_the_model():
     info = ranker.decision_extra()["ranking"]
     assert info["training"] == {"relevant": 1, "irrelevant": 1}
     assert info["model"] == "tfidf-binary+sublinear-linearsvm-z"
+
+
+def test_background_ranking_never_blocks_and_catches_up():
+    works = [
+        Work(f"s:{i}", (f"s:{i}",), ("s",), Record("s", str(i), title=t))
+        for i, t in enumerate(TEXTS)
+    ]
+
+    class D:
+        def __init__(self, decision):
+            self.decision = decision
+
+    ranker = WorkRanker(seed=0, background=True)
+    first = ranker(works, {"s:0": D("include"), "s:1": D("exclude")})  # first ranking: in line
+    assert {w.work_id for w in first[2:4]} == {"s:2", "s:4"}
+    decided = {"s:0": D("include"), "s:1": D("exclude"), "s:2": D("include")}
+    second = ranker(works, decided)  # returns the last ranking at once, minus decided works
+    assert [w.work_id for w in second[:3]] == ["s:0", "s:1", "s:2"]
+    assert second[3].work_id == "s:4" and len(second) == 6
+    ranker._job.join(timeout=30)  # the re-ranking with the new decision finished meanwhile
+    assert ranker.decision_extra()["ranking"]["training"] == {"relevant": 2, "irrelevant": 1}
