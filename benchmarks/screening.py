@@ -2,8 +2,8 @@
 
 Runs `slr.simulate` on every set for several seeds and prints mean and spread of WSS@95
 (Cohen), recall@10%, recall@25%, ATD and wall time per run. With ASREVIEW=/path/to/asreview
-(an executable in its own virtualenv) it runs `asreview simulate` with the same priors
-protocol (one relevant + one irrelevant, --prior-seed/--seed S) and prints both side by
+(an executable in its own virtualenv) it runs `asreview simulate` from the same two
+prior records as slr's run with that seed (--prior-idx) and prints both side by
 side; without it, ASReview's published figures from the benchmark README are shown.
 
     .venv/bin/python benchmarks/screening.py [--seeds 5]
@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from slr.simulate import metrics, read_dataset, simulate
+from slr.simulate import draw_priors, metrics, read_dataset, simulate
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
 # ASReview 2.2 default model (elas_u4), 3 seeds, from ../shared/benchmarks/README.md
@@ -36,9 +36,7 @@ def _summary(values: list[float]) -> str:
     return f"{statistics.mean(values):.3f} ± {sd:.3f}"
 
 
-def run_asreview(
-    exe: str, data: Path, seed: int, labels_by_id: dict[str, int]
-) -> tuple[dict, float]:
+def run_asreview(exe: str, data: Path, seed: int, priors: list[int], n: int) -> tuple[dict, float]:
     """One `asreview simulate` run; its order is read back from the project file."""
     import sqlite3
     import zipfile
@@ -51,12 +49,8 @@ def run_asreview(
                 exe,
                 "simulate",
                 str(data),
-                "--n-prior-included",
-                "1",
-                "--n-prior-excluded",
-                "1",
-                "--prior-seed",
-                str(seed),
+                "--prior-idx",
+                *map(str, priors),
                 "--seed",
                 str(seed),
                 "-o",
@@ -75,7 +69,7 @@ def run_asreview(
         con.close()
     order = [int(r[0]) for r in rows][2:]  # the two priors first
     # ASReview stops once every relevant record is found: the rest are irrelevant
-    order += [0] * (len(labels_by_id) - 2 - len(order))
+    order += [0] * (n - 2 - len(order))
     return metrics(order), wall
 
 
@@ -112,10 +106,10 @@ def main() -> int:
                 f"on average, lowest actual recall {rec:.3f}"
             )
         if exe:
-            labels_by_id = dict(zip(dataset.ids, dataset.labels, strict=True))
             peer, pwalls = [], []
-            for seed in range(args.seeds):
-                m, wall = run_asreview(exe, data, seed, labels_by_id)
+            for seed in range(args.seeds):  # the same two priors as slr's run with this seed
+                priors = draw_priors(dataset.labels, seed)
+                m, wall = run_asreview(exe, data, seed, priors, len(dataset.labels))
                 peer.append(m)
                 pwalls.append(wall)
             row = [_summary([r[k] for r in peer]) for k in ("wss95", "recall10", "recall25", "atd")]

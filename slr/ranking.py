@@ -18,6 +18,8 @@ from typing import Any
 
 import numpy as np
 
+from slr.records import normalise_doi
+
 MODEL = "tfidf-binary+sublinear-linearsvm-z"
 SETTINGS: dict[str, Any] = {
     "ngram_range": [1, 2],
@@ -58,7 +60,6 @@ class Ranker:
             binary.data[:] = 1
             self.views.append(TfidfTransformer().fit_transform(binary).tocsr())
             self.views.append(TfidfTransformer(sublinear_tf=True).fit_transform(counts).tocsr())
-        self.rng = np.random.default_rng(self.seed)
 
     def scores(
         self, labelled: Sequence[int], labels: Sequence[int], pool: Sequence[int]
@@ -72,8 +73,12 @@ class Ranker:
         if len(set(y.tolist())) < 2 or not self.views:
             return np.zeros(len(pool_idx))
         presumed = int(SETTINGS["presumed_irrelevant"])
-        if presumed and len(pool_idx) > presumed:
-            extra = self.rng.choice(pool_idx, presumed, replace=False)
+        # works labelled relevant while still in the pool (known relevant) are never drawn
+        candidates = np.setdiff1d(pool_idx, idx[y == 1])
+        if presumed and len(candidates) > presumed:
+            # a fresh generator per call: the ranking depends only on seed and training set
+            rng = np.random.default_rng([self.seed, len(idx)])
+            extra = rng.choice(candidates, presumed, replace=False)
             idx = np.concatenate([idx, extra])
             y = np.concatenate([y, np.zeros(presumed, dtype=int)])
         weights = _weights(y, float(SETTINGS["ratio"]))
@@ -126,7 +131,8 @@ class WorkRanker:
     def __init__(
         self, known_relevant: Sequence[str] = (), seed: int = 0, background: bool = False
     ) -> None:
-        self.known_relevant = {k.lower() for k in known_relevant}
+        # protocol entries may be DOIs (any spelling) or record/work ids
+        self.known_relevant = {normalise_doi(k) or k.lower() for k in known_relevant}
         self.seed = seed
         self.background = background
         self.ranker: Ranker | None = None
@@ -167,7 +173,7 @@ class WorkRanker:
 
     def __call__(self, works: Sequence[Any], decided: Mapping[str, Any]) -> list[Any]:
         """Decided works first (as given), then the undecided ones by predicted relevance."""
-        if self.ranker is None or len(self.index) != len(works):
+        if self.ranker is None or list(self.index) != [w.work_id for w in works]:
             texts = [
                 work_text(w.canonical.title, w.canonical.abstract, w.canonical.keywords)
                 for w in works

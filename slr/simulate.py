@@ -74,6 +74,13 @@ def metrics(
     }
 
 
+def draw_priors(labels: Sequence[int], seed: int) -> list[int]:
+    """The two starting records (row indices): one relevant and one irrelevant, by seed."""
+    y = np.asarray(labels, dtype=int)
+    rng = np.random.default_rng(seed)
+    return [int(rng.choice(np.flatnonzero(y == 1))), int(rng.choice(np.flatnonzero(y == 0)))]
+
+
 def simulate(
     texts: Sequence[str], labels: Sequence[int], seed: int = 0, target: float = 0.95
 ) -> Simulation:
@@ -82,8 +89,7 @@ def simulate(
     relevant, irrelevant = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
     if len(relevant) < 2 or len(irrelevant) < 1:
         raise SlrError("the data need at least 2 relevant and 1 irrelevant record to simulate")
-    rng = np.random.default_rng(seed)
-    priors = [int(rng.choice(relevant)), int(rng.choice(irrelevant))]
+    priors = draw_priors(labels, seed)
     ranker = Ranker(list(texts), seed)
     labelled = list(priors)
     unseen = np.ones(len(y), dtype=bool)
