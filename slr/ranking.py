@@ -187,7 +187,7 @@ class WorkRanker:
         if not (1 in labels and 0 in labels):
             self.info = model_info(labels.count(1), labels.count(0), self.seed, False)
             return done + todo
-        if not self.background or self._ranked is None:
+        if not self.background:
             self._rank(works, todo, labelled, labels)
         elif self._job is None or not self._job.is_alive():
             self._job = threading.Thread(

@@ -12,6 +12,7 @@ import os
 import re
 import sys
 import textwrap
+import threading
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -316,17 +317,27 @@ def header(session: Session) -> str:
 
 
 def _recall_text(session: Session) -> str:
-    """`recall >= 80% (95%)` from the reviewer's decisions; recomputed every 25 decisions."""
+    """`recall ≥ 80% (95%)` from the reviewer's decisions, refreshed in a background thread
+    every 25 decisions so the statistics never delay a keystroke."""
     from slr.stopping import labels_in_order, recall_bound
 
+    state = session.__dict__.setdefault("_recall", {"done": None, "text": "", "job": None})
     done = session.done
-    cached = getattr(session, "_recall_cache", None)
-    if cached is None or done - cached[0] >= 25 or done < cached[0]:
+    job = state["job"]
+    stale = state["done"] is None or abs(done - state["done"]) >= 25
+    if stale and (job is None or not job.is_alive()):
         labels = labels_in_order(list(session.decided_map().values()))
-        bound = recall_bound(labels, session.total) if 1 in labels else 0.0
-        text = f"recall ≥ {bound:.0%} (95%)" + (" · may stop" if bound >= 0.95 else "")
-        session._recall_cache = (done, text if labels else "")  # type: ignore[attr-defined]
-    return session._recall_cache[1]  # type: ignore[attr-defined]
+        total = session.total
+
+        def compute() -> None:
+            bound = recall_bound(labels, total) if 1 in labels else 0.0
+            may_stop = " · may stop" if bound >= 0.95 else ""
+            state["text"] = f"recall ≥ {bound:.0%} (95%){may_stop}" if labels else ""
+
+        state["done"] = done
+        state["job"] = threading.Thread(target=compute, daemon=True)
+        state["job"].start()
+    return str(state["text"])
 
 
 def render(

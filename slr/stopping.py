@@ -125,10 +125,15 @@ def recall_bound(labels: Sequence[int], total: int, confidence: float = 0.95) ->
     """The highest recall (in steps of 0.01) established at `confidence` (buscarpy's frontier)."""
     if not labels or not sum(labels):
         return 0.0
-    for hundredths in range(99, 0, -1):
-        if suffix_p(labels, total, hundredths / 100) < 1 - confidence:
-            return hundredths / 100
-    return 0.0
+    # p grows with the target, so the frontier is found by bisection over 0.01 .. 0.99
+    low, high = 0, 100  # established at low/100 (0 = nothing), not at high/100
+    while high - low > 1:
+        mid = (low + high) // 2
+        if suffix_p(labels, total, mid / 100) < 1 - confidence:
+            low = mid
+        else:
+            high = mid
+    return low / 100
 
 
 def labels_in_order(decisions: Sequence[object]) -> list[int]:

@@ -56,8 +56,12 @@ def test_background_ranking_never_blocks_and_catches_up():
             self.decision = decision
 
     ranker = WorkRanker(seed=0, background=True)
-    first = ranker(works, {"s:0": D("include"), "s:1": D("exclude")})  # first ranking: in line
-    assert {w.work_id for w in first[2:4]} == {"s:2", "s:4"}
+    first = ranker(works, {"s:0": D("include"), "s:1": D("exclude")})
+    assert [w.work_id for w in first] == [f"s:{i}" for i in range(6)]  # no wait: as given
+    ranker._job.join(timeout=30)
+    ranked = ranker(works, {"s:0": D("include"), "s:1": D("exclude")})
+    assert {w.work_id for w in ranked[2:4]} == {"s:2", "s:4"}
+    ranker._job.join(timeout=30)
     decided = {"s:0": D("include"), "s:1": D("exclude"), "s:2": D("include")}
     second = ranker(works, decided)  # returns the last ranking at once, minus decided works
     assert [w.work_id for w in second[:3]] == ["s:0", "s:1", "s:2"]
