@@ -57,7 +57,8 @@ def test_background_ranking_never_blocks_and_catches_up():
 
     ranker = WorkRanker(seed=0, background=True)
     first = ranker(works, {"s:0": D("include"), "s:1": D("exclude")})
-    assert [w.work_id for w in first] == [f"s:{i}" for i in range(6)]  # no wait: as given
+    # no wait: the ranking runs in a thread (on this tiny set it may already be done)
+    assert [w.work_id for w in first[:2]] == ["s:0", "s:1"] and len(first) == 6
     ranker._job.join(timeout=30)
     ranked = ranker(works, {"s:0": D("include"), "s:1": D("exclude")})
     assert {w.work_id for w in ranked[2:4]} == {"s:2", "s:4"}
