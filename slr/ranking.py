@@ -138,7 +138,8 @@ class WorkRanker:
         self.ranker: Ranker | None = None
         self.index: dict[str, int] = {}
         self.info: dict[str, Any] = model_info(0, 0, seed, False)
-        self._ranked: list[str] | None = None  # undecided work ids, best first
+        self._works: Sequence[Any] | None = None
+        self._full: list[Any] | None = None  # the latest finished ordering (background mode)
         self._job: threading.Thread | None = None
         self._lock = threading.Lock()
 
@@ -161,44 +162,53 @@ class WorkRanker:
                 labels.append(label)
         return labelled, labels
 
-    def _rank(
-        self, works: Sequence[Any], todo: list[Any], labelled: list[int], labels: list[int]
-    ) -> None:
-        assert self.ranker is not None
-        pool = [self.index[w.work_id] for w in todo]
-        ids = [works[i].work_id for i in self.ranker.order(labelled, labels, pool)]
-        with self._lock:
-            self._ranked = ids
-            self.info = model_info(labels.count(1), labels.count(0), self.seed, True)
-
-    def __call__(self, works: Sequence[Any], decided: Mapping[str, Any]) -> list[Any]:
+    def _ordered(self, works: Sequence[Any], decided: Mapping[str, Any]) -> list[Any]:
         """Decided works first (as given), then the undecided ones by predicted relevance."""
-        if self.ranker is None or list(self.index) != [w.work_id for w in works]:
-            texts = [
-                work_text(w.canonical.title, w.canonical.abstract, w.canonical.keywords)
-                for w in works
-            ]
-            self.ranker = Ranker(texts, self.seed)
-            self.index = {w.work_id: i for i, w in enumerate(works)}
-            self._ranked = None
+        assert self.ranker is not None
         labelled, labels = self._training(works, decided)
         done = [w for w in works if w.work_id in decided]
         todo = [w for w in works if w.work_id not in decided]
-        if not (1 in labels and 0 in labels):
-            self.info = model_info(labels.count(1), labels.count(0), self.seed, False)
-            return done + todo
+        active = 1 in labels and 0 in labels
+        if active:
+            pool = [self.index[w.work_id] for w in todo]
+            position = {i: k for k, i in enumerate(pool)}
+            todo = [todo[position[i]] for i in self.ranker.order(labelled, labels, pool)]
+        info = model_info(labels.count(1), labels.count(0), self.seed, active)
+        with self._lock:
+            self.info = info
+        return done + todo
+
+    def _in_background(self, works: Sequence[Any], decided: Mapping[str, Any]) -> None:
+        full = self._ordered(works, decided)
+        with self._lock:
+            self._full = full
+
+    def __call__(self, works: Sequence[Any], decided: Mapping[str, Any]) -> list[Any]:
+        """Decided works first, then the undecided ones by predicted relevance.
+
+        In background mode the call costs O(1): it returns the latest finished ordering
+        (works decided since then are skipped by the session) and starts the next one.
+        """
+        if works is not self._works:
+            ids = [w.work_id for w in works]
+            if self.ranker is None or list(self.index) != ids:
+                texts = [
+                    work_text(w.canonical.title, w.canonical.abstract, w.canonical.keywords)
+                    for w in works
+                ]
+                self.ranker = Ranker(texts, self.seed)
+                self.index = {wid: i for i, wid in enumerate(ids)}
+                self._full = None
+            self._works = works
         if not self.background:
-            self._rank(works, todo, labelled, labels)
-        elif self._job is None or not self._job.is_alive():
+            return self._ordered(works, decided)
+        if self._job is None or not self._job.is_alive():
             self._job = threading.Thread(
-                target=self._rank, args=(works, todo, labelled, labels), daemon=True
+                target=self._in_background, args=(works, dict(decided)), daemon=True
             )
             self._job.start()
         with self._lock:
-            ranked = list(self._ranked or [])
-        by_id = {w.work_id: w for w in todo}
-        ordered = [by_id.pop(wid) for wid in ranked if wid in by_id]
-        return done + ordered + [w for w in todo if w.work_id in by_id]
+            return list(self._full) if self._full is not None else list(works)
 
     def decision_extra(self) -> dict[str, Any]:
         """Stored with each decision: the model, its settings and training-set size."""
