@@ -1,7 +1,7 @@
 """Screening latency: time from a keypress to the next work drawn, on 100,000 works (target < 50 ms).
 
 A review of N synthetic works (realistic title and abstract lengths) is written to a folder
-on the same disk as the repository (out/bench-screen, git-ignored), half of them already
+on the same disk as the repository (out/bench-screen-<order>, git-ignored), half of them already
 screened by the reviewer so the session resumes mid-way. Then K keystrokes (include,
 exclude with a criterion, maybe, skip, undo, back) go through the same key handler as the
 terminal view; each one is timed from the key to the next screen rendered at 80x24,
@@ -68,7 +68,7 @@ def main() -> None:
     args = parser.parse_args()
     rng = random.Random(args.seed)
 
-    folder = ROOT / "out" / "bench-screen"
+    folder = ROOT / "out" / f"bench-screen-{args.order}"
     shutil.rmtree(folder, ignore_errors=True)
     (folder / "protocols").mkdir(parents=True)
     protocol = folder / "protocols" / "mlops.toml"

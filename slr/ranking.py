@@ -12,6 +12,7 @@ decision, so re-ranking stays cheap.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -29,7 +30,8 @@ SETTINGS: dict[str, Any] = {
     "presumed_irrelevant": 100,
 }
 RERANK_EVERY = 1  # re-rank after every decision (the screen re-ranks between draws)
-BACKGROUND_FROM = 5000  # from this many works, re-rank in a background thread
+BACKGROUND_FROM = 5000  # from this many works, re-rank in a background thread ...
+BACKGROUND_RERANK_EVERY = 10  # ... and ask for a new ordering every 10 decisions
 
 
 def work_text(title: str | None, abstract: str | None, keywords: Sequence[str] = ()) -> str:
@@ -140,6 +142,7 @@ class WorkRanker:
         self.info: dict[str, Any] = model_info(0, 0, seed, False)
         self._works: Sequence[Any] | None = None
         self._full: list[Any] | None = None  # the latest finished ordering (background mode)
+        self._started = -1e9
         self._job: threading.Thread | None = None
         self._lock = threading.Lock()
 
@@ -202,7 +205,10 @@ class WorkRanker:
             self._works = works
         if not self.background:
             return self._ordered(works, decided)
-        if self._job is None or not self._job.is_alive():
+        idle = self._job is None or not self._job.is_alive()
+        # at most one re-ranking per second: the thread shares the interpreter with the screen
+        if idle and time.monotonic() - self._started >= 1.0:
+            self._started = time.monotonic()
             self._job = threading.Thread(
                 target=self._in_background, args=(works, dict(decided)), daemon=True
             )
