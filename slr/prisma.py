@@ -20,7 +20,7 @@ from slr.protocol import Protocol
 from slr.records import Record
 from slr.review import Review
 from slr.sources import known_source_names
-from slr.works import Work, load_works
+from slr.works import load_works
 
 DISPLAY_NAMES = {
     "openalex": "OpenAlex",
@@ -348,6 +348,3 @@ def summary(c: PrismaCounts) -> str:
     for name, text in boxes(c).items():
         lines.append(f"{name:<20} " + " | ".join(t.strip() for t in text))
     return "\n".join(lines)
-
-
-__all__ = ["PrismaCounts", "PrismaError", "Work", "boxes", "check", "compute", "summary"]

@@ -160,7 +160,10 @@ class WorkRanker:
         labelled, labels = [], []
         for w in works:
             d = decided.get(w.work_id)
-            label = _label(d.decision) if d is not None else (1 if self._known(w) else None)
+            if d is not None:
+                label = _label(d.decision)
+            else:  # skip the per-work key set when the protocol names no known studies
+                label = 1 if self.known_relevant and self._known(w) else None
             if label is not None:
                 labelled.append(self.index[w.work_id])
                 labels.append(label)
