@@ -5,12 +5,18 @@ abstract and keywords (1-2-grams; binary and sublinear term frequency), a linear
 view with relevant works up-weighted (irrelevant total weight = relevant / RATIO) and 100
 unscreened works drawn at random as presumed-irrelevant while the pool is large (few
 relevant works hide in any random draw), the two views' scores z-normalised and summed.
+Past 400 labelled irrelevant works a random 400 of them train the model, so a refit costs
+the same late in a large review as early on.
 The vectorisers are fitted once per corpus; only the two small SVMs are refitted per
-decision, so re-ranking stays cheap.
+decision, so re-ranking stays cheap. Large reviews rank in a child process (RemoteRanker)
+so the model never shares the interpreter lock with the screen.
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
+import sys
 import threading
 import time
 from collections.abc import Mapping, Sequence
@@ -25,14 +31,29 @@ MODEL = "tfidf-binary+sublinear-linearsvm-z"
 SETTINGS: dict[str, Any] = {
     "ngram_range": [1, 2],
     "max_df": 0.95,
+    "min_df": 1,
     "C": 0.05,
-    "tol": 1e-3,  # liblinear's stopping tolerance: same rankings on the benchmarks, 15% faster
+    "tol": 1e-2,  # liblinear's stopping tolerance: as good rankings on the benchmarks, faster
     "ratio": 20,
     "presumed_irrelevant": 100,
+    "irrelevant_cap": 400,
 }
 RERANK_EVERY = 1  # re-rank after every decision (the screen re-ranks between draws)
-BACKGROUND_FROM = 5000  # from this many works, re-rank in a background thread ...
+BACKGROUND_FROM = 5000  # from this many works, re-rank in a background process ...
 BACKGROUND_RERANK_EVERY = 10  # ... and ask for a new ordering every 10 decisions
+
+
+class Ordered(list):  # type: ignore[type-arg]
+    """A ranked list of works with what the screen needs to adopt it in O(1).
+
+    `position` (work id -> index) and `first_open` (where the undecided works start) are
+    computed where the ranking is, in the background, not in the keystroke loop.
+    """
+
+    def __init__(self, works: list[Any], first_open: int) -> None:
+        super().__init__(works)
+        self.first_open = first_open
+        self.position = {w.work_id: i for i, w in enumerate(works)}
 
 
 def work_text(title: str | None, abstract: str | None, keywords: Sequence[str] = ()) -> str:
@@ -54,7 +75,9 @@ class Ranker:
         texts = [t or " " for t in self.texts]
         try:  # one tokenisation, two TF-IDF views of the same counts
             counts = CountVectorizer(
-                ngram_range=tuple(SETTINGS["ngram_range"]), max_df=SETTINGS["max_df"]
+                ngram_range=tuple(SETTINGS["ngram_range"]),
+                max_df=SETTINGS["max_df"],
+                min_df=SETTINGS["min_df"],
             ).fit_transform(texts)
         except ValueError:  # an empty vocabulary (no text at all): every score is equal
             counts = None
@@ -68,6 +91,7 @@ class Ranker:
         self, labelled: Sequence[int], labels: Sequence[int], pool: Sequence[int]
     ) -> np.ndarray:
         """Relevance scores of the pool given the labelled works (1 relevant, 0 irrelevant)."""
+        from sklearn import config_context
         from sklearn.svm import LinearSVC
 
         pool_idx = np.asarray(pool, dtype=int)
@@ -75,12 +99,20 @@ class Ranker:
         y = np.asarray(labels, dtype=int)
         if len(set(y.tolist())) < 2 or not self.views:
             return np.zeros(len(pool_idx))
-        presumed = int(SETTINGS["presumed_irrelevant"])
         # works labelled relevant while still in the pool (known relevant) are never drawn
         candidates = np.setdiff1d(pool_idx, idx[y == 1])
+        # a fresh generator per call: the ranking depends only on seed and training set
+        rng = np.random.default_rng([self.seed, len(idx)])
+        cap = int(SETTINGS["irrelevant_cap"])
+        irrelevant = np.flatnonzero(y == 0)
+        if cap and len(irrelevant) > cap:
+            # a random subset of the irrelevant works once there are many: the same
+            # rankings on the benchmarks where it matters, and training stops growing
+            drawn = rng.choice(irrelevant, cap, replace=False)
+            keep = np.sort(np.concatenate([np.flatnonzero(y == 1), drawn]))
+            idx, y = idx[keep], y[keep]
+        presumed = int(SETTINGS["presumed_irrelevant"])
         if presumed and len(candidates) > presumed:
-            # a fresh generator per call: the ranking depends only on seed and training set
-            rng = np.random.default_rng([self.seed, len(idx)])
             extra = rng.choice(candidates, presumed, replace=False)
             idx = np.concatenate([idx, extra])
             y = np.concatenate([y, np.zeros(presumed, dtype=int)])
@@ -88,7 +120,11 @@ class Ranker:
         total = np.zeros(len(pool_idx))
         for view in self.views:
             clf = LinearSVC(C=SETTINGS["C"], tol=SETTINGS["tol"], random_state=self.seed)
-            s = clf.fit(view[idx], y, sample_weight=weights).decision_function(view[pool_idx])
+            with config_context(assume_finite=True):  # TF-IDF values are finite by construction
+                clf.fit(view[idx], y, sample_weight=weights)
+            # one product over the whole corpus is cheaper than slicing the pool out first;
+            # the intercept is left out: z-normalising removes it
+            s = (view @ clf.coef_.ravel())[pool_idx]
             spread = s.std()
             total += (s - s.mean()) / spread if spread > 0 else 0.0
         return total
@@ -99,6 +135,74 @@ class Ranker:
         """The pool from most to least likely relevant (ties keep the given order)."""
         s = self.scores(labelled, labels, pool)
         return [pool[i] for i in np.argsort(-s, kind="stable")]
+
+
+class RemoteRanker:
+    """A Ranker in a child process, for large reviews.
+
+    The features and every refit are numeric work that holds the interpreter lock for
+    tens of milliseconds at a time; in a process of its own (on the machine's other
+    core) it can never delay a keystroke. The process is started before the works are
+    loaded (starting it copies the parent's page tables, slow in a large process), the
+    texts go over in small batches, and a child whose parent dies sees the pipe close
+    and exits.
+    """
+
+    BATCH = 2000  # texts per message: each pickling holds the lock for a few ms only
+
+    def __init__(self, seed: int = 0) -> None:
+        ctx = multiprocessing.get_context("spawn")  # no fork of a process with threads
+        self._conn, child = ctx.Pipe()
+        self._process = ctx.Process(
+            target=_serve, args=(child, seed), daemon=True, name="slr-ranking"
+        )
+        self._process.start()
+        child.close()
+
+    def fit(self, texts: Sequence[str]) -> RemoteRanker:
+        """Send the texts; the child builds the features (call it once, from a thread)."""
+        for i in range(0, len(texts), self.BATCH):
+            self._conn.send(list(texts[i : i + self.BATCH]))
+        self._conn.send(None)
+        return self
+
+    def order(
+        self, labelled: Sequence[int], labels: Sequence[int], pool: Sequence[int]
+    ) -> list[int]:
+        """As Ranker.order; blocks until the child answers (call it from a thread)."""
+        self._conn.send((list(labelled), list(labels), list(pool)))
+        answer = self._conn.recv()  # EOFError if the child died
+        if isinstance(answer, str):
+            raise RuntimeError(answer)
+        return list(answer)
+
+    def close(self) -> None:
+        """Stop the child (it also stops by itself when this process ends)."""
+        self._conn.close()
+        self._process.join(timeout=5)
+        if self._process.is_alive():
+            self._process.kill()
+
+
+def _serve(conn: Any, seed: int) -> None:
+    """The child's loop: receive the texts, fit the features, then answer ranking requests."""
+    try:
+        os.nice(5)  # the screen comes first when the machine is busy
+    except OSError:
+        pass
+    texts: list[str] = []
+    try:
+        while (batch := conn.recv()) is not None:
+            texts.extend(batch)
+        ranker = Ranker(texts, seed)
+        while True:
+            labelled, labels, pool = conn.recv()
+            try:
+                conn.send(ranker.order(labelled, labels, pool))
+            except Exception as exc:  # report, keep serving: the screen keeps its last order
+                conn.send(f"ranking failed: {exc.__class__.__name__}: {exc}")
+    except (EOFError, OSError, KeyboardInterrupt):  # the parent closed the pipe or ended
+        return
 
 
 def _weights(y: np.ndarray, ratio: float) -> np.ndarray:
@@ -138,10 +242,15 @@ class WorkRanker:
         self.known_relevant = {normalise_doi(k) or k.lower() for k in known_relevant}
         self.seed = seed
         self.background = background
-        self.ranker: Ranker | None = None
+        self.ranker: Ranker | RemoteRanker | None = None
+        self._remote = RemoteRanker(seed) if background else None
+        if background:  # the screen gets the interpreter back within 1 ms (default 5 ms)
+            sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
+        self.error = ""  # why background ranking stopped (the screen keeps its last order)
         self.index: dict[str, int] = {}
         self.info: dict[str, Any] = model_info(0, 0, seed, False)
         self._works: Sequence[Any] | None = None
+        self._unranked: list[Any] = []  # the works as given, until a ranking has finished
         self._full: list[Any] | None = None  # the latest finished ordering (background mode)
         self._started = -1e9
         self._job: threading.Thread | None = None
@@ -169,9 +278,25 @@ class WorkRanker:
                 labels.append(label)
         return labelled, labels
 
-    def _ordered(self, works: Sequence[Any], decided: Mapping[str, Any]) -> list[Any]:
+    def _fit(self, works: Sequence[Any]) -> Ranker | RemoteRanker:
+        """The features of these works (built once per list of works)."""
+        if self.ranker is None:
+            texts = [
+                work_text(w.canonical.title, w.canonical.abstract, w.canonical.keywords)
+                for w in works
+            ]
+            if self.background:
+                remote, self._remote = self._remote or RemoteRanker(self.seed), None
+                self.ranker = remote.fit(texts)
+            else:
+                self.ranker = Ranker(texts, self.seed)
+        return self.ranker
+
+    def _ordered(
+        self, works: Sequence[Any], decided: Mapping[str, Any]
+    ) -> tuple[Ordered, dict[str, Any]]:
         """Decided works first (as given), then the undecided ones by predicted relevance."""
-        assert self.ranker is not None
+        ranker = self._fit(works)
         labelled, labels = self._training(works, decided)
         done = [w for w in works if w.work_id in decided]
         todo = [w for w in works if w.work_id not in decided]
@@ -179,38 +304,45 @@ class WorkRanker:
         if active:
             pool = [self.index[w.work_id] for w in todo]
             position = {i: k for k, i in enumerate(pool)}
-            todo = [todo[position[i]] for i in self.ranker.order(labelled, labels, pool)]
+            todo = [todo[position[i]] for i in ranker.order(labelled, labels, pool)]
         info = model_info(labels.count(1), labels.count(0), self.seed, active)
-        with self._lock:
-            self.info = info
-        return done + todo
+        return Ordered(done + todo, first_open=len(done)), info
 
     def _in_background(self, works: Sequence[Any], decided: Mapping[str, Any]) -> None:
-        full = self._ordered(works, decided)
+        try:
+            full, info = self._ordered(works, decided)
+        except Exception as exc:  # the child died or failed: never a traceback on the screen
+            self.error = f"ranking stopped ({exc.__class__.__name__}: {exc}); order kept"
+            return
         with self._lock:
-            self._full = full
+            if works is self._works:  # not a ranking of works replaced meanwhile
+                self._full, self.info = full, info
 
     def __call__(self, works: Sequence[Any], decided: Mapping[str, Any]) -> list[Any]:
         """Decided works first, then the undecided ones by predicted relevance.
 
         In background mode the call costs O(1): it returns the latest finished ordering
-        (works decided since then are skipped by the session) and starts the next one.
+        (works decided since then are skipped by the session) and starts the next one;
+        the features are built in that thread too, so the screen opens at once (in the
+        given order until the first ranking is ready). The list returned is the same
+        object until a newer ordering finishes (callers compare by identity and must not
+        modify it).
         """
         if works is not self._works:
             ids = [w.work_id for w in works]
-            if self.ranker is None or list(self.index) != ids:
-                texts = [
-                    work_text(w.canonical.title, w.canonical.abstract, w.canonical.keywords)
-                    for w in works
-                ]
-                self.ranker = Ranker(texts, self.seed)
+            same = list(self.index) == ids
+            if not same:  # other works: other features
+                self.close()
                 self.index = {wid: i for i, wid in enumerate(ids)}
-                self._full = None
-            self._works = works
+            with self._lock:
+                self._works, self._unranked = works, list(works)
+                if not same:
+                    self._full = None
         if not self.background:
-            return self._ordered(works, decided)
-        idle = self._job is None or not self._job.is_alive()
-        # at most one re-ranking per second: the thread shares the interpreter with the screen
+            full, self.info = self._ordered(works, decided)
+            return full
+        idle = not self.error and (self._job is None or not self._job.is_alive())
+        # at most one re-ranking per second: the thread's list work shares the interpreter
         if idle and time.monotonic() - self._started >= 1.0:
             self._started = time.monotonic()
             self._job = threading.Thread(
@@ -218,7 +350,22 @@ class WorkRanker:
             )
             self._job.start()
         with self._lock:
-            return list(self._full) if self._full is not None else list(works)
+            return self._full if self._full is not None else self._unranked
+
+    def close(self) -> None:
+        """Let go of the model (and stop its process in background mode)."""
+        if self._job is not None:
+            self._job.join(timeout=10)  # a ranking under way still talks to the process
+        for remote in (self.ranker, self._remote):
+            if isinstance(remote, RemoteRanker):
+                remote.close()
+        self.ranker = self._remote = None
+
+    @property
+    def ready(self) -> bool:
+        """A ranking has finished (background mode); before that the given order is used."""
+        with self._lock:
+            return self._full is not None
 
     def decision_extra(self) -> dict[str, Any]:
         """Stored with each decision: the model, its settings and training-set size."""

@@ -326,10 +326,11 @@ def _recall_text(session: Session) -> str:
     job = state["job"]
     stale = state["done"] is None or abs(done - state["done"]) >= 25
     if stale and (job is None or not job.is_alive()):
-        labels = labels_in_order(list(session.decided_map().values()))
+        decisions = list(session.decided_map().values())  # a snapshot; sorted in the thread
         total = session.total
 
         def compute() -> None:
+            labels = labels_in_order(decisions)
             bound = recall_bound(labels, total) if 1 in labels else 0.0
             may_stop = " · may stop" if bound >= 0.95 else ""
             state["text"] = f"recall ≥ {bound:.0%} (95%){may_stop}" if labels else ""

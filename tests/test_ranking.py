@@ -1,6 +1,6 @@
 """The ranking model on a small constructed set."""
 
-from slr.ranking import Ranker, WorkRanker
+from slr.ranking import Ranker, RemoteRanker, WorkRanker
 from slr.records import Record
 from slr.works import Work
 
@@ -70,3 +70,44 @@ def test_background_ranking_never_blocks_and_catches_up(monkeypatch):
     assert [w.work_id for w in second[:2]] == ["s:0", "s:1"] and len(second) == 6
     ranker._job.join(timeout=30)  # the re-ranking with the new decision finished meanwhile
     assert ranker.decision_extra()["ranking"]["training"] == {"relevant": 2, "irrelevant": 1}
+
+
+def test_the_ranking_process_ranks_as_the_in_process_model():
+    remote = RemoteRanker(seed=3).fit(TEXTS)
+    try:
+        assert remote.order([0, 1], [1, 0], [5, 4, 3, 2]) == Ranker(TEXTS, seed=3).order(
+            [0, 1], [1, 0], [5, 4, 3, 2]
+        )
+    finally:
+        remote.close()
+
+
+def test_a_dead_ranking_process_leaves_the_last_order_in_place(monkeypatch):
+    clock = iter(range(0, 1000, 5))
+    monkeypatch.setattr("slr.ranking.time.monotonic", lambda: next(clock))
+    works = [
+        Work(f"s:{i}", (f"s:{i}",), ("s",), Record("s", str(i), title=t))
+        for i, t in enumerate(TEXTS)
+    ]
+
+    class D:
+        def __init__(self, decision):
+            self.decision = decision
+
+    decided = {"s:0": D("include"), "s:1": D("exclude")}
+    ranker = WorkRanker(seed=0, background=True)
+    ranker(works, decided)
+    ranker._job.join(timeout=60)
+    last = ranker(works, decided)
+    assert ranker.ready and {w.work_id for w in last[2:4]} == {"s:2", "s:4"}
+    ranker._job.join(timeout=60)
+    ranker.ranker._process.kill()  # e.g. killed by the system for memory
+    ranker.ranker._process.join(timeout=10)
+    decided["s:2"] = D("include")
+    ranker(works, decided)  # the thread finds the process gone ...
+    ranker._job.join(timeout=60)
+    assert "ranking stopped" in ranker.error
+    again = ranker(works, decided)  # ... and the screen keeps the last order, no new attempt
+    assert [w.work_id for w in again] == [w.work_id for w in last]
+    assert not ranker._job.is_alive()
+    ranker.close()

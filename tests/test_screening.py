@@ -408,6 +408,41 @@ def test_ranked_order_puts_the_likely_relevant_first_and_logs_the_model(tmp_path
     assert model["settings"]["C"] == 0.05
 
 
+def test_a_large_review_ranks_in_a_background_process(tmp_path, monkeypatch):
+    from itertools import count
+    from time import perf_counter
+
+    monkeypatch.setattr("slr.ranking.BACKGROUND_FROM", 1)  # every review counts as large
+    clock = count(0, 5)  # no one-second throttle between background rankings
+    monkeypatch.setattr("slr.ranking.time.monotonic", lambda: next(clock))
+    topics = ("MLOps challenges deploying machine learning models", "Soil fauna and earthworms")
+    records = [rec(n, title=f"{topics[n % 2 == 0]} {n}", abstract=None) for n in range(1, 21)]
+    review, _ = make_review(tmp_path, records)
+    order = screening.ordering("ranked", review, "title-abstract", "alice")
+    ranker = order.ranker
+    try:
+        session = open_session(review, "alice", "title-abstract", order=order)
+        assert ranker.background and session.current.work_id == "openalex:W1"
+        session.decide("include")  # W1, MLOps
+        session.decide("exclude", ["EC4"])  # W2, soil
+        deadline = perf_counter() + 60
+        # the keystroke loop never waits: poll as the screen would, until a model is trained
+        while ranker.decision_extra()["ranking"]["training"] != {"relevant": 1, "irrelevant": 1}:
+            assert perf_counter() < deadline, ranker.error
+            ranker._job.join(timeout=5)
+            session.rerank()
+        session.rerank()  # adopt the ranked order: it brings its own index
+        assert session.position is session.works.position
+        drawn = []
+        for _ in range(5):
+            drawn.append(int(session.current.work_id.split("W")[1]))
+            session.decide("include")
+        assert all(n % 2 for n in drawn), drawn  # the MLOps works come first
+        assert not ranker.error
+    finally:
+        ranker.close()
+
+
 # ---------------------------------------------------------------- dual screening
 
 
