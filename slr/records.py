@@ -62,7 +62,16 @@ class Record:
         for name in _FIELD_NAMES:
             if name in data:
                 value = data[name]
-                kwargs[name] = tuple(value) if isinstance(value, list) else value
+                if name in _LIST_FIELDS:
+                    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                        raise TypeError(f"field {name!r} must be a list of strings, got {value!r}")
+                    value = tuple(value)
+                elif value is not None and (
+                    not isinstance(value, _FIELD_TYPES[name]) or isinstance(value, bool)
+                ):
+                    # a hand-edited file: say which field, not fail later deep inside a stage
+                    raise TypeError(f"field {name!r} must be {_FIELD_WORDS[name]}, got {value!r}")
+                kwargs[name] = value
         return cls(**kwargs)
 
     def evolve(self, **changes: Any) -> Record:
@@ -75,6 +84,12 @@ class Record:
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(Record))  # from_dict runs per record: look up once
+_LIST_FIELDS = frozenset({"authors", "keywords", "references"})
+_FIELD_TYPES: dict[str, type] = {name: str for name in _FIELD_NAMES} | {"year": int, "extra": dict}
+_FIELD_WORDS = {name: "a string or null" for name in _FIELD_NAMES} | {
+    "year": "a whole number or null",
+    "extra": "an object",
+}
 
 
 # ---------------------------------------------------------------- normalisers

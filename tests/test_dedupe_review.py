@@ -292,6 +292,33 @@ def test_cli_errors_are_one_line(tmp_path, monkeypatch):
     assert result.exit_code == 1 and "--output needs --input" in result.output
 
 
+@pytest.mark.parametrize(
+    "field, value, words",
+    [
+        ("authors", "Li, W.; Dou, Z.", "a list of strings"),
+        ("year", "2020", "a whole number"),
+        ("title", ["Soil", "fauna"], "a string or null"),
+        ("keywords", [1, 2], "a list of strings"),
+    ],
+)
+def test_a_hand_edited_record_of_the_wrong_type_is_a_one_line_error(
+    tmp_path, monkeypatch, field, value, words
+):
+    review = _review(tmp_path)
+    add_records(review, _scopus())
+    path = review.store.records_file
+    lines = path.read_text("utf-8").splitlines()
+    edited = json.loads(lines[1])
+    edited[field] = value
+    lines[1] = json.dumps(edited)
+    path.write_text("\n".join(lines) + "\n", "utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["dedupe"])
+    assert result.exit_code == 1, result.output
+    assert len(result.output.strip().splitlines()) == 1
+    assert f"records.jsonl:2: not a valid record (field '{field}' must be {words}" in result.output
+
+
 def test_status_counts_duplicates_and_pending_grey_pairs(tmp_path, monkeypatch):
     review = _grey_review(tmp_path)
     twin = Record(
