@@ -91,6 +91,8 @@ def auto_screen(review: Review, quiet: bool = True) -> dict[str, Any]:
     A work failing a rule is excluded by reviewer "auto" with the failing criterion ids; a
     work whose metadata is missing for a rule it does not fail is left for humans. When the
     protocol changed so that an earlier automatic exclusion no longer holds, it is undone.
+    A new exclusion of a work a person already included (or marked maybe) is listed in
+    `overridden`: the rule wins, but nobody should learn that from a PRISMA count.
     """
     works = _require_works(review)
     rules = auto_rules(review.protocol)
@@ -104,7 +106,9 @@ def auto_screen(review: Review, quiet: bool = True) -> dict[str, Any]:
         "withdrawn": 0,
         "undecidable": 0,
         "per_criterion": Counter(),
+        "overridden": [],
     }
+    human: dict[str, dict[str, tuple[int, Decision]]] | None = None  # read on first need
     for work in progress(works, "auto-screening", quiet=quiet, length=len(works)):
         failed, undecidable = auto_verdict(rules, work.canonical)
         stack = stacks.get(work.work_id, [])
@@ -117,6 +121,17 @@ def auto_screen(review: Review, quiet: bool = True) -> dict[str, Any]:
                     review, Decision(AUTO_REVIEWER, stage, work.work_id, "exclude", tuple(failed))
                 )
                 summary["new"] += 1
+                if human is None:
+                    logs = _load_logs(review, works)
+                    logs.pop(AUTO_REVIEWER, None)
+                    human = {name: _standing(log, stage) for name, log in logs.items()}
+                for name, decided in human.items():
+                    d = decided.get(work.work_id, (0, None))[1]
+                    if d is not None and d.decision in ("include", "maybe"):
+                        summary["overridden"].append(
+                            {"work_id": work.work_id, "reviewer": name, "decision": d.decision}
+                            | {"criteria": list(failed)}
+                        )
             continue
         if undecidable:
             summary["undecidable"] += 1

@@ -159,6 +159,21 @@ def test_auto_screen_is_idempotent_and_withdraws_what_a_changed_protocol_no_long
     assert read_log(review, AUTO_REVIEWER)[-1].decision == "undo"
 
 
+def test_auto_screen_reports_human_inclusions_a_narrower_protocol_overrides(tmp_path, runner):
+    review, proto = make_review(tmp_path, [rec(1), rec(2, year=2019), rec(3, year=2019)])
+    auto_screen(review)  # every work is inside the years: nothing excluded
+    record_decision(review, Decision("alice", "title-abstract", "openalex:W2", "include"))
+    record_decision(review, Decision("alice", "title-abstract", "openalex:W3", "exclude", ("EC4",)))
+    write_protocol(tmp_path, years="years = [2020, 2023]")
+    result = runner.invoke(main, ["screen", "--auto", "-p", proto, "-q"])
+    assert result.exit_code == 0, result.output
+    assert "warning: 1 human decision(s) to keep a work are now overridden" in result.output
+    assert "openalex:W2: alice said include, fails years" in result.output
+    assert "W3" not in result.output  # an exclusion the rule repeats is no news
+    again = runner.invoke(main, ["screen", "--auto", "-p", proto, "-q"])
+    assert "warning" not in again.output  # said once, when the rule first applies
+
+
 def test_screen_auto_cli_prints_the_summary(tmp_path, runner):
     _, proto = make_review(tmp_path, [rec(1), rec(2, language="es")])
     result = runner.invoke(main, ["screen", "--auto", "-p", proto, "-q"])

@@ -110,15 +110,24 @@ def _auto_done(review: Review) -> bool:
 def format_auto(summary: dict[str, Any]) -> str:
     """One paragraph about what `slr screen --auto` did."""
     per = ", ".join(f"{k} {v}" for k, v in summary["per_criterion"].items()) or "none"
-    return "\n".join(
-        [
-            f"rules: {', '.join(summary['rules']) or 'none in the protocol'}",
-            f"works: {summary['works']}",
-            f"excluded automatically: {summary['excluded']} ({per}); "
-            f"{summary['new']} new decisions, {summary['withdrawn']} withdrawn",
-            f"left for human screening with missing metadata: {summary['undecidable']}",
+    lines = [
+        f"rules: {', '.join(summary['rules']) or 'none in the protocol'}",
+        f"works: {summary['works']}",
+        f"excluded automatically: {summary['excluded']} ({per}); "
+        f"{summary['new']} new decisions, {summary['withdrawn']} withdrawn",
+        f"left for human screening with missing metadata: {summary['undecidable']}",
+    ]
+    overridden = summary.get("overridden", [])
+    if overridden:
+        lines.append(
+            f"warning: {len(overridden)} human decision(s) to keep a work are now overridden by "
+            "the rules (did the protocol change?); they stay in the logs:"
+        )
+        lines += [
+            f"  {o['work_id']}: {o['reviewer']} said {o['decision']}, fails {', '.join(o['criteria'])}"
+            for o in overridden
         ]
-    )
+    return "\n".join(lines)
 
 
 @click.command("conflicts")
