@@ -63,7 +63,9 @@ class Record:
             if name in data:
                 value = data[name]
                 if name in _LIST_FIELDS:
-                    if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                    if not isinstance(value, (list, tuple)) or not all(
+                        isinstance(v, str) for v in value
+                    ):
                         raise TypeError(f"field {name!r} must be a list of strings, got {value!r}")
                     value = tuple(value)
                 elif value is not None and (
