@@ -133,6 +133,8 @@ class _Checker:
     def fail(self, keypath: str, message: str) -> ProtocolError:
         line = self.line_of(keypath)
         where = f"{self.path}:{line}" if line else f"{self.path}"
+        if not keypath.isprintable():  # a quoted TOML key may hold a newline: keep one line
+            keypath = keypath.encode("unicode_escape").decode("ascii")
         return ProtocolError(f"{where}: {keypath}: {message}")
 
     def line_of(self, keypath: str) -> int | None:

@@ -4,7 +4,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
 from slr import protocol
@@ -173,6 +173,7 @@ def test_random_toml_never_gives_a_traceback(tmp_path, text):
     ),
     st.text(max_size=30),
 )
+@example(data={"criteria": {"\n": 0}}, query_text="")  # a quoted key holding a newline
 def test_random_structures_and_queries_give_protocol_errors_only(data, query_text):
     import tomllib  # noqa: F401  (structures are passed through loads via a TOML dump)
 
