@@ -133,9 +133,9 @@ class _Checker:
     def fail(self, keypath: str, message: str) -> ProtocolError:
         line = self.line_of(keypath)
         where = f"{self.path}:{line}" if line else f"{self.path}"
-        if not keypath.isprintable():  # a quoted TOML key may hold a newline: keep one line
-            keypath = keypath.encode("unicode_escape").decode("ascii")
-        return ProtocolError(f"{where}: {keypath}: {message}")
+        text = f"{where}: {keypath}: {message}"
+        # a quoted TOML key or a query may hold a newline: the error stays one line
+        return ProtocolError(text.replace("\r", "\\r").replace("\n", "\\n"))
 
     def line_of(self, keypath: str) -> int | None:
         """Best-effort line of a key path such as `criteria.exclusion[1].id`."""
