@@ -23,7 +23,7 @@ from slr.corpus import now_iso
 from slr.errors import SlrError
 from slr.protocol import Concept
 from slr.review import Review
-from slr.store import append_jsonl, read_entries
+from slr.store import append_jsonl, field_of, read_entries
 
 if TYPE_CHECKING:
     from slr.works import Work
@@ -78,17 +78,21 @@ class Coding:
             "protocol_hash",
             "suggested",
         }
+        page = data.get("page", "")
+        if not isinstance(page, (str, int)) or isinstance(page, bool):
+            raise TypeError(f"field 'page' must be a string or number, got {page!r}")
         return cls(
-            coder=data["coder"],
-            work_id=data["work_id"],
-            concept=data["concept"],
-            present=bool(data["present"]),
-            evidence=data.get("evidence", ""),
-            page=str(data.get("page", "")),
-            note=data.get("note", ""),
-            protocol_hash=data.get("protocol_hash", ""),
-            time=data.get("time", ""),
-            suggested=bool(data.get("suggested", False)),
+            coder=field_of(data, "coder", str),
+            work_id=field_of(data, "work_id", str),
+            concept=field_of(data, "concept", str),
+            # "false" as a string would read as present: a hand edit must say true or false
+            present=field_of(data, "present", bool),
+            evidence=field_of(data, "evidence", str, ""),
+            page=str(page),
+            note=field_of(data, "note", str, ""),
+            protocol_hash=field_of(data, "protocol_hash", str, ""),
+            time=field_of(data, "time", str, ""),
+            suggested=field_of(data, "suggested", bool, False),
             extra={k: v for k, v in data.items() if k not in known},
         )
 

@@ -14,7 +14,7 @@ from typing import Any
 
 from slr.corpus import now_iso
 from slr.review import Review
-from slr.store import append_jsonl, read_entries
+from slr.store import append_jsonl, field_of, read_entries
 
 STAGES = ("title-abstract", "full-text")
 DECISIONS = ("include", "exclude", "maybe", "skip", "not-retrieved", "undo")
@@ -60,14 +60,14 @@ class Decision:
             "protocol_hash",
         }
         return cls(
-            reviewer=data["reviewer"],
-            stage=data["stage"],
-            work_id=data["work_id"],
-            decision=data["decision"],
-            criteria=tuple(data.get("criteria", ())),
-            note=data.get("note", ""),
-            protocol_hash=data.get("protocol_hash", ""),
-            time=data.get("time", ""),
+            reviewer=field_of(data, "reviewer", str),
+            stage=field_of(data, "stage", str, choices=STAGES),
+            work_id=field_of(data, "work_id", str),
+            decision=field_of(data, "decision", str, choices=DECISIONS),
+            criteria=field_of(data, "criteria", list, ()),
+            note=field_of(data, "note", str, ""),
+            protocol_hash=field_of(data, "protocol_hash", str, ""),
+            time=field_of(data, "time", str, ""),
             extra={k: v for k, v in data.items() if k not in known},
         )
 

@@ -97,6 +97,38 @@ def read_jsonl(path: Path) -> Iterator[dict[str, Any]]:
         yield obj
 
 
+_REQUIRED: Any = object()
+
+
+def field_of(
+    data: dict[str, Any],
+    name: str,
+    kind: type,
+    default: Any = _REQUIRED,
+    choices: tuple[str, ...] = (),
+) -> Any:
+    """data[name] checked for a hand-edited file: the error names the field and what it takes.
+
+    A bool is not accepted as a number; `kind=list` means a list of strings (returned as a
+    tuple); `choices` limits a string to a vocabulary.
+    """
+    if name not in data:
+        if default is _REQUIRED:
+            raise KeyError(name)
+        return default
+    value = data[name]
+    if kind is list:
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise TypeError(f"field {name!r} must be a list of strings, got {value!r}")
+        return tuple(value)
+    if not isinstance(value, kind) or (isinstance(value, bool) and kind is not bool):
+        words = {str: "a string", bool: "true or false", dict: "an object"}.get(kind, kind.__name__)
+        raise TypeError(f"field {name!r} must be {words}, got {value!r}")
+    if choices and value not in choices:
+        raise ValueError(f"field {name!r} must be one of {', '.join(choices)}, got {value!r}")
+    return value
+
+
 def read_entries(path: Path, convert: Callable[[dict[str, Any]], T], what: str) -> list[T]:
     """Read and convert every line; a line missing a field is a StoreError naming file:line."""
     out = []

@@ -13,7 +13,7 @@ from typing import Any
 
 from slr.records import Record
 from slr.review import Review
-from slr.store import read_entries, write_jsonl_atomic
+from slr.store import field_of, read_entries, write_jsonl_atomic
 
 
 @dataclass(frozen=True)
@@ -38,11 +38,11 @@ class Work:
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Work:
         return cls(
-            work_id=data["work_id"],
-            record_ids=tuple(data["record_ids"]),
-            sources=tuple(data.get("sources", ())),
-            canonical=Record.from_dict(data["canonical"]),
-            rules=dict(data.get("rules", {})),
+            work_id=field_of(data, "work_id", str),
+            record_ids=field_of(data, "record_ids", list),
+            sources=field_of(data, "sources", list, ()),
+            canonical=Record.from_dict(field_of(data, "canonical", dict)),
+            rules=dict(field_of(data, "rules", dict, {})),
         )
 
 

@@ -66,6 +66,8 @@ def insert_line(path, text, at=2):
 
 # ---------------------------------------------------------------- damaged state files
 
+_D = {"reviewer": "reviewer1", "stage": "title-abstract", "work_id": "w", "decision": "include"}
+_C = {"coder": "reviewer1", "work_id": "w", "concept": "C1", "present": True}
 DAMAGED = [
     ("records.jsonl", "{}", "status", "not a valid record"),
     ("records.jsonl", '{"id": "scopus:x"}', "prisma", "not a valid record"),
@@ -77,6 +79,43 @@ DAMAGED = [
     ("labels.jsonl", '{"label": "x"}', "matrix", "not a valid label (no 'work_id')"),
     ("records.jsonl", "[1, 2]", "status", "not a JSON object"),
     ("decisions/reviewer1.jsonl", '"include"', "agreement", "not a JSON object"),
+    # well-formed lines whose values a hand edit got wrong: the field and what it takes
+    (
+        "decisions/reviewer1.jsonl",
+        json.dumps(_D | {"decision": "Include"}),
+        "conflicts",
+        "field 'decision' must be one of include, exclude, maybe",
+    ),
+    (
+        "decisions/reviewer1.jsonl",
+        json.dumps(_D | {"criteria": "EC1"}),
+        "prisma",
+        "field 'criteria' must be a list of strings, got 'EC1'",
+    ),
+    (
+        "decisions/reviewer1.jsonl",
+        json.dumps(_D | {"stage": "abstract"}),
+        "status",
+        "field 'stage' must be one of title-abstract, full-text",
+    ),
+    (
+        "coding/reviewer1.jsonl",
+        json.dumps(_C | {"present": "false"}),
+        "matrix",
+        "field 'present' must be true or false, got 'false'",
+    ),
+    (
+        "works.jsonl",
+        json.dumps({"work_id": "w", "record_ids": "scopus:1", "canonical": {}}),
+        "status",
+        "field 'record_ids' must be a list of strings",
+    ),
+    (
+        "records.jsonl",
+        json.dumps({"source": "scopus", "source_id": "x", "authors": "Smith, J."}),
+        "status",
+        "field 'authors' must be a list of strings",
+    ),
 ]
 
 
