@@ -38,9 +38,8 @@ SETTINGS: dict[str, Any] = {
     "presumed_irrelevant": 100,
     "irrelevant_cap": 400,
 }
-RERANK_EVERY = 1  # re-rank after every decision (the screen re-ranks between draws)
-BACKGROUND_FROM = 5000  # from this many works, re-rank in a background process ...
-BACKGROUND_RERANK_EVERY = 10  # ... and ask for a new ordering every 10 decisions
+RERANK_EVERY = 1  # ask after every decision (in background mode the answer is O(1))
+BACKGROUND_FROM = 5000  # from this many works, re-rank in a background process
 
 
 class Ordered(list):  # type: ignore[type-arg]
@@ -249,6 +248,8 @@ class WorkRanker:
         self.error = ""  # why background ranking stopped (the screen keeps its last order)
         self.index: dict[str, int] = {}
         self.info: dict[str, Any] = model_info(0, 0, seed, False)
+        if background:
+            self.info["model"] = "protocol-order (the first ranking is being built)"
         self._works: Sequence[Any] | None = None
         self._unranked: list[Any] = []  # the works as given, until a ranking has finished
         self._full: list[Any] | None = None  # the latest finished ordering (background mode)

@@ -403,10 +403,11 @@ def _count_lines(path: Path) -> int:
 def ranked_order(review: Review, stage: str, reviewer: str, seed: int = 0) -> Ordering:
     """Prioritised screening (slr.ranking): undecided works by predicted relevance.
 
-    Re-ranks after every decision; each decision stores the model, its settings and the
+    Re-ranks after every decision (on large reviews: adopts the latest ranking finished by
+    the model's own process); each decision stores the model, its settings and the
     training-set size (`ranking` in the log line) so any ranking can be reproduced.
     """
-    from slr.ranking import BACKGROUND_FROM, BACKGROUND_RERANK_EVERY, RERANK_EVERY, WorkRanker
+    from slr.ranking import BACKGROUND_FROM, RERANK_EVERY, WorkRanker
 
     large = (
         review.store.works_file.exists()
@@ -417,7 +418,7 @@ def ranked_order(review: Review, stage: str, reviewer: str, seed: int = 0) -> Or
     def order(works: Sequence[Work], decided: Mapping[str, Decision]) -> list[Work]:
         return ranker(works, decided)
 
-    order.rerank_every = BACKGROUND_RERANK_EVERY if large else RERANK_EVERY  # type: ignore[attr-defined]
+    order.rerank_every = RERANK_EVERY  # type: ignore[attr-defined]
     order.decision_extra = ranker.decision_extra  # type: ignore[attr-defined]
     order.ranker = ranker  # type: ignore[attr-defined]
     return order
