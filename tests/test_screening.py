@@ -7,19 +7,18 @@ import types
 import pytest
 from click.testing import CliRunner
 
-from slr import screening
+from slr import screen_session
 from slr.cli import main
 from slr.decisions import AUTO_REVIEWER, Decision, read_log, record_decision
 from slr.records import Record
 from slr.review import Review, open_review
+from slr.screen_rules import auto_screen
+from slr.screen_session import open_session, random_order
 from slr.screening import (
     ScreeningError,
-    auto_screen,
     conflicts,
     final_decisions,
     included_works,
-    open_session,
-    random_order,
     screening_counts,
 )
 from slr.status import format_status, status
@@ -433,7 +432,7 @@ def test_a_large_review_ranks_in_a_background_process(tmp_path, monkeypatch):
     topics = ("MLOps challenges deploying machine learning models", "Soil fauna and earthworms")
     records = [rec(n, title=f"{topics[n % 2 == 0]} {n}", abstract=None) for n in range(1, 21)]
     review, _ = make_review(tmp_path, records)
-    order = screening.ordering("ranked", review, "title-abstract", "alice")
+    order = screen_session.ordering("ranked", review, "title-abstract", "alice")
     ranker = order.ranker
     try:
         session = open_session(review, "alice", "title-abstract", order=order)
@@ -592,8 +591,9 @@ def test_status_shows_screening_counts_per_stage(tmp_path, runner):
 def test_session_keeps_counts_without_rereading_the_log(tmp_path, monkeypatch):
     review, _ = make_review(tmp_path, [rec(n) for n in range(1, 6)])
     session = open_session(review, "alice", "title-abstract")
-    monkeypatch.setattr(screening, "read_log", None)  # any re-read would now fail
-    monkeypatch.setattr(screening, "load_works", None)
+    # any re-read of a log or of works.jsonl, from whichever module, would now fail
+    monkeypatch.setattr("slr.decisions.read_entries", None)
+    monkeypatch.setattr("slr.works.read_entries", None)
     for _ in range(4):
         session.decide("include")
     session.undo()

@@ -13,18 +13,11 @@ from slr.agreement import format_agreement, stage_agreement
 from slr.commands import load, protocol_option, quiet_option
 from slr.decisions import STAGES
 from slr.review import Review
-from slr.screen_tui import load_keymap, screen
-from slr.screening import (
-    ScreeningError,
-    auto_rules,
-    auto_screen,
-    check_reviewer,
-    describe,
-    open_resolution,
-    open_session,
-    ordering,
-    stage_states,
-)
+from slr.screen_keys import load_keymap
+from slr.screen_rules import auto_rules, auto_screen
+from slr.screen_session import describe, open_resolution, open_session, ordering
+from slr.screen_tui import screen
+from slr.screening import ScreeningError, check_reviewer, stage_states
 
 stage_option = click.option(
     "--stage",

@@ -15,7 +15,8 @@ from slr.http import Archive, Client
 from slr.progress import progress
 from slr.records import Record
 from slr.review import Review
-from slr.screening import auto_screen, included_works, stage_states
+from slr.screen_rules import auto_screen
+from slr.screening import included_works, stage_states
 from slr.snowball import crossref, openalex, semanticscholar
 from slr.snowball.base import (
     DIRECTIONS,
