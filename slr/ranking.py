@@ -183,6 +183,14 @@ class RemoteRanker:
             self._process.kill()
 
 
+def _start_remote(seed: int) -> RemoteRanker | None:
+    """A ranking process, or None where none can be started (e.g. a sandbox without fork)."""
+    try:
+        return RemoteRanker(seed)
+    except (OSError, RuntimeError):
+        return None
+
+
 def _serve(conn: Any, seed: int) -> None:
     """The child's loop: receive the texts, fit the features, then answer ranking requests."""
     try:
@@ -242,7 +250,7 @@ class WorkRanker:
         self.seed = seed
         self.background = background
         self.ranker: Ranker | RemoteRanker | None = None
-        self._remote = RemoteRanker(seed) if background else None
+        self._remote = _start_remote(seed) if background else None
         if background:  # the screen gets the interpreter back within 1 ms (default 5 ms)
             sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
         self.error = ""  # why background ranking stopped (the screen keeps its last order)
@@ -286,11 +294,10 @@ class WorkRanker:
                 work_text(w.canonical.title, w.canonical.abstract, w.canonical.keywords)
                 for w in works
             ]
-            if self.background:
-                remote, self._remote = self._remote or RemoteRanker(self.seed), None
-                self.ranker = remote.fit(texts)
-            else:
-                self.ranker = Ranker(texts, self.seed)
+            remote = (self._remote or _start_remote(self.seed)) if self.background else None
+            self._remote = None
+            # no child process possible here: rank in this thread (slower keystrokes, not wrong)
+            self.ranker = remote.fit(texts) if remote else Ranker(texts, self.seed)
         return self.ranker
 
     def _ordered(

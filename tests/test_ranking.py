@@ -111,3 +111,28 @@ def test_a_dead_ranking_process_leaves_the_last_order_in_place(monkeypatch):
     assert [w.work_id for w in again] == [w.work_id for w in last]
     assert not ranker._job.is_alive()
     ranker.close()
+
+
+def test_without_a_child_process_the_ranking_runs_in_a_thread(monkeypatch):
+    def refuse(*args, **kwargs):
+        raise OSError("no processes in this sandbox")
+
+    monkeypatch.setattr("slr.ranking.RemoteRanker.__init__", refuse)
+    clock = iter(range(0, 1000, 5))
+    monkeypatch.setattr("slr.ranking.time.monotonic", lambda: next(clock))
+    works = [
+        Work(f"s:{i}", (f"s:{i}",), ("s",), Record("s", str(i), title=t))
+        for i, t in enumerate(TEXTS)
+    ]
+
+    class D:
+        def __init__(self, decision):
+            self.decision = decision
+
+    decided = {"s:0": D("include"), "s:1": D("exclude")}
+    ranker = WorkRanker(seed=0, background=True)
+    ranker(works, decided)
+    ranker._job.join(timeout=60)
+    ranked = ranker(works, decided)
+    assert isinstance(ranker.ranker, Ranker) and not ranker.error
+    assert {w.work_id for w in ranked[2:4]} == {"s:2", "s:4"}
