@@ -237,9 +237,10 @@ def _label(decision: str) -> int | None:
 class WorkRanker:
     """Ranks the works of one screening session; the features are fitted once, on first use.
 
-    With `background=True` (large reviews) a re-ranking runs in a thread while the reviewer
-    goes on: a call returns at once with the latest finished ranking (decided works moved
-    out) and starts the next one, so the keystroke loop never waits for the model.
+    With `background=True` (large reviews) a re-ranking runs in a thread, which hands the
+    numeric work to the model's own process (RemoteRanker), while the reviewer goes on: a
+    call returns at once with the latest finished ranking (decided works moved out) and
+    starts the next one, so the keystroke loop never waits for the model.
     """
 
     def __init__(
@@ -331,8 +332,8 @@ class WorkRanker:
 
         In background mode the call costs O(1): it returns the latest finished ordering
         (works decided since then are skipped by the session) and starts the next one;
-        the features are built in that thread too, so the screen opens at once (in the
-        given order until the first ranking is ready). The list returned is the same
+        the features are built there too, so the screen opens at once (in the given
+        order until the first ranking is ready). The list returned is the same
         object until a newer ordering finishes (callers compare by identity and must not
         modify it).
         """
