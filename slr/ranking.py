@@ -370,6 +370,14 @@ class WorkRanker:
                 remote.close()
         self.ranker = self._remote = None
 
+    def state(self) -> str:
+        """For the screen header: "" while all is well, else what the ranking is doing."""
+        if self.error:
+            return "ranking stopped, order kept"
+        if self.background and not self.ready:
+            return "ranking: building the model"
+        return ""
+
     @property
     def ready(self) -> bool:
         """A ranking has finished (background mode); before that the given order is used."""

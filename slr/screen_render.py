@@ -217,6 +217,9 @@ def header(session: Session) -> str:
     recall = _recall_text(session)
     if recall:
         parts.append(recall)
+    ordering_state = session.ordering_state()
+    if ordering_state:
+        parts.append(ordering_state)
     return " · ".join(parts)
 
 

@@ -89,6 +89,7 @@ def ranked_order(review: Review, stage: str, reviewer: str, seed: int = 0) -> Or
     order.rerank_every = RERANK_EVERY  # type: ignore[attr-defined]
     order.decision_extra = ranker.decision_extra  # type: ignore[attr-defined]
     order.ranker = ranker  # type: ignore[attr-defined]
+    order.state = ranker.state  # type: ignore[attr-defined]
     return order
 
 
@@ -172,6 +173,11 @@ class Session:
         position = getattr(ordered, "position", None)
         self.position = position or {w.work_id: i for i, w in enumerate(ordered)}
         return True
+
+    def ordering_state(self) -> str:
+        """What the ordering says about itself (e.g. a ranking still being built), or ""."""
+        state = getattr(self._order, "state", None)
+        return str(state()) if callable(state) else ""
 
     def decided_map(self) -> dict[str, Decision]:
         """work id -> this reviewer's standing decision (a copy)."""

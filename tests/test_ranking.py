@@ -96,9 +96,11 @@ def test_a_dead_ranking_process_leaves_the_last_order_in_place(monkeypatch):
 
     decided = {"s:0": D("include"), "s:1": D("exclude")}
     ranker = WorkRanker(seed=0, background=True)
+    assert ranker.state() == "ranking: building the model"
     ranker(works, decided)
     ranker._job.join(timeout=60)
     last = ranker(works, decided)
+    assert ranker.state() == ""
     assert ranker.ready and {w.work_id for w in last[2:4]} == {"s:2", "s:4"}
     ranker._job.join(timeout=60)
     ranker.ranker._process.kill()  # e.g. killed by the system for memory
@@ -107,6 +109,7 @@ def test_a_dead_ranking_process_leaves_the_last_order_in_place(monkeypatch):
     ranker(works, decided)  # the thread finds the process gone ...
     ranker._job.join(timeout=60)
     assert "ranking stopped" in ranker.error
+    assert ranker.state() == "ranking stopped, order kept"  # shown in the screen header
     again = ranker(works, decided)  # ... and the screen keeps the last order, no new attempt
     assert [w.work_id for w in again] == [w.work_id for w in last]
     assert not ranker._job.is_alive()

@@ -12,6 +12,7 @@ from slr.cli import main
 from slr.decisions import AUTO_REVIEWER, Decision, read_log, record_decision
 from slr.records import Record
 from slr.review import Review, open_review
+from slr.screen_render import header
 from slr.screen_rules import auto_screen
 from slr.screen_session import open_session, random_order
 from slr.screening import (
@@ -437,6 +438,7 @@ def test_a_large_review_ranks_in_a_background_process(tmp_path, monkeypatch):
     try:
         session = open_session(review, "alice", "title-abstract", order=order)
         assert ranker.background and session.current.work_id == "openalex:W1"
+        assert "ranking: building the model" in header(session) or ranker.ready
         session.decide("include")  # W1, MLOps
         session.decide("exclude", ["EC4"])  # W2, soil
         deadline = perf_counter() + 60
