@@ -134,7 +134,9 @@ def main() -> None:
     if ranker is not None:  # then while it re-ranks in the background, with rankings arriving
         while not ranker.ready:
             time.sleep(0.1)
-        print(f"first ranking ready {time.perf_counter() - t0:.1f} s after the session opened")
+        print(
+            f"model-based ranking in use {time.perf_counter() - t0:.1f} s after the session opened"
+        )
         report("while re-ranking", press(args.keys, args.think))
     print(f"decisions now {session.done} of {session.total}")
     shutil.rmtree(folder, ignore_errors=True)

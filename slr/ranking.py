@@ -375,14 +375,15 @@ class WorkRanker:
         if self.error:
             return "ranking stopped, order kept"
         if self.background and not self.ready:
-            return "ranking: building the model"
+            # before one include and one exclude, or while the model's features are built
+            return "ranking: not ready yet"
         return ""
 
     @property
     def ready(self) -> bool:
-        """A ranking has finished (background mode); before that the given order is used."""
+        """The order in use comes from the model (not the given order while it gets going)."""
         with self._lock:
-            return self._full is not None
+            return self.info["model"] == MODEL
 
     def decision_extra(self) -> dict[str, Any]:
         """Stored with each decision: the model, its settings and training-set size."""

@@ -96,7 +96,7 @@ def test_a_dead_ranking_process_leaves_the_last_order_in_place(monkeypatch):
 
     decided = {"s:0": D("include"), "s:1": D("exclude")}
     ranker = WorkRanker(seed=0, background=True)
-    assert ranker.state() == "ranking: building the model"
+    assert ranker.state() == "ranking: not ready yet"
     ranker(works, decided)
     ranker._job.join(timeout=60)
     last = ranker(works, decided)
