@@ -218,6 +218,29 @@ def test_supplement_doi_shared_by_different_abstracts_does_not_link_them():
     assert not together([a, b])
 
 
+def test_a_wrong_doi_does_not_split_one_item_whose_other_fields_all_agree():
+    # the diabetes set: one Appetite abstract, also filed under a Regulatory Peptides DOI
+    title = "Liraglutide and linagliptin improve glycemic control in a novel hamster model"
+    kw = {
+        "title": title,
+        "venue": "Appetite",
+        "pages": "e24",
+        "authors": ("Hansen F.", "Hansen G."),
+    }
+    records = [
+        rec("1", volume="59", doi="10.1016/j.appet.2012.05.003", **kw),
+        rec("2", volume="1", doi="10.1016/j.regpep.2012.05.039", **kw),
+        rec("3", volume="1", doi="10.1016/j.regpep.2012.05.039", **kw),
+    ]
+    groups, result = works_of(records)
+    assert groups == [{"scopus:1", "scopus:2", "scopus:3"}]
+    assert "same-item-other-doi" in {rule for _, rule, _ in result.assignments()}
+    # one field more that disagrees and the DOIs keep them apart again
+    for change in ({"pages": "e25"}, {"year": 2013}, {"authors": ("Hansen F.", "Berg M.")}):
+        other = rec("2", volume="1", doi="10.1016/j.regpep.2012.05.039", **(kw | change))
+        assert not together([records[0], other]), change
+
+
 def test_records_without_title_link_only_by_doi():
     a = rec("1", title=None)
     b = rec("2")

@@ -2,14 +2,16 @@
 
 Links are applied strongest first. A link is refused when it would put two records that
 must stay apart (a hard negative or a reviewer's `n`) into one work, or join two works
-that each carry different DOIs (unless the link is a preprint version or a reviewer's `y`).
+that each carry different DOIs (unless the link is a preprint version, a reviewer's `y`, or a
+pair whose every other field says one item: same-item-other-doi).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-OVERRIDES_DOI = ("version", "reviewer", "kept")  # kept = a link of an earlier run
+# kept = a link of an earlier run; same-item-other-doi = all but the DOI say one item
+OVERRIDES_DOI = ("version", "reviewer", "kept", "same-item-other-doi")
 
 
 @dataclass(frozen=True)

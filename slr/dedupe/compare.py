@@ -121,6 +121,19 @@ def same_notice(t: Table, i: int, j: int) -> bool:
     return bool(a) and (a == b or contained(a, b))
 
 
+def same_item_other_doi(t: Table, i: int, j: int) -> bool:
+    """Two DOIs, yet one title, first two authors, journal, year and first page: one DOI is a
+    database's error (e.g. an abstract filed under a sibling journal's DOI), not two works."""
+    ki = t.key[i]
+    if not ki or ki != t.key[j] or t.generic[i] or t.kind[i] != "item" or t.nums[i] != t.nums[j]:
+        return False
+    if not t.year[i] or t.year[i] != t.year[j] or _venue(t, i, j) != 1:
+        return False
+    if pages_agree(t.page[i], t.page[j]) != 1 or authors_agree(t, i, j) != 1:
+        return False
+    return placement.second_author_agrees(t, i, j)
+
+
 def evidence(t: Table, i: int, j: int) -> dict[str, object]:
     """Field-by-field agreement of two records (for --explain)."""
     yi, yj = t.year[i], t.year[j]
@@ -149,6 +162,8 @@ def compare(t: Table, i: int, j: int, st: Settings, sim: float | None = None) ->
     ci, cj = t.cls[i], t.cls[j]
     version = (ci == "preprint") != (cj == "preprint") and bool(ci) and bool(cj)
     if di and dj and not same_doi and not version:
+        if same_item_other_doi(t, i, j):
+            return Verdict(LINK, "same-item-other-doi", 95.0)
         return Verdict(DISTINCT, "doi-differs", 0.0)
     if not ki or not kj:
         return Verdict(LINK, "doi", 100.0) if same_doi else Verdict(DISTINCT, "no-title", 0.0)
