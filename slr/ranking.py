@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
@@ -155,7 +156,15 @@ class RemoteRanker:
         self._process = ctx.Process(
             target=_serve, args=(child, seed), daemon=True, name="slr-ranking"
         )
-        self._process.start()
+        # Ctrl-C is the screen's business: the child, started with SIGINT ignored (kept
+        # across exec), prints no traceback and ends when the screen closes the pipe
+        main = threading.current_thread() is threading.main_thread()
+        previous = signal.signal(signal.SIGINT, signal.SIG_IGN) if main else None
+        try:
+            self._process.start()
+        finally:
+            if previous is not None:
+                signal.signal(signal.SIGINT, previous)
         child.close()
 
     def fit(self, texts: Sequence[str]) -> RemoteRanker:
@@ -193,6 +202,7 @@ def _start_remote(seed: int) -> RemoteRanker | None:
 
 def _serve(conn: Any, seed: int) -> None:
     """The child's loop: receive the texts, fit the features, then answer ranking requests."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # also when started from a thread
     try:
         os.nice(5)  # the screen comes first when the machine is busy
     except OSError:
@@ -208,7 +218,7 @@ def _serve(conn: Any, seed: int) -> None:
                 conn.send(ranker.order(labelled, labels, pool))
             except Exception as exc:  # report, keep serving: the screen keeps its last order
                 conn.send(f"ranking failed: {exc.__class__.__name__}: {exc}")
-    except (EOFError, OSError, KeyboardInterrupt):  # the parent closed the pipe or ended
+    except (EOFError, OSError):  # the parent closed the pipe or ended
         return
 
 
@@ -340,8 +350,12 @@ class WorkRanker:
         if works is not self._works:
             ids = [w.work_id for w in works]
             same = list(self.index) == ids
-            if not same:  # other works: other features
-                self.close()
+            if not same:  # other works: other features (the spare process stays)
+                if self._job is not None:
+                    self._job.join(timeout=10)
+                if isinstance(self.ranker, RemoteRanker):
+                    self.ranker.close()
+                self.ranker = None
                 self.index = {wid: i for i, wid in enumerate(ids)}
             with self._lock:
                 self._works, self._unranked = works, list(works)

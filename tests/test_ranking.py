@@ -139,3 +139,32 @@ def test_without_a_child_process_the_ranking_runs_in_a_thread(monkeypatch):
     ranked = ranker(works, decided)
     assert isinstance(ranker.ranker, Ranker) and not ranker.error
     assert {w.work_id for w in ranked[2:4]} == {"s:2", "s:4"}
+
+
+def test_the_ranking_process_started_first_is_the_one_used_and_ignores_ctrl_c(monkeypatch):
+    import os
+    import signal
+
+    clock = iter(range(0, 1000, 5))
+    monkeypatch.setattr("slr.ranking.time.monotonic", lambda: next(clock))
+    works = [
+        Work(f"s:{i}", (f"s:{i}",), ("s",), Record("s", str(i), title=t))
+        for i, t in enumerate(TEXTS)
+    ]
+
+    class D:
+        def __init__(self, decision):
+            self.decision = decision
+
+    ranker = WorkRanker(seed=0, background=True)
+    pid = ranker._remote._process.pid  # started before the works are known
+    try:
+        os.kill(pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
+        decided = {"s:0": D("include"), "s:1": D("exclude")}
+        ranker(works, decided)
+        ranker._job.join(timeout=60)
+        ranked = ranker(works, decided)
+        assert ranker.ranker._process.pid == pid and not ranker.error
+        assert {w.work_id for w in ranked[2:4]} == {"s:2", "s:4"}
+    finally:
+        ranker.close()
