@@ -132,8 +132,9 @@ def main() -> None:
     label = "while the model is built" if ranker is not None else "keystrokes"
     report(label, press(args.keys))
     if ranker is not None:  # then while it re-ranks in the background, with rankings arriving
-        while not ranker.ready:
+        while not ranker.ready:  # ask as the screen does after a decision
             time.sleep(0.1)
+            session.rerank()
         print(
             f"model-based ranking in use {time.perf_counter() - t0:.1f} s after the session opened"
         )

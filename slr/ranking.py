@@ -14,6 +14,7 @@ so the model never shares the interpreter lock with the screen.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing
 import os
 import signal
@@ -47,12 +48,14 @@ class Ordered(list):  # type: ignore[type-arg]
     """A ranked list of works with what the screen needs to adopt it in O(1).
 
     `position` (work id -> index) and `first_open` (where the undecided works start) are
-    computed where the ranking is, in the background, not in the keystroke loop.
+    computed where the ranking is, in the background, not in the keystroke loop; `info`
+    is the model that made it, stored with each decision taken from this order.
     """
 
-    def __init__(self, works: list[Any], first_open: int) -> None:
+    def __init__(self, works: list[Any], first_open: int, info: dict[str, Any]) -> None:
         super().__init__(works)
         self.first_open = first_open
+        self.info = info
         self.position = {w.work_id: i for i, w in enumerate(works)}
 
 
@@ -97,7 +100,7 @@ class Ranker:
         pool_idx = np.asarray(pool, dtype=int)
         idx = np.asarray(labelled, dtype=int)
         y = np.asarray(labels, dtype=int)
-        if len(set(y.tolist())) < 2 or not self.views:
+        if len(set(y.tolist())) < 2 or not self.views or not len(pool_idx):
             return np.zeros(len(pool_idx))
         # works labelled relevant while still in the pool (known relevant) are never drawn
         candidates = np.setdiff1d(pool_idx, idx[y == 1])
@@ -185,11 +188,10 @@ class RemoteRanker:
         return list(answer)
 
     def close(self) -> None:
-        """Stop the child (it also stops by itself when this process ends)."""
-        self._conn.close()
+        """Stop the child at once (it holds nothing to save); a thread waiting on it gets EOF."""
+        self._process.kill()
         self._process.join(timeout=5)
-        if self._process.is_alive():
-            self._process.kill()
+        self._conn.close()
 
 
 def _start_remote(seed: int) -> RemoteRanker | None:
@@ -201,12 +203,17 @@ def _start_remote(seed: int) -> RemoteRanker | None:
 
 
 def _serve(conn: Any, seed: int) -> None:
-    """The child's loop: receive the texts, fit the features, then answer ranking requests."""
+    """The child's loop: receive the texts, fit the features, then answer ranking requests.
+
+    Nothing it says may reach the reviewer's screen (it shares the terminal): its output
+    goes to /dev/null and a failure is sent to the parent as text.
+    """
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # also when started from a thread
-    try:
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    with contextlib.suppress(OSError):
         os.nice(5)  # the screen comes first when the machine is busy
-    except OSError:
-        pass
     texts: list[str] = []
     try:
         while (batch := conn.recv()) is not None:
@@ -220,6 +227,9 @@ def _serve(conn: Any, seed: int) -> None:
                 conn.send(f"ranking failed: {exc.__class__.__name__}: {exc}")
     except (EOFError, OSError):  # the parent closed the pipe or ended
         return
+    except BaseException as exc:  # e.g. out of memory while building the features
+        with contextlib.suppress(Exception):
+            conn.send(f"ranking failed: {exc.__class__.__name__}: {exc}")
 
 
 def _weights(y: np.ndarray, ratio: float) -> np.ndarray:
@@ -261,17 +271,21 @@ class WorkRanker:
         self.seed = seed
         self.background = background
         self.ranker: Ranker | RemoteRanker | None = None
+        self._fitting: RemoteRanker | None = None  # a process receiving its texts
+        # started now, before the caller loads the works: a spare process for the first fit
         self._remote = _start_remote(seed) if background else None
         if background:  # the screen gets the interpreter back within 1 ms (default 5 ms)
             sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
         self.error = ""  # why background ranking stopped (the screen keeps its last order)
         self.index: dict[str, int] = {}
-        self.info: dict[str, Any] = model_info(0, 0, seed, False)
+        self._waiting = model_info(0, 0, seed, False)
         if background:
-            self.info["model"] = "protocol-order (the first ranking is being built)"
+            self._waiting["model"] = "protocol-order (the first ranking is being built)"
         self._works: Sequence[Any] | None = None
         self._unranked: list[Any] = []  # the works as given, until a ranking has finished
-        self._full: list[Any] | None = None  # the latest finished ordering (background mode)
+        self._full: Ordered | None = None  # the latest finished ordering (background mode)
+        self._served: list[Any] | None = None  # the ordering last handed out: the one in use
+        self._generation = 0  # bumped when the works change or on close: older jobs are void
         self._started = -1e9
         self._job: threading.Thread | None = None
         self._lock = threading.Lock()
@@ -298,24 +312,44 @@ class WorkRanker:
                 labels.append(label)
         return labelled, labels
 
-    def _fit(self, works: Sequence[Any]) -> Ranker | RemoteRanker:
+    def _fit(self, works: Sequence[Any], generation: int) -> Ranker | RemoteRanker:
         """The features of these works (built once per list of works)."""
-        if self.ranker is None:
+        ranker = self.ranker
+        if ranker is None:
             texts = [
                 work_text(w.canonical.title, w.canonical.abstract, w.canonical.keywords)
                 for w in works
             ]
-            remote = (self._remote or _start_remote(self.seed)) if self.background else None
-            self._remote = None
-            # no child process possible here: rank in this thread (slower keystrokes, not wrong)
-            self.ranker = remote.fit(texts) if remote else Ranker(texts, self.seed)
-        return self.ranker
+            with self._lock:
+                remote, self._remote = self._remote, None
+            if self.background and remote is None:
+                remote = _start_remote(self.seed)
+            if remote is None:  # no child process possible here: rank in this thread
+                ranker = Ranker(texts, self.seed)
+            else:
+                with self._lock:
+                    self._fitting = remote  # so that _retire can stop it mid-fit
+                try:
+                    ranker = remote.fit(texts)
+                except BaseException:
+                    remote.close()
+                    raise
+            with self._lock:
+                self._fitting = None
+                stale = generation != self._generation
+                if not stale:
+                    self.ranker = ranker
+            if stale:  # the works changed meanwhile: these features are of no use
+                if isinstance(ranker, RemoteRanker):
+                    ranker.close()
+                raise RuntimeError("superseded")
+        return ranker
 
     def _ordered(
-        self, works: Sequence[Any], decided: Mapping[str, Any]
-    ) -> tuple[Ordered, dict[str, Any]]:
+        self, works: Sequence[Any], decided: Mapping[str, Any], generation: int
+    ) -> Ordered:
         """Decided works first (as given), then the undecided ones by predicted relevance."""
-        ranker = self._fit(works)
+        ranker = self._fit(works, generation)
         labelled, labels = self._training(works, decided)
         done = [w for w in works if w.work_id in decided]
         todo = [w for w in works if w.work_id not in decided]
@@ -325,17 +359,21 @@ class WorkRanker:
             position = {i: k for k, i in enumerate(pool)}
             todo = [todo[position[i]] for i in ranker.order(labelled, labels, pool)]
         info = model_info(labels.count(1), labels.count(0), self.seed, active)
-        return Ordered(done + todo, first_open=len(done)), info
+        return Ordered(done + todo, len(done), info)
 
-    def _in_background(self, works: Sequence[Any], decided: Mapping[str, Any]) -> None:
+    def _in_background(
+        self, works: Sequence[Any], decided: Mapping[str, Any], generation: int
+    ) -> None:
         try:
-            full, info = self._ordered(works, decided)
+            full = self._ordered(works, decided, generation)
         except Exception as exc:  # the child died or failed: never a traceback on the screen
-            self.error = f"ranking stopped ({exc.__class__.__name__}: {exc}); order kept"
+            with self._lock:
+                if generation == self._generation:
+                    self.error = f"ranking stopped ({exc.__class__.__name__}: {exc}); order kept"
             return
         with self._lock:
-            if works is self._works:  # not a ranking of works replaced meanwhile
-                self._full, self.info = full, info
+            if generation == self._generation:  # not a ranking of works replaced meanwhile
+                self._full = full
 
     def __call__(self, works: Sequence[Any], decided: Mapping[str, Any]) -> list[Any]:
         """Decided works first, then the undecided ones by predicted relevance.
@@ -343,46 +381,56 @@ class WorkRanker:
         In background mode the call costs O(1): it returns the latest finished ordering
         (works decided since then are skipped by the session) and starts the next one;
         the features are built there too, so the screen opens at once (in the given
-        order until the first ranking is ready). The list returned is the same
-        object until a newer ordering finishes (callers compare by identity and must not
-        modify it).
+        order until the first ranking is ready). The list returned is the same object
+        until a newer ordering finishes (callers compare by identity and must not modify
+        it); the model stored with the next decision is the one that made that list.
         """
         if works is not self._works:
             ids = [w.work_id for w in works]
-            same = list(self.index) == ids
-            if not same:  # other works: other features (the spare process stays)
-                if self._job is not None:
-                    self._job.join(timeout=10)
-                if isinstance(self.ranker, RemoteRanker):
-                    self.ranker.close()
-                self.ranker = None
+            if list(self.index) != ids:  # other works: other features
+                self._retire()
                 self.index = {wid: i for i, wid in enumerate(ids)}
             with self._lock:
                 self._works, self._unranked = works, list(works)
-                if not same:
-                    self._full = None
         if not self.background:
-            full, self.info = self._ordered(works, decided)
-            return full
-        idle = not self.error and (self._job is None or not self._job.is_alive())
-        # at most one re-ranking per second: the thread's list work shares the interpreter
-        if idle and time.monotonic() - self._started >= 1.0:
-            self._started = time.monotonic()
-            self._job = threading.Thread(
-                target=self._in_background, args=(works, dict(decided)), daemon=True
-            )
-            self._job.start()
+            served: list[Any] = self._ordered(works, decided, self._generation)
+        else:
+            idle = not self.error and (self._job is None or not self._job.is_alive())
+            # at most one re-ranking per second: the thread's list work shares the interpreter
+            if idle and time.monotonic() - self._started >= 1.0:
+                self._started = time.monotonic()
+                self._job = threading.Thread(
+                    target=self._in_background,
+                    args=(works, dict(decided), self._generation),
+                    daemon=True,
+                )
+                self._job.start()
+            with self._lock:
+                served = self._full if self._full is not None else self._unranked
         with self._lock:
-            return self._full if self._full is not None else self._unranked
+            self._served = served
+        return served
+
+    def _retire(self) -> None:
+        """Void the current model and any job under way (their results are dropped)."""
+        with self._lock:
+            self._generation += 1
+            ranker, self.ranker = self.ranker, None
+            fitting, self._fitting = self._fitting, None
+            self._full, self.error = None, ""
+        for remote in (ranker, fitting):
+            if isinstance(remote, RemoteRanker):
+                remote.close()  # a job waiting on it gets EOF and ends
+        if self._job is not None:
+            self._job.join(timeout=5)
 
     def close(self) -> None:
-        """Let go of the model (and stop its process in background mode)."""
-        if self._job is not None:
-            self._job.join(timeout=10)  # a ranking under way still talks to the process
-        for remote in (self.ranker, self._remote):
-            if isinstance(remote, RemoteRanker):
-                remote.close()
-        self.ranker = self._remote = None
+        """Let go of the model (and stop its processes in background mode)."""
+        self._retire()
+        with self._lock:
+            remote, self._remote = self._remote, None
+        if remote is not None:
+            remote.close()
 
     def state(self) -> str:
         """For the screen header: "" while all is well, else what the ranking is doing."""
@@ -394,12 +442,16 @@ class WorkRanker:
         return ""
 
     @property
+    def info(self) -> dict[str, Any]:
+        """The model behind the ordering in use (what the next decision stores)."""
+        with self._lock:
+            return dict(getattr(self._served, "info", None) or self._waiting)
+
+    @property
     def ready(self) -> bool:
         """The order in use comes from the model (not the given order while it gets going)."""
-        with self._lock:
-            return self.info["model"] == MODEL
+        return bool(self.info["model"] == MODEL)
 
     def decision_extra(self) -> dict[str, Any]:
         """Stored with each decision: the model, its settings and training-set size."""
-        with self._lock:
-            return {"ranking": dict(self.info)}
+        return {"ranking": self.info}

@@ -61,19 +61,10 @@ class Record:
         kwargs: dict[str, Any] = {}
         for name in _FIELD_NAMES:
             if name in data:
-                value = data[name]
-                if name in _LIST_FIELDS:
-                    if not isinstance(value, (list, tuple)) or not all(
-                        isinstance(v, str) for v in value
-                    ):
-                        raise TypeError(f"field {name!r} must be a list of strings, got {value!r}")
-                    value = tuple(value)
-                elif value is not None and (
-                    not isinstance(value, _FIELD_TYPES[name]) or isinstance(value, bool)
-                ):
-                    # a hand-edited file: say which field, not fail later deep inside a stage
-                    raise TypeError(f"field {name!r} must be {_FIELD_WORDS[name]}, got {value!r}")
-                kwargs[name] = value
+                kwargs[name] = _checked(name, data[name])
+        for name in ("source", "source_id"):
+            if not kwargs.get(name):
+                raise KeyError(name)
         return cls(**kwargs)
 
     def evolve(self, **changes: Any) -> Record:
@@ -83,6 +74,26 @@ class Record:
     def matches(self, query: QueryNode) -> Verdict:
         """The local query evaluator applied to this record's title, abstract and keywords."""
         return evaluate(query, self.title, self.abstract, self.keywords)
+
+
+def _checked(name: str, value: Any) -> Any:
+    """One field of a stored record, checked: a hand-edited file is told which field is wrong
+    rather than failing later deep inside a stage. Unambiguous values are taken as meant:
+    a number where text belongs (a volume 12 from some API), a year written as "2020"."""
+    if name in _LIST_FIELDS:
+        if not isinstance(value, (list, tuple)) or not all(isinstance(v, str) for v in value):
+            raise TypeError(f"field {name!r} must be a list of strings, got {value!r}")
+        return tuple(value)
+    if value is None:
+        return {} if name == "extra" else None
+    kind = _FIELD_TYPES[name]
+    if isinstance(value, kind) and not isinstance(value, bool):
+        return value
+    if kind is str and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return str(value)
+    if name == "year" and isinstance(value, str) and value.strip().isdigit():
+        return int(value)
+    raise TypeError(f"field {name!r} must be {_FIELD_WORDS[name]}, got {value!r}")
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(Record))  # from_dict runs per record: look up once

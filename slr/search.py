@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from slr import query as q
-from slr.corpus import add_records, log_search, now_iso
+from slr.corpus import add_records, load_records, log_search, now_iso
 from slr.errors import SlrError, SourceError, StoreError
 from slr.http import Archive, Client
 from slr.protocol import SourceSpec
@@ -478,6 +478,7 @@ def enrich_records(
     src = OpenAlex(client, {}, env)
     archive = Archive(review.store.raw / "openalex" / "enrich")
     done = set(archive.names())
+    load_records(review)  # a hand-edited line is named here (file:line), not met mid-way
     rows = list(read_jsonl(review.store.records_file))
     todo = [
         i

@@ -292,11 +292,20 @@ def test_cli_errors_are_one_line(tmp_path, monkeypatch):
     assert result.exit_code == 1 and "--output needs --input" in result.output
 
 
+def test_unambiguous_values_in_a_hand_edited_record_are_taken_as_meant():
+    data = {"source": "scopus", "source_id": "1", "year": " 2020", "volume": 12, "extra": None}
+    rec = Record.from_dict(data)
+    assert (rec.year, rec.volume, rec.extra) == (2020, "12", {})
+    with pytest.raises(KeyError):  # a record without its source id cannot be named
+        Record.from_dict({"source": "scopus", "source_id": None})
+
+
 @pytest.mark.parametrize(
     "field, value, words",
     [
         ("authors", "Li, W.; Dou, Z.", "a list of strings"),
-        ("year", "2020", "a whole number"),
+        ("year", "2020?", "a whole number"),
+        ("volume", {"n": 6}, "a string or null"),
         ("title", ["Soil", "fauna"], "a string or null"),
         ("keywords", [1, 2], "a list of strings"),
     ],

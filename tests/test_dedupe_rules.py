@@ -228,7 +228,7 @@ def test_a_wrong_doi_does_not_split_one_item_whose_other_fields_all_agree():
         "authors": ("Hansen F.", "Hansen G."),
     }
     records = [
-        rec("1", volume="59", doi="10.1016/j.appet.2012.05.003", **kw),
+        rec("1", volume="59", issue="1", doi="10.1016/j.appet.2012.05.003", **kw),
         rec("2", volume="1", doi="10.1016/j.regpep.2012.05.039", **kw),
         rec("3", volume="1", doi="10.1016/j.regpep.2012.05.039", **kw),
     ]
@@ -236,8 +236,15 @@ def test_a_wrong_doi_does_not_split_one_item_whose_other_fields_all_agree():
     assert groups == [{"scopus:1", "scopus:2", "scopus:3"}]
     assert "same-item-other-doi" in {rule for _, rule, _ in result.assignments()}
     # one field more that disagrees and the DOIs keep them apart again
-    for change in ({"pages": "e25"}, {"year": 2013}, {"authors": ("Hansen F.", "Berg M.")}):
-        other = rec("2", volume="1", doi="10.1016/j.regpep.2012.05.039", **(kw | change))
+    changes = (
+        {"pages": "e25"},
+        {"year": 2013},
+        {"authors": ("Hansen F.", "Berg M.")},
+        {"volume": "60"},  # a series' next volume (LNCS, CEUR-WS): another item
+    )
+    for change in changes:
+        fields = {"volume": "1", "doi": "10.1016/j.regpep.2012.05.039"} | kw | change
+        other = rec("2", **fields)
         assert not together([records[0], other]), change
 
 

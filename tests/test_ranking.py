@@ -68,7 +68,11 @@ def test_background_ranking_never_blocks_and_catches_up(monkeypatch):
     decided = {"s:0": D("include"), "s:1": D("exclude"), "s:2": D("include")}
     second = ranker(works, decided)  # at once: the last finished ordering (s:2 in it)
     assert [w.work_id for w in second[:2]] == ["s:0", "s:1"] and len(second) == 6
+    # the model stored with a decision is the one behind the order in use, not a newer one
+    assert ranker.decision_extra()["ranking"]["training"] == {"relevant": 1, "irrelevant": 1}
     ranker._job.join(timeout=30)  # the re-ranking with the new decision finished meanwhile
+    assert ranker.decision_extra()["ranking"]["training"] == {"relevant": 1, "irrelevant": 1}
+    ranker(works, decided)  # handed out now: from here on decisions carry that model
     assert ranker.decision_extra()["ranking"]["training"] == {"relevant": 2, "irrelevant": 1}
 
 
@@ -166,5 +170,45 @@ def test_the_ranking_process_started_first_is_the_one_used_and_ignores_ctrl_c(mo
         ranked = ranker(works, decided)
         assert ranker.ranker._process.pid == pid and not ranker.error
         assert {w.work_id for w in ranked[2:4]} == {"s:2", "s:4"}
+    finally:
+        ranker.close()
+
+
+def test_an_empty_pool_ranks_to_nothing_without_warnings():
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # numpy's mean-of-empty warning would raise here
+        assert Ranker(TEXTS).order([0, 1], [1, 0], []) == []
+
+
+def test_new_works_while_a_model_is_built_void_the_old_job_and_get_ranked(monkeypatch):
+    clock = iter(range(0, 1000, 5))
+    monkeypatch.setattr("slr.ranking.time.monotonic", lambda: next(clock))
+
+    def works_of(texts, prefix):
+        return [
+            Work(f"{prefix}:{i}", (f"{prefix}:{i}",), ("s",), Record(prefix, str(i), title=t))
+            for i, t in enumerate(texts)
+        ]
+
+    class D:
+        def __init__(self, decision):
+            self.decision = decision
+
+    old, new = works_of(TEXTS * 50, "a"), works_of(TEXTS, "b")
+    ranker = WorkRanker(seed=0, background=True)
+    try:
+        ranker(old, {"a:0": D("include"), "a:1": D("exclude")})  # a job starts on the old works
+        decided = {"b:0": D("include"), "b:1": D("exclude")}
+        first = ranker(new, decided)  # the old job is void, whatever it was doing
+        assert [w.work_id for w in first] == [w.work_id for w in new]
+        for _ in range(20):
+            ranker._job.join(timeout=30)
+            ranked = ranker(new, decided)
+            if ranker.ready:
+                break
+        assert not ranker.error and ranker.ready
+        assert {w.work_id for w in ranked[2:4]} == {"b:2", "b:4"}
     finally:
         ranker.close()

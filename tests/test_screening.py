@@ -174,6 +174,19 @@ def test_auto_screen_reports_human_inclusions_a_narrower_protocol_overrides(tmp_
     assert "warning" not in again.output  # said once, when the rule first applies
 
 
+def test_a_snowball_round_reports_the_inclusions_its_rules_now_override(tmp_path):
+    from slr.snowball.run import overridden_notes
+
+    review, _ = make_review(tmp_path, [rec(1), rec(2, year=2019)])
+    auto_screen(review)
+    record_decision(review, Decision("alice", "title-abstract", "openalex:W2", "include"))
+    write_protocol(tmp_path, years="years = [2020, 2023]")
+    review = open_review(tmp_path / "protocols" / "t.toml")
+    notes = overridden_notes(auto_screen(review))
+    assert len(notes) == 1 and notes[0].startswith("openalex:W2: alice said include")
+    assert "(years)" in notes[0]
+
+
 def test_screen_auto_cli_prints_the_summary(tmp_path, runner):
     _, proto = make_review(tmp_path, [rec(1), rec(2, language="es")])
     result = runner.invoke(main, ["screen", "--auto", "-p", proto, "-q"])

@@ -131,6 +131,13 @@ def same_item_other_doi(t: Table, i: int, j: int) -> bool:
         return False
     if pages_agree(t.page[i], t.page[j]) != 1 or authors_agree(t, i, j) != 1:
         return False
+    vi, vj, ii, ij = t.volume[i], t.volume[j], t.issue[i], t.issue[j]
+    # a series (LNCS, CEUR-WS) has many volumes a year: other volumes are other items,
+    # unless one database filed the supplement or issue number as the volume
+    if vi and vj and vi != vj and vi != ij and vj != ii:
+        return False
+    if ii and ij and ii != ij and ii != vj and ij != vi:
+        return False
     return placement.second_author_agrees(t, i, j)
 
 

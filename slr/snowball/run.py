@@ -63,6 +63,16 @@ def rounds(review: Review) -> list[tuple[Path, dict[str, Any]]]:
     return sorted(found, key=lambda item: int(item[1]["round"]))
 
 
+def overridden_notes(screened: dict[str, Any]) -> list[str]:
+    """Human inclusions the machine rules now override (a merged record changed a work's
+    year, type or language): said where it happened, as `slr screen --auto` would."""
+    return [
+        f"{o['work_id']}: {o['reviewer']} said {o['decision']}, now excluded by the rules "
+        f"({', '.join(o['criteria'])}): the new record changed its metadata; check it"
+        for o in screened.get("overridden", [])
+    ]
+
+
 def _save(folder: Path, state: dict[str, Any]) -> None:
     write_atomic(folder / ROUND_FILE, json.dumps(state, ensure_ascii=False, indent=1) + "\n")
 
@@ -282,10 +292,11 @@ def _complete(
         state["finished"] = now_iso()
         _save(folder, state)
     grey = dedupe(review)
-    auto_screen(review, quiet)
+    screened = auto_screen(review, quiet)
     report = round_report(review, folder, state)
     if grey:
         report.notes.append(f"{grey} possible duplicate pair(s) to decide: slr dedupe --review")
+    report.notes += overridden_notes(screened)
     log_round(review, src, state, report)
     state["status"] = report.status = "complete"
     _save(folder, state)
@@ -324,13 +335,15 @@ def replay(
             # an interrupted round replays as far as it was archived
             notes[int(state["round"])] = f"replayed up to the interruption ({exc})"
     dedupe(review)
-    auto_screen(review, quiet)
+    overridden = overridden_notes(auto_screen(review, quiet))
     reports = []
     for folder, state in rounds(review):
         report = round_report(review, folder, state)
         if int(state["round"]) in notes:
             report.notes.append(notes[int(state["round"])])
         reports.append(report)
+    if reports:
+        reports[-1].notes += overridden
     return reports
 
 
