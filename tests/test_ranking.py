@@ -1,5 +1,7 @@
 """The ranking model on a small constructed set."""
 
+import pytest
+
 from slr.ranking import Ranker, RemoteRanker, WorkRanker
 from slr.records import Record
 from slr.works import Work
@@ -12,6 +14,26 @@ TEXTS = [
     "MLOps pipelines monitoring in production",  # 4
     "earthworm abundance temperate soil",  # 5
 ]
+
+
+def works_of(texts=TEXTS, prefix="s"):
+    return [
+        Work(f"{prefix}:{i}", (f"{prefix}:{i}",), ("s",), Record(prefix, str(i), title=t))
+        for i, t in enumerate(texts)
+    ]
+
+
+class D:
+    """A decision as the ranker reads it."""
+
+    def __init__(self, decision):
+        self.decision = decision
+
+
+@pytest.fixture
+def no_throttle(monkeypatch):
+    clock = iter(range(0, 100000, 5))  # each call to the clock is 5 s later: no throttling
+    monkeypatch.setattr("slr.ranking.time.monotonic", lambda: next(clock))
 
 
 def test_ranker_orders_the_pool_by_relevance():
@@ -28,12 +50,8 @@ def test_work_ranker_uses_known_relevant_studies_and_reports_the_model():
         Work(f"s:{i}", (f"s:{i}",), ("s",), Record("s", str(i), title=t, doi=f"10.1000/{i}"))
         for i, t in enumerate(TEXTS)
     ]
-
-    class D:
-        decision = "exclude"
-
     ranker = WorkRanker(known_relevant=["10.1000/0"], seed=1)
-    ordered = ranker(works, {"s:1": D()})
+    ordered = ranker(works, {"s:1": D("exclude")})
     assert ordered[0].work_id == "s:1"  # decided works first
     assert {w.work_id for w in ordered[1:3]} == {"s:0", "s:2"} or ordered[1].work_id in {
         "s:0",
@@ -45,17 +63,8 @@ def test_work_ranker_uses_known_relevant_studies_and_reports_the_model():
     assert info["model"] == "tfidf-binary+sublinear-linearsvm-z"
 
 
-def test_background_ranking_never_blocks_and_catches_up(monkeypatch):
-    clock = iter(range(0, 1000, 5))  # each call to the clock is 5 s later: no throttling
-    monkeypatch.setattr("slr.ranking.time.monotonic", lambda: next(clock))
-    works = [
-        Work(f"s:{i}", (f"s:{i}",), ("s",), Record("s", str(i), title=t))
-        for i, t in enumerate(TEXTS)
-    ]
-
-    class D:
-        def __init__(self, decision):
-            self.decision = decision
+def test_background_ranking_never_blocks_and_catches_up(no_throttle):
+    works = works_of()
 
     ranker = WorkRanker(seed=0, background=True)
     first = ranker(works, {"s:0": D("include"), "s:1": D("exclude")})
@@ -86,17 +95,8 @@ def test_the_ranking_process_ranks_as_the_in_process_model():
         remote.close()
 
 
-def test_a_dead_ranking_process_leaves_the_last_order_in_place(monkeypatch):
-    clock = iter(range(0, 1000, 5))
-    monkeypatch.setattr("slr.ranking.time.monotonic", lambda: next(clock))
-    works = [
-        Work(f"s:{i}", (f"s:{i}",), ("s",), Record("s", str(i), title=t))
-        for i, t in enumerate(TEXTS)
-    ]
-
-    class D:
-        def __init__(self, decision):
-            self.decision = decision
+def test_a_dead_ranking_process_leaves_the_last_order_in_place(no_throttle):
+    works = works_of()
 
     decided = {"s:0": D("include"), "s:1": D("exclude")}
     ranker = WorkRanker(seed=0, background=True)
@@ -120,21 +120,12 @@ def test_a_dead_ranking_process_leaves_the_last_order_in_place(monkeypatch):
     ranker.close()
 
 
-def test_without_a_child_process_the_ranking_runs_in_a_thread(monkeypatch):
+def test_without_a_child_process_the_ranking_runs_in_a_thread(monkeypatch, no_throttle):
     def refuse(*args, **kwargs):
         raise OSError("no processes in this sandbox")
 
     monkeypatch.setattr("slr.ranking.RemoteRanker.__init__", refuse)
-    clock = iter(range(0, 1000, 5))
-    monkeypatch.setattr("slr.ranking.time.monotonic", lambda: next(clock))
-    works = [
-        Work(f"s:{i}", (f"s:{i}",), ("s",), Record("s", str(i), title=t))
-        for i, t in enumerate(TEXTS)
-    ]
-
-    class D:
-        def __init__(self, decision):
-            self.decision = decision
+    works = works_of()
 
     decided = {"s:0": D("include"), "s:1": D("exclude")}
     ranker = WorkRanker(seed=0, background=True)
@@ -145,20 +136,11 @@ def test_without_a_child_process_the_ranking_runs_in_a_thread(monkeypatch):
     assert {w.work_id for w in ranked[2:4]} == {"s:2", "s:4"}
 
 
-def test_the_ranking_process_started_first_is_the_one_used_and_ignores_ctrl_c(monkeypatch):
+def test_the_ranking_process_started_first_is_the_one_used_and_ignores_ctrl_c(no_throttle):
     import os
     import signal
 
-    clock = iter(range(0, 1000, 5))
-    monkeypatch.setattr("slr.ranking.time.monotonic", lambda: next(clock))
-    works = [
-        Work(f"s:{i}", (f"s:{i}",), ("s",), Record("s", str(i), title=t))
-        for i, t in enumerate(TEXTS)
-    ]
-
-    class D:
-        def __init__(self, decision):
-            self.decision = decision
+    works = works_of()
 
     ranker = WorkRanker(seed=0, background=True)
     pid = ranker._remote._process.pid  # started before the works are known
@@ -182,19 +164,7 @@ def test_an_empty_pool_ranks_to_nothing_without_warnings():
         assert Ranker(TEXTS).order([0, 1], [1, 0], []) == []
 
 
-def test_new_works_while_a_model_is_built_void_the_old_job_and_get_ranked(monkeypatch):
-    clock = iter(range(0, 1000, 5))
-    monkeypatch.setattr("slr.ranking.time.monotonic", lambda: next(clock))
-
-    def works_of(texts, prefix):
-        return [
-            Work(f"{prefix}:{i}", (f"{prefix}:{i}",), ("s",), Record(prefix, str(i), title=t))
-            for i, t in enumerate(texts)
-        ]
-
-    class D:
-        def __init__(self, decision):
-            self.decision = decision
+def test_new_works_while_a_model_is_built_void_the_old_job_and_get_ranked(no_throttle):
 
     old, new = works_of(TEXTS * 50, "a"), works_of(TEXTS, "b")
     ranker = WorkRanker(seed=0, background=True)
