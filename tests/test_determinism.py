@@ -74,3 +74,33 @@ def test_a_command_with_nothing_new_to_do_rewrites_no_file(tmp_path, moving_cloc
     after = snapshot(corpus)
     assert sorted(after) == sorted(before)  # no file added (the committed state is complete)
     assert [name for name in before if after[name] != before[name]] == []
+
+
+def test_the_excel_matrix_carries_no_time_of_saving(monkeypatch):
+    import time
+    import types
+    import zipfile
+
+    from slr import protocol
+    from slr.matrix import render, review_matrix
+    from slr.review import Review
+    from slr.store import Store
+
+    proto = protocol.load(MLOPS)
+    matrix = review_matrix(Review(proto, Store(COMMITTED)))
+
+    def saved_at(seconds: float) -> bytes:
+        # openpyxl reads the clock for docProps/core.xml, zipfile for every entry's date
+        class Clock(datetime):
+            @classmethod
+            def now(cls, tz=None):
+                return datetime.fromtimestamp(seconds, tz)
+
+        clock = types.SimpleNamespace(time=lambda: seconds, localtime=time.localtime)
+        monkeypatch.setattr(zipfile, "time", clock)
+        monkeypatch.setattr(
+            "openpyxl.writer.excel.datetime", types.SimpleNamespace(datetime=Clock, timezone=UTC)
+        )
+        return bytes(render(matrix, "xlsx"))
+
+    assert saved_at(1.7e9) == saved_at(1.8e9)
