@@ -43,6 +43,7 @@ GITATTRIBUTES = """\
 # Written by slr: merging two clones of this review never conflicts (README: teams).
 # Logs (records, search log, decisions, codings, answers) only grow: keep both sides' lines.
 *.jsonl merge=union
+*.torn merge=union
 # Derived from the logs: the next slr command rebuilds them when a merge left them stale.
 dedupe-state.json merge=union
 slr-state.json merge=union
