@@ -127,3 +127,22 @@ def test_two_clones_with_their_own_reviewers_merge_without_conflict(clones):
     # the first clone takes the merge back: a fast-forward, its works now count both sides
     ok(git(a, "pull", "--no-rebase", "--no-edit", "origin", "main"))
     assert slr(a, "status").count("Warning") == 0
+
+
+def test_a_state_file_two_merged_versions_made_invalid_is_rebuilt_with_a_note(tmp_path):
+    (tmp_path / "protocols").mkdir()
+    shutil.copy(ROOT / "protocols" / "mlops.toml", tmp_path / "protocols" / "mlops.toml")
+    corpus = tmp_path / "corpus" / "mlops"
+    shutil.copytree(ROOT / "corpus" / "mlops", corpus)
+    state = corpus / "dedupe-state.json"
+    lines = state.read_text("utf-8").splitlines(keepends=True)
+    # what merge=union makes of two runs' versions: both sides' differing lines, one object
+    lines.insert(-2, ' "works_sha256": "0000"\n')
+    state.write_text("".join(lines), "utf-8")
+    result = CliRunner().invoke(
+        main, ["dedupe", "-q", "-p", str(tmp_path / "protocols" / "mlops.toml")]
+    )
+    assert result.exit_code == 0, result.output
+    notes = [x for x in result.output.splitlines() if x.startswith("Warning: ")]
+    assert len(notes) == 1 and "dedupe-state.json is damaged" in notes[0], result.output
+    assert state.read_bytes() == (ROOT / "corpus" / "mlops" / "dedupe-state.json").read_bytes()
