@@ -21,10 +21,11 @@ from slr.formats.common import (
     scopus_eid,
     source_for,
 )
+from slr.formats.cochrane import database_of
 from slr.records import Record
 
 _LOOSE_TAG = re.compile(r"^([A-Z][A-Z0-9]) {1,2}-(?: (.*))?$")
-_SNIFF = re.compile(r"^TY {1,2}- ?\w", re.MULTILINE)
+_SNIFF = re.compile(r"^TY {1,2}- {0,2}\w", re.MULTILINE)  # Cochrane: `TY  -  JOUR`
 _TYPES = {
     "JOUR": "article",
     "JFULL": "article",
@@ -162,6 +163,8 @@ def _record_fields(rec: dict[str, list[str]]) -> dict[str, Any]:
         sid = sid.split(";")[0].strip()  # ProQuest: `AN  - 2214991469; 51887`
     if (sid and sid.upper().startswith("WOS:")) or "WE" in rec:  # WE: Web of Science index
         source = source or "webofscience"
+    if sid and database_of(sid):  # Cochrane: `AN  -  CN-00778158` (CENTRAL) or a CD... review
+        source = source or "cochrane"
     eid = scopus_eid(url)
     if eid and not sid:
         source, sid = source or "scopus", eid

@@ -96,12 +96,47 @@ def key(name: str) -> str:
 
 
 def header_keys(doc: Document) -> set[str]:
-    """The column keys of a text table's first line (cached on the document)."""
-    if "_header_keys" not in doc.meta:
-        first = doc.head.split("\n", 1)[0]
-        cells = next(csv.reader([first], delimiter=_delimiter(first)), [])
-        doc.meta["_header_keys"] = {key(c) for c in cells}
-    return doc.meta["_header_keys"]
+    """The column keys of a text table's header line (cached on the document)."""
+    return set(_header(doc)[2])
+
+
+# Exports may put lines before the header: IEEE Xplore the search URL and a timestamp, Embase
+# `"SEARCH QUERY","..."` and a rule. The header is the first of these lines that names a
+# title or DOI column or a known export's columns.
+_PREAMBLE_LINES = 30
+
+
+def _is_header(keys: set[str]) -> bool:
+    from slr.formats import table_flavours
+
+    if _pick(keys, "title") or _pick(keys, "doi"):
+        return True
+    return any(f.columns is not None and f.columns(keys) for f in table_flavours())
+
+
+def header_row(rows: Sequence[Sequence[str]]) -> int:
+    """The index of the header among a table's first rows: 0 unless a preamble comes first.
+
+    A later row counts only with two or more named columns, so one stray word is no header.
+    """
+    for index, cells in enumerate(rows[:_PREAMBLE_LINES]):
+        keys = {key(c) for c in cells if c and c.strip()}
+        if (index == 0 or len(keys) > 1) and _is_header(keys):
+            return index
+    return 0
+
+
+def _header(doc: Document) -> tuple[int, str, list[str]]:
+    """(line index, delimiter, column keys) of a text table's header (cached on the document)."""
+    if "_header" not in doc.meta:
+        lines = doc.head.split("\n", _PREAMBLE_LINES)[:_PREAMBLE_LINES]
+        rows = [next(csv.reader([line], delimiter=_delimiter(line)), []) for line in lines]
+        index = header_row(rows) if lines else 0
+        line = lines[index] if lines else ""
+        doc.meta["_header"] = (index, _delimiter(line), [key(c) for c in rows[index]] if rows else [])
+        if index:
+            doc.meta["preamble"] = [text for text in lines[:index] if text.strip(" ,;\t")]
+    return doc.meta["_header"]
 
 
 def _delimiter(first_line: str) -> str:
@@ -110,30 +145,44 @@ def _delimiter(first_line: str) -> str:
     return ";" if first_line.count(";") > first_line.count(",") else ","
 
 
-def parse_rows(doc: Document, row: Callable[[dict[str, str]], dict[str, Any]]) -> Iterator[Entry]:
-    """Entries of a text table, each row mapped by `row` (cells keyed by column key)."""
-    header, rows = read_text(doc)
+def parse_rows(
+    doc: Document,
+    row: Callable[[dict[str, str]], dict[str, Any]],
+    quoting: int = csv.QUOTE_MINIMAL,
+) -> Iterator[Entry]:
+    """Entries of a text table, each row mapped by `row` (cells keyed by column key).
+
+    `quoting` is the export's own rule: CSV quotes cells, a Web of Science tab-delimited
+    file never does (a `"` there is part of the text).
+    """
+    header, rows = read_text(doc, quoting)
     return map_rows(header, rows, row)
 
 
-def read_text(doc: Document) -> tuple[list[str], Iterator[tuple[int, list[str], str | None]]]:
-    """(column keys, rows as (line, cells, problem)) of a CSV/TSV text."""
+def read_text(
+    doc: Document, quoting: int = csv.QUOTE_MINIMAL
+) -> tuple[list[str], Iterator[tuple[int, list[str], str | None]]]:
+    """(column keys, rows as (line, cells, problem)) of a CSV/TSV text after any preamble."""
+    skip, delimiter, _ = _header(doc)
     text = doc.text
-    first = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(first))
+    if skip:
+        text = text.split("\n", skip)[-1]
+    reader = csv.reader(io.StringIO(text), delimiter=delimiter, quoting=quoting)
     header = [key(c) for c in next(reader, [])]
     if not any(header):
-        raise ImportError_(f"{doc.name}:1: no header row; the first line must name the columns")
-    unterminated = text.count('"') % 2 == 1
+        raise ImportError_(
+            f"{doc.name}:{skip + 1}: no header row; the first line must name the columns"
+        )
+    unterminated = quoting != csv.QUOTE_NONE and text.count('"') % 2 == 1
 
     def rows() -> Iterator[tuple[int, list[str], str | None]]:
-        line = reader.line_num + 1
+        line = skip + reader.line_num + 1
         pending: tuple[int, list[str]] | None = None
         for cells in reader:
             if pending is not None:
                 yield pending[0], pending[1], None
             pending = (line, cells)
-            line = reader.line_num + 1
+            line = skip + reader.line_num + 1
         if pending is not None:
             problem = None
             if unterminated:
@@ -224,7 +273,7 @@ def generic_mapper(keys: set[str]) -> Callable[[dict[str, str]], dict[str, Any]]
         # (as `slr export` writes them), only known database names otherwise.
         source = source_for(one(cells, "source"), loose="source id" in keys)
         sid = one(cells, "source_id")
-        if id_col and cells.get(id_col, "").strip():
+        if id_col and cells.get(id_col, "").strip() not in ("", "0"):  # Abstrackr: 0 = none
             sid = cells[id_col].strip()
             source = source or _DATABASE_IDS[id_col]
         if source:
@@ -259,10 +308,10 @@ def _flavour_or_generic(
 
 def _sniff_text(delimiters: str) -> Callable[[Document], int]:
     def sniff(doc: Document) -> int:
-        first = doc.head.split("\n", 1)[0]
-        if _delimiter(first) not in delimiters:
+        _, delimiter, columns = _header(doc)
+        if delimiter not in delimiters:
             return 0
-        keys = header_keys(doc)
+        keys = set(columns)
         if _pick(keys, "title") or _pick(keys, "doi"):
             return 50 if doc.ext in ("csv", "tsv", "txt", "tab") else 40
         return 0
@@ -291,14 +340,19 @@ def parse_xlsx(doc: Document) -> Iterator[Entry]:
         raise ImportError_(f"{doc.name}: not a readable XLSX workbook ({exc})") from None
     sheet = book.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
-    first = next(rows, None)
-    if not first:
+    top = [[_cell(v) for v in values] for _, values in zip(range(_PREAMBLE_LINES), rows)]
+    if not top:
         raise ImportError_(f"{doc.name}: the first sheet is empty")
-    header = [key(str(c)) if c is not None else "" for c in first]
+    skip = header_row(top)
+    if skip:
+        doc.meta["preamble"] = [" ".join(c for c in r if c) for r in top[:skip] if any(r)]
+    header = [key(c) for c in top[skip]]
 
     def cells() -> Iterator[tuple[int, list[str], str | None]]:
-        for number, values in enumerate(rows, start=2):
-            yield number, [_cell(v) for v in values], None
+        for number, values in enumerate(top[skip + 1 :], start=skip + 2):
+            yield number, values, None
+        for number, raw in enumerate(rows, start=len(top) + 1):
+            yield number, [_cell(v) for v in raw], None
 
     yield from map_rows(header, cells(), _flavour_or_generic(set(header), doc))
     book.close()

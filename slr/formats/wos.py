@@ -7,6 +7,7 @@ The source id is the accession number (`UT`, `WOS:...`).
 
 from __future__ import annotations
 
+import csv
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -140,8 +141,8 @@ def sniff_tab(doc: Document) -> int:
 
 
 def parse_tab(doc: Document) -> Iterator[Entry]:
-    """Entries of a tab-delimited export."""
-    return parse_rows(doc, row)
+    """Entries of a tab-delimited export: cells are never quoted, a `"` is text."""
+    return parse_rows(doc, row, quoting=csv.QUOTE_NONE)
 
 
 FORMATS = [
