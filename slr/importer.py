@@ -45,6 +45,7 @@ DATABASES = {
     "embase": "Embase",
     "acm": "ACM Digital Library",
     "ebsco": "EBSCOhost",
+    "cochrane": "Cochrane Library",
     "psycinfo": "APA PsycInfo",
     "dblp": "dblp",
     "arxiv": "arXiv",

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from slr.formats import Format
+from slr.formats.cochrane import database_of
 from slr.formats.common import (
     Document,
     Entry,
@@ -21,7 +22,6 @@ from slr.formats.common import (
     scopus_eid,
     source_for,
 )
-from slr.formats.cochrane import database_of
 from slr.records import Record
 
 _LOOSE_TAG = re.compile(r"^([A-Z][A-Z0-9]) {1,2}-(?: (.*))?$")

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -133,7 +134,11 @@ def _header(doc: Document) -> tuple[int, str, list[str]]:
         rows = [next(csv.reader([line], delimiter=_delimiter(line)), []) for line in lines]
         index = header_row(rows) if lines else 0
         line = lines[index] if lines else ""
-        doc.meta["_header"] = (index, _delimiter(line), [key(c) for c in rows[index]] if rows else [])
+        doc.meta["_header"] = (
+            index,
+            _delimiter(line),
+            [key(c) for c in rows[index]] if rows else [],
+        )
         if index:
             doc.meta["preamble"] = [text for text in lines[:index] if text.strip(" ,;\t")]
     return doc.meta["_header"]
@@ -148,32 +153,35 @@ def _delimiter(first_line: str) -> str:
 def parse_rows(
     doc: Document,
     row: Callable[[dict[str, str]], dict[str, Any]],
-    quoting: int = csv.QUOTE_MINIMAL,
+    quoted: bool = True,
 ) -> Iterator[Entry]:
     """Entries of a text table, each row mapped by `row` (cells keyed by column key).
 
-    `quoting` is the export's own rule: CSV quotes cells, a Web of Science tab-delimited
+    `quoted` is the export's own rule: CSV quotes cells, a Web of Science tab-delimited
     file never does (a `"` there is part of the text).
     """
-    header, rows = read_text(doc, quoting)
+    header, rows = read_text(doc, quoted)
     return map_rows(header, rows, row)
 
 
 def read_text(
-    doc: Document, quoting: int = csv.QUOTE_MINIMAL
+    doc: Document, quoted: bool = True
 ) -> tuple[list[str], Iterator[tuple[int, list[str], str | None]]]:
     """(column keys, rows as (line, cells, problem)) of a CSV/TSV text after any preamble."""
     skip, delimiter, _ = _header(doc)
     text = doc.text
     if skip:
         text = text.split("\n", skip)[-1]
-    reader = csv.reader(io.StringIO(text), delimiter=delimiter, quoting=quoting)
+    if quoted:
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    else:
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter, quoting=csv.QUOTE_NONE)
     header = [key(c) for c in next(reader, [])]
     if not any(header):
         raise ImportError_(
             f"{doc.name}:{skip + 1}: no header row; the first line must name the columns"
         )
-    unterminated = quoting != csv.QUOTE_NONE and text.count('"') % 2 == 1
+    unterminated = quoted and text.count('"') % 2 == 1
 
     def rows() -> Iterator[tuple[int, list[str], str | None]]:
         line = skip + reader.line_num + 1
@@ -340,7 +348,7 @@ def parse_xlsx(doc: Document) -> Iterator[Entry]:
         raise ImportError_(f"{doc.name}: not a readable XLSX workbook ({exc})") from None
     sheet = book.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
-    top = [[_cell(v) for v in values] for _, values in zip(range(_PREAMBLE_LINES), rows)]
+    top = [[_cell(v) for v in values] for values in itertools.islice(rows, _PREAMBLE_LINES)]
     if not top:
         raise ImportError_(f"{doc.name}: the first sheet is empty")
     skip = header_row(top)

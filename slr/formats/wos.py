@@ -7,7 +7,6 @@ The source id is the accession number (`UT`, `WOS:...`).
 
 from __future__ import annotations
 
-import csv
 import re
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -142,7 +141,7 @@ def sniff_tab(doc: Document) -> int:
 
 def parse_tab(doc: Document) -> Iterator[Entry]:
     """Entries of a tab-delimited export: cells are never quoted, a `"` is text."""
-    return parse_rows(doc, row, quoting=csv.QUOTE_NONE)
+    return parse_rows(doc, row, quoted=False)
 
 
 FORMATS = [

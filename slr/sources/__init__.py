@@ -28,7 +28,16 @@ FETCHED = (
     "dblp",
 )
 # Databases without a usable API: a protocol may list them; records come in by `slr import`.
-MANUAL = ("google-scholar", "webofscience", "embase", "psycinfo", "acm", "springer", "ebsco")
+MANUAL = (
+    "google-scholar",
+    "webofscience",
+    "embase",
+    "psycinfo",
+    "acm",
+    "springer",
+    "ebsco",
+    "cochrane",
+)
 MANUAL_HINT = "manual: import a Publish or Perish or Scholar BibTeX export with slr import"
 
 
