@@ -8,7 +8,7 @@ from _support import KEY, REFERENCE, REFERENCE_FILTERS, fixture, make, walk
 from responses import matchers
 
 from slr import query as q
-from slr.errors import QueryError, SourceError
+from slr.errors import SourceError
 from slr.sources.base import Filters
 from slr.sources.openalex import OpenAlex, invert_abstract
 
