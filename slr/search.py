@@ -37,7 +37,7 @@ from slr.http import Archive, Client
 from slr.protocol import SourceSpec
 from slr.records import Record
 from slr.review import Review
-from slr.sources import MANUAL, MANUAL_HINT, registry
+from slr.sources import MANUAL, manual_hint, registry
 from slr.sources.base import Branch, Filters, Plan, Source
 from slr.store import read_jsonl, write_atomic, write_jsonl_atomic
 
@@ -424,7 +424,7 @@ def search(
     for i, spec in enumerate(specs):
         report.results.append(SourceResult(spec.name))
         if spec.name in MANUAL:
-            report.results[i].status = MANUAL_HINT
+            report.results[i].status = manual_hint(spec.name)
         elif spec.name not in sources:
             report.results[i].status = f"failed: no fetcher for {spec.name} in this slr"
         else:
