@@ -607,15 +607,25 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+NOT_RECORDED = "not recorded"
+REQUIRED_COLUMNS = ("date", "query")  # PRISMA-S items 8 and 13: a gap is said, never left blank
+
+
+def _log_row(entry: dict[str, Any]) -> dict[str, str]:
+    row = {
+        c: _cell(entry.get(c) if c != "source" else entry.get("source") or entry.get("file"))
+        for c in LOG_COLUMNS
+    }
+    for c in REQUIRED_COLUMNS:
+        if not row[c].strip() or row[c] == "None":
+            row[c] = NOT_RECORDED
+    return row
+
+
 def format_log(entries: list[dict[str, Any]], fmt: str = "text") -> str:
-    """The PRISMA-S search log as text, CSV or Markdown."""
-    rows = [
-        {
-            c: _cell(e.get(c) if c != "source" else e.get("source") or e.get("file"))
-            for c in LOG_COLUMNS
-        }
-        for e in entries
-    ]
+    """The PRISMA-S search log as text, CSV or Markdown; a missing query or date reads
+    "not recorded" (an import whose --query or --date was not given)."""
+    rows = [_log_row(e) for e in entries]
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=LOG_COLUMNS, lineterminator="\n")
