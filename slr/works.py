@@ -8,9 +8,10 @@ old id to the work that holds that record now (after clusters merged).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
+from slr.corpus import removed_record_ids
 from slr.records import Record
 from slr.review import Review
 from slr.store import field_of, read_entries, write_jsonl_atomic
@@ -47,8 +48,22 @@ class Work:
 
 
 def load_works(review: Review) -> list[Work]:
-    """The works of the last `slr dedupe`, in order of their first record."""
-    return read_entries(review.store.works_file, Work.from_dict, "work")
+    """The works of the last `slr dedupe`, in order of their first record, without the records
+    of removed imports (`slr import --remove`); a work left with none is gone too."""
+    works = read_entries(review.store.works_file, Work.from_dict, "work")
+    gone = removed_record_ids(review) if works else set()
+    if not gone:
+        return works
+    out = []
+    for w in works:
+        ids = tuple(rid for rid in w.record_ids if rid not in gone)
+        if len(ids) == len(w.record_ids):
+            out.append(w)
+        elif ids:  # the work id stays, so decisions keyed by it still find the work
+            rules = {rid: why for rid, why in w.rules.items() if rid in ids}
+            sources = tuple(s for s in w.sources if any(r.startswith(f"{s}:") for r in ids))
+            out.append(replace(w, record_ids=ids, rules=rules, sources=sources or w.sources))
+    return out
 
 
 def save_works(review: Review, works: list[Work]) -> None:
@@ -58,8 +73,11 @@ def save_works(review: Review, works: list[Work]) -> None:
 
 
 def record_index(works: list[Work]) -> dict[str, str]:
-    """record id -> work id."""
-    return {rid: w.work_id for w in works for rid in w.record_ids}
+    """record id -> work id; a work's own id maps to it even when its first record left."""
+    index = {rid: w.work_id for w in works for rid in w.record_ids}
+    for w in works:
+        index.setdefault(w.work_id, w.work_id)
+    return index
 
 
 def resolve_work_id(work_id: str, index: dict[str, str]) -> str | None:

@@ -28,11 +28,11 @@ CASES = [
     ('cochrane_csv/cff_cochrane_central.csv', 'cochrane-csv', 3, {'cochrane'},
      {0: {'source_id': 'CN-00778158', 'authors[0]': 'Bywater, T', 'doi': '10.1186/1745-6215-12-39', 'year': 2011},
       1: {'extra': {'database': 'CENTRAL', 'pmid': '38407106', 'embase': '643589775'}}}),
-    ('embase_csv/cff_embase_query_preamble.csv', 'csv', 10, {'import'},
+    ('embase_csv/cff_embase_query_preamble.csv', 'csv', 10, {'embase'},
      {0: {'title^': 'Cellular structure of dinosaur scales', 'authors[0]': 'Yang, Z.', 'year': 2024, 'doi': '10.1038/s41467-024-48400-3'}}),
-    ('embase_csv/cff_embase_excel_semicolon.csv', 'csv', 10, {'import'},
+    ('embase_csv/cff_embase_excel_semicolon.csv', 'csv', 10, {'embase'},
      {0: {'title^': 'Cellular structure of dinosaur scales', 'venue': 'Nature Communications'}}),
-    ('embase_xlsx/cff_embase_query_preamble.xlsx', 'xlsx', 10, {'import'},
+    ('embase_xlsx/cff_embase_query_preamble.xlsx', 'xlsx', 10, {'embase'},
      {0: {'title^': 'Cellular structure of dinosaur scales', 'doi': '10.1038/s41467-024-48400-3'}}),
     ('abstrackr_csv/cff_abstrackr.csv', 'csv', 10, {'import'},
      {0: {'title^': 'A new small duckbilled dinosaur'}}),
@@ -40,7 +40,7 @@ CASES = [
      {0: {'source_id': '2-s2.0-85189760133', 'authors[0]': 'Wilson, Lauren N.', 'doi': '10.1038/s41467-024-46843-2'}}),
     ('ebsco_ris/cff_ebsco_cinahl.ris', 'ris', 9, None,
      {0: {'authors[1]': 'Martínez, Ricardo N.', 'year': 2024, 'pages': '1-60'}}),
-    ('ovid_ris/cff_ovid_eric.ris', 'ris', 10, {'import'},
+    ('ovid_ris/cff_ovid_eric.ris', 'ris', 10, {'eric'},
      {0: {'source_id': 'EJ389705', 'title': 'Creationism and the Dinosaur Boom.', 'pages': '24-26'}}),
 ]
 # fmt: on
@@ -74,9 +74,7 @@ def test_public_export_variant(rel, fmt, count, sources, checks):
 
 def test_abstrackr_section_line_is_reported_and_pubmed_id_zero_is_no_id():
     result = read_records(EXPORTS / "abstrackr_csv" / "cff_abstrackr.csv")
-    assert [p.split(":", 1)[1] for p in result.problems] == [
-        "36: no title and no DOI; entry skipped"
-    ]
+    assert [p.split(":", 1)[1] for p in result.problems] == ["36: an empty entry; skipped"]
     assert not any(r.source == "pubmed" for r in result.records)
     assert result.warnings == []
 

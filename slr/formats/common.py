@@ -401,6 +401,8 @@ _DATABASES = {
     "pubmed": "pubmed",
     "medline": "pubmed",
     "embase": "embase",
+    "ebscohost": "ebsco",
+    "nlm": "pubmed",  # EndNote's RIS of PubMed records: `DP  - NLM`
     "ieee": "ieee",
     "ieee xplore": "ieee",
     "sciencedirect": "sciencedirect",

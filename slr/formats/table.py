@@ -31,6 +31,7 @@ from slr.formats.common import (
     split_authors,
     split_list,
 )
+from slr.formats.ids import id_fields
 from slr.records import Record, parse_year
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # Scopus puts whole reference lists in a cell
@@ -87,6 +88,8 @@ _DATABASE_IDS = {
     "ut unique wos id": "webofscience",
     "unique wos id": "webofscience",
 }
+# Columns only one database's export has (Embase: its Emtree thesaurus terms).
+_DATABASE_COLUMNS = (("emtree", "embase"),)
 _CITATION = ("citation", "source", "reference")  # where a year may hide when no year column
 _FORMULA = ("'=", "'+", "'-", "'@", "'\t", "'\r", "''")
 
@@ -248,6 +251,9 @@ def generic_mapper(keys: set[str]) -> Callable[[dict[str, str]], dict[str, Any]]
     cols = {field: _pick(keys, field) for field in ALIASES}
     id_col = next((k for k in _DATABASE_IDS if k in keys), None)
     citation = next((k for k in _CITATION if k in keys), None)
+    database = next(
+        (db for prefix, db in _DATABASE_COLUMNS if any(k.startswith(prefix) for k in keys)), None
+    )
 
     def one(cells: dict[str, str], field: str) -> str | None:
         for col in cols[field]:
@@ -279,15 +285,15 @@ def generic_mapper(keys: set[str]) -> Callable[[dict[str, str]], dict[str, Any]]
         }
         # A `source` cell names the database; any slug is trusted next to a source_id column
         # (as `slr export` writes them), only known database names otherwise.
-        source = source_for(one(cells, "source"), loose="source id" in keys)
+        source = source_for(one(cells, "source"), loose="source id" in keys) or database
         sid = one(cells, "source_id")
         if id_col and cells.get(id_col, "").strip() not in ("", "0"):  # Abstrackr: 0 = none
-            sid = cells[id_col].strip()
+            out["source_id"] = cells[id_col].strip()  # an EID, PMID or UT: database-wide
             source = source or _DATABASE_IDS[id_col]
+        else:  # an `id` column numbers the rows of this file, unless slr wrote it
+            out.update(id_fields(source, sid))
         if source:
             out["source"] = source
-        if sid:
-            out["source_id"] = sid
         return out
 
     return row
