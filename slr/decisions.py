@@ -200,7 +200,7 @@ def log_name(
     logs never differ only by case.
     """
     name = name.strip()
-    listed = list(listed)
+    listed, existing = list(listed), list(existing)
     if listed:
         for known in listed:
             if same_name(known, name):
