@@ -7,7 +7,12 @@ parse, normalise, build Records), best of three runs. For BibTeX, pybtex's bare
 `parse_file` on the same file is timed too, and the ratio printed.
 Targets: >= 10,000 records/s for RIS and CSV; BibTeX within 1.5x of pybtex.
 
-    .venv/bin/python benchmarks/import.py [--entries 20000]
+It then imports the labelled CSVs of `../shared/benchmarks/dedup_*/` and `screen_*/` (read
+in place, never copied) into one temporary review and prints the records kept against the entries
+read: every entry must become one record (ids that only number rows in a file never merge
+two records); an entry is left out only when it is empty, and then it is named.
+
+    .venv/bin/python benchmarks/import.py [--entries 20000] [--labelled DIR]
 """
 
 from __future__ import annotations
@@ -22,7 +27,12 @@ from pathlib import Path
 
 from pybtex.database import parse_file
 
-from slr.importer import read_records
+from slr.corpus import load_records
+from slr.importer import import_files, read_records
+from slr.review import open_review
+
+ROOT = Path(__file__).resolve().parents[1]
+LABELLED = ROOT.parent / "shared" / "benchmarks"
 
 WORDS = (
     "machine learning operations production deployment model monitoring data pipeline drift "
@@ -147,11 +157,48 @@ def best_of(runs: int, func: Callable[[], object]) -> tuple[float, float, object
     return wall, cpu, result
 
 
+def labelled_files(folder: Path) -> list[Path]:
+    """The labelled record files: the de-duplication sets' (not their truth files) and the
+    screening sets'."""
+    dedupe = [p for p in folder.glob("dedup_*/*.csv") if p.name != "merged_record_ids.csv"]
+    return sorted(dedupe + list(folder.glob("screen_*/*.csv")))
+
+
+def kept_against_read(files: list[Path]) -> tuple[int, int, list[str]]:
+    """(entries read, records kept, entries skipped) for `files` imported into one review."""
+    with tempfile.TemporaryDirectory() as tmp:
+        proto = Path(tmp) / "protocols" / "bench.toml"
+        proto.parent.mkdir()
+        proto.write_text((ROOT / "protocols" / "mlops.toml").read_text(encoding="utf-8"))
+        review = open_review(proto)
+        summary = import_files(review, files, quiet=True)
+        kept = len(load_records(review))
+    read = sum(f.read for f in summary.files)
+    return read, kept, [p for f in summary.files for p in f.problems]
+
+
+def report_labelled(folder: Path) -> None:
+    files = labelled_files(folder)
+    if not files:
+        print(f"\nlabelled CSVs: {folder} not found; skipped")
+        return
+    read, kept, skipped = kept_against_read(files)
+    verdict = "ok" if kept == read else f"{read - kept} RECORDS LOST"
+    print(
+        f"\nlabelled CSVs ({len(files)} files in {folder}, one review): {read} entries read, "
+        f"{kept} records kept, {len(skipped)} empty entries skipped: {verdict}"
+    )
+    for problem in skipped:
+        print(f"  {problem}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--entries", type=int, default=20000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--labelled", type=Path, default=LABELLED)
     args = parser.parse_args()
+    report_labelled(args.labelled)
     entries = _entries(args.entries)
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)

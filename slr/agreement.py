@@ -171,6 +171,8 @@ def stage_agreement(review: Any, stage: str) -> dict[str, Any]:
             method="cohen",
             categories=cats,
             table=table,
+            rows=names[0],  # the table's rows are the first reviewer's decisions
+            columns=names[1],
             n_both=len(both),
             n_only={names[0]: len(a) - len(both), names[1]: len(b) - len(both)},
             percent_agreement=percent_agreement(table),
@@ -221,10 +223,13 @@ def format_agreement(result: dict[str, Any]) -> str:
         only = ", ".join(f"{k} only {v}" for k, v in result["n_only"].items())
         lines.append(f"  works screened by both: {result['n_both']} ({only})")
         cats = result["categories"]
-        width = max(len(c) for c in cats) + 2
-        lines.append("  " + " " * width + "".join(f"{c:>{width}}" for c in cats))
+        rows, cols = result["rows"], result["columns"]
+        first = max(len(rows) + len(c) + 2 for c in cats) + 2
+        width = max(len(cols) + len(c) + 2 for c in cats) + 2
+        heads = "".join(f"{cols + ': ' + c:>{width}}" for c in cats)
+        lines.append(f"  {'':<{first}}{heads}")
         for c, row in zip(cats, result["table"], strict=True):
-            lines.append(f"  {c:<{width}}" + "".join(f"{v:>{width}}" for v in row))
+            lines.append(f"  {rows + ': ' + c:<{first}}" + "".join(f"{v:>{width}}" for v in row))
         lines.append(f"  percent agreement {_num(result['percent_agreement'], pct=True)}")
         lines.append(f"  Cohen's kappa {_num(result['kappa'])} ({_band(result)})")
         lines.append(f"  PABAK {_num(result['pabak'])}, Gwet's AC1 {_num(result['ac1'])}")

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from slr import agreement
 from slr.corpus import now_iso
+from slr.decisions import log_name, same_name
 from slr.errors import SlrError
 from slr.protocol import Concept
 from slr.review import Review
@@ -139,6 +140,16 @@ def coders(review: Review) -> list[str]:
     return sorted(p.stem for p in folder.glob("*.jsonl")) if folder.is_dir() else []
 
 
+def resolve_coder(review: Review, name: str) -> str:
+    """The log name of a coder: a protocol reviewer (any case), else an existing coder's name.
+
+    As for screeners (slr.decisions.log_name): a typo is an error when the protocol lists
+    reviewers, and `Alice` never starts a second log beside `alice`.
+    """
+    review.store.coding_file(name)  # rejects names that cannot be a file name
+    return log_name(name, review.protocol.reviewers, coders(review), "coder", "--coder")
+
+
 def default_coder(review: Review) -> str:
     """The only coder so far, else the protocol's first reviewer."""
     found = coders(review)
@@ -155,6 +166,9 @@ def matrix_coder(review: Review, coder: str | None) -> str:
     """The coder whose coding a matrix shows: the given one, else the only one."""
     found = coders(review)
     if coder is not None:
+        coder = next((c for c in found if c == coder), None) or next(
+            (c for c in found if same_name(c, coder)), coder
+        )
         if coder not in found:
             known = ", ".join(found) or "none yet"
             raise SlrError(f"no coding by {coder!r} (coders: {known}); check --coder")

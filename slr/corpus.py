@@ -2,6 +2,12 @@
 
 Records are keyed by `<source>:<source_id>`; adding a record whose id is already stored is
 a no-op, so re-running an import or resuming a search never duplicates anything.
+
+Imports are corrected by appending, never by editing: an `amend` line changes an import's
+source, query or date, a `remove` line (a tombstone) takes an import out of the review.
+`search_log` and `load_records` give the review as corrected, so PRISMA, the report, status,
+export and dedupe follow without knowing about corrections. A record leaves only when every
+import that held it was removed (an import logs the stored ids it also held, in `held`).
 """
 
 from __future__ import annotations
@@ -36,8 +42,49 @@ def fixed_clock(iso: str) -> Iterator[None]:
 
 
 def load_records(review: Review) -> list[Record]:
-    """Every stored record, in the order it was added."""
-    return read_entries(review.store.records_file, Record.from_dict, "record")
+    """Every stored record of the review as corrected, in the order it was added."""
+    records = read_entries(review.store.records_file, Record.from_dict, "record")
+    fix = _corrections(search_log(review, removed=True))
+    if fix is None:
+        return records
+    removed, held, relabel = fix
+    out = []
+    for rec in records:
+        origin = (rec.raw or "").split("#", 1)[0]
+        if origin in removed and rec.id not in held:
+            continue  # only a removed import found it
+        new = relabel.get(origin)
+        if new and new != rec.source:
+            rec = rec.evolve(source=new, key=rec.id)  # the id stays: decisions name it
+        out.append(rec)
+    return out
+
+
+def removed_record_ids(review: Review) -> set[str]:
+    """Ids of stored records that only removed imports held (empty when none was removed)."""
+    log = search_log(review, removed=True)
+    if not any("removed" in e for e in log):
+        return set()
+    kept = {r.id for r in load_records(review)}
+    return review.store.record_ids() - kept
+
+
+def _corrections(log: list[dict[str, Any]]) -> tuple[set[str], set[str], dict[str, str]] | None:
+    """(files of removed imports, ids that live imports also held, file -> amended source),
+    or None when no import was amended or removed."""
+    imports = [e for e in log if e.get("kind") == "import" and e.get("file")]
+    if not any("removed" in e or "amended" in e for e in imports):
+        return None
+    live = [e for e in imports if "removed" not in e]
+    live_files = {e["file"] for e in live}
+    removed = {e["file"] for e in imports if "removed" in e} - live_files
+    held = {rid for e in live for rid in e.get("held", ())}
+    relabel = {
+        e["file"]: e["source"]
+        for e in live
+        if e.get("source") and e.get("source") != e.get("original_source", e["source"])
+    }
+    return removed, held, relabel
 
 
 def add_records(review: Review, records: Iterable[Record], known: set[str] | None = None) -> int:
@@ -69,6 +116,31 @@ def log_search(review: Review, entry: dict[str, Any]) -> None:
     append_jsonl(review.store.searchlog_file, {"logged": now_iso(), **entry})
 
 
-def search_log(review: Review) -> list[dict[str, Any]]:
-    """Every search-log entry, oldest first."""
-    return list(read_jsonl(review.store.searchlog_file))
+def search_log(review: Review, removed: bool = False) -> list[dict[str, Any]]:
+    """Every search-log entry, oldest first, as corrected.
+
+    `amend` lines are folded into the import they name (which then lists them under
+    `amended`; `original_source` keeps what the import first said); a removed import is
+    left out, or with `removed=True` kept and marked `removed` (the tombstone's time).
+    """
+    entries: list[dict[str, Any]] = []
+    by_run: dict[Any, dict[str, Any]] = {}
+    for line in read_jsonl(review.store.searchlog_file):
+        kind = line.get("kind")
+        if kind in ("amend", "remove"):
+            target = by_run.get(line.get("run_id"))
+            if target is None:
+                continue
+            if kind == "remove":
+                target["removed"] = line.get("logged", True)
+            else:
+                target.setdefault("original_source", target.get("source"))
+                changes = {k: v for k, v in line.items() if k not in ("kind", "run_id", "logged")}
+                target.update(changes)
+                target.setdefault("amended", []).append({"logged": line.get("logged"), **changes})
+            continue
+        entry = dict(line)
+        entries.append(entry)
+        if kind == "import":
+            by_run[entry.get("run_id")] = entry
+    return [e for e in entries if removed or "removed" not in e]

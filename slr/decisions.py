@@ -4,6 +4,14 @@ A line: {time, reviewer, stage, work_id, decision, criteria, note, protocol_hash
 `decision` is one of DECISIONS; a changed decision is a new line (the latest counts) and
 `undo` withdraws the reviewer's latest decision on that work at that stage. History is never
 rewritten. Extra keys (e.g. the ranking model of issue 8) are allowed and kept.
+
+A note is a line of its own, {time, kind: "note", reviewer, stage, work_id, note,
+protocol_hash}, written the moment the reviewer enters it. It has no `decision`: `read_log`
+leaves it out (so no count, state or agreement can take it for a decision) and `read_notes`
+reads it. Notes are never withdrawn: an undo or a changed decision keeps them.
+
+Reviewer names are compared case-insensitively (`log_name`), so a case-insensitive disk never
+mixes two logs and `Alice` never starts a second log beside `alice`.
 """
 
 from __future__ import annotations
@@ -13,12 +21,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slr.corpus import now_iso
+from slr.errors import SlrError
 from slr.review import Review
 from slr.store import append_jsonl, field_of, read_entries
 
 STAGES = ("title-abstract", "full-text")
 DECISIONS = ("include", "exclude", "maybe", "skip", "not-retrieved", "undo")
 AUTO_REVIEWER = "auto"  # the reviewer name of `slr screen --auto`
+NOTE = "note"  # the `kind` of a note line
 
 
 @dataclass(frozen=True)
@@ -72,6 +82,58 @@ class Decision:
         )
 
 
+@dataclass(frozen=True)
+class Note:
+    """A reviewer's note on a work at a stage: a line of its own, never a decision."""
+
+    reviewer: str
+    stage: str
+    work_id: str
+    text: str
+    protocol_hash: str = ""
+    time: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "time": self.time or now_iso(),
+            "kind": NOTE,
+            "reviewer": self.reviewer,
+            "stage": self.stage,
+            "work_id": self.work_id,
+            "note": self.text,
+            "protocol_hash": self.protocol_hash,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Note:
+        return cls(
+            reviewer=field_of(data, "reviewer", str),
+            stage=field_of(data, "stage", str, choices=STAGES),
+            work_id=field_of(data, "work_id", str),
+            text=field_of(data, "note", str),
+            protocol_hash=field_of(data, "protocol_hash", str, ""),
+            time=field_of(data, "time", str, ""),
+        )
+
+
+def _entry(data: dict[str, Any]) -> Decision | Note:
+    return Note.from_dict(data) if data.get("kind") == NOTE else Decision.from_dict(data)
+
+
+def record_note(review: Review, note: Note) -> Note:
+    """Append a note to its reviewer's log and fsync before returning."""
+    stamped = Note(
+        **{
+            **note.__dict__,
+            "time": note.time or now_iso(),
+            "protocol_hash": note.protocol_hash or review.protocol.hash,
+        }
+    )
+    review.store.ensure()
+    append_jsonl(review.store.decisions_file(note.reviewer), stamped.to_dict())
+    return stamped
+
+
 def record_decision(review: Review, decision: Decision) -> Decision:
     """Append a decision to its reviewer's log and fsync before returning."""
     stamped = Decision(
@@ -86,15 +148,74 @@ def record_decision(review: Review, decision: Decision) -> Decision:
     return stamped
 
 
+def read_log_and_notes(review: Review, reviewer: str) -> tuple[list[Decision], list[Note]]:
+    """One reviewer's decisions and notes, each oldest first, from one read of the log."""
+    decisions: list[Decision] = []
+    notes: list[Note] = []
+    path = review.store.decisions_file(reviewer)
+    for entry in read_entries(path, _entry, "decision"):
+        if isinstance(entry, Note):
+            notes.append(entry)
+        else:
+            decisions.append(entry)
+    return decisions, notes
+
+
 def read_log(review: Review, reviewer: str) -> list[Decision]:
-    """One reviewer's whole log, oldest first."""
-    return read_entries(review.store.decisions_file(reviewer), Decision.from_dict, "decision")
+    """One reviewer's decisions, oldest first (their notes left out: a note is no decision)."""
+    return read_log_and_notes(review, reviewer)[0]
+
+
+def read_notes(review: Review, reviewer: str) -> list[Note]:
+    """One reviewer's notes, oldest first."""
+    return read_log_and_notes(review, reviewer)[1]
+
+
+def log_names(review: Review) -> list[str]:
+    """The names of every decision log (the automatic and resolution logs included)."""
+    folder = review.store.root / "decisions"
+    return sorted(p.stem for p in folder.glob("*.jsonl")) if folder.is_dir() else []
 
 
 def reviewers(review: Review) -> list[str]:
-    """Reviewers with a decision log, the automatic one included."""
-    folder = review.store.root / "decisions"
-    return sorted(p.stem for p in folder.glob("*.jsonl")) if folder.is_dir() else []
+    """Reviewers whose log holds at least one decision, the automatic one included.
+
+    A log with only notes in it does not make its author a screener.
+    """
+    return [name for name in log_names(review) if read_log(review, name)]
+
+
+def same_name(a: str, b: str) -> bool:
+    """Two reviewer or coder names that are one person (and one file on a case-insensitive disk)."""
+    return a.strip().casefold() == b.strip().casefold()
+
+
+def log_name(
+    name: str, listed: Iterable[str], existing: Iterable[str], what: str, option: str
+) -> str:
+    """The name to use for `name`: a listed one (case-insensitive), else an existing log's.
+
+    With names listed (the protocol's reviewers) an unknown name is an error that lists
+    them; without, a name matching an existing log but for case is that log's name, so two
+    logs never differ only by case.
+    """
+    name = name.strip()
+    listed, existing = list(listed), list(existing)
+    if listed:
+        for known in listed:
+            if same_name(known, name):
+                return known
+        raise SlrError(
+            f"unknown {what} {name!r}: the protocol lists {', '.join(listed)}; "
+            f"pass one of them with {option} (or add {name!r} to the protocol's reviewers)"
+        )
+    exact = [e for e in existing if e == name]
+    if exact:
+        return name
+    for known in existing:
+        if same_name(known, name):
+            return known
+    return name
 
 
 def current(log: list[Decision], stage: str) -> dict[str, Decision]:

@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from slr import formats
-from slr.corpus import add_records, log_search, now_iso, search_log
+from slr.corpus import add_records, load_records, log_search, now_iso, search_log
 from slr.errors import ImportError_, SlrError
 from slr.formats.common import (
     Document,
@@ -33,6 +33,7 @@ from slr.progress import progress
 from slr.records import Record
 from slr.review import Review
 from slr.store import write_atomic
+from slr.works import load_works, save_works
 
 DATABASES = {
     "scopus": "Scopus",
@@ -45,6 +46,7 @@ DATABASES = {
     "embase": "Embase",
     "acm": "ACM Digital Library",
     "ebsco": "EBSCOhost",
+    "cochrane": "Cochrane Library",
     "psycinfo": "APA PsycInfo",
     "dblp": "dblp",
     "arxiv": "arXiv",
@@ -53,6 +55,8 @@ DATABASES = {
     "semanticscholar": "Semantic Scholar",
     "import": "file import",
 }
+# Fields that make an entry more than an empty row.
+_CONTENT = ("authors", "venue", "year", "volume", "issue", "pages", "abstract", "keywords", "url")
 _SOURCE_NAME = re.compile(r"^[a-z0-9][a-z0-9-]*$")
 _ZIP = b"PK\x03\x04"
 
@@ -74,6 +78,17 @@ class ImportResult:
     source: str  # the --source, else the single source of all records, else "import"
     meta: dict[str, Any] = field(default_factory=dict)
     data: bytes = field(default=b"", repr=False)
+    local: set[int] = field(default_factory=set)  # positions of records with a file-local id
+
+    def scoped(self) -> list[Record]:
+        """The records as a review stores them: a file-local id (a BibTeX key, a RIS `ID`, a
+        row number, a content hash) is prefixed with the file's sha256, so it can never make
+        two files' records one, while the same bytes give the same ids again."""
+        prefix = self.sha256[:12]
+        return [
+            r.evolve(source_id=f"{prefix}-{r.source_id}") if i in self.local else r
+            for i, r in enumerate(self.records)
+        ]
 
     @property
     def skipped(self) -> int:
@@ -106,7 +121,7 @@ def read_records(path: str | Path, format: str = "auto", source: str | None = No
             f"{name}: could not be read as {fmt.label} ({type(exc).__name__}: {exc}); "
             "check the file or pass another --format"
         ) from None
-    records, problems = _records(entries, doc, fmt, source, raw)
+    records, problems, local = _records(entries, doc, fmt, source, raw)
     if not records:
         if problems:
             more = f" (and {len(problems) - 1} more)" if len(problems) > 1 else ""
@@ -114,6 +129,9 @@ def read_records(path: str | Path, format: str = "auto", source: str | None = No
         raise ImportError_(f"{name}: no {fmt.label} entries found; is it the right file?")
     sources = Counter(r.source for r in records)
     main = source or (next(iter(sources)) if len(sources) == 1 else "import")
+    named = {r.extra.get("database") for r in records if r.source == main} - {None}
+    if len(named) == 1:
+        doc.meta["database"] = named.pop()  # a database slr does not know, as the file names it
     return ImportResult(
         path=name,
         format=fmt.name,
@@ -131,6 +149,7 @@ def read_records(path: str | Path, format: str = "auto", source: str | None = No
             "sources": dict(sources),
         },
         data=data,
+        local=local,
     )
 
 
@@ -170,34 +189,50 @@ def _records(
     fmt: formats.Format,
     source: str | None,
     raw: str,
-) -> tuple[list[Record], list[str]]:
+) -> tuple[list[Record], list[str], set[int]]:
+    """Records, skipped entries, and the positions of records whose id is only the file's.
+
+    Every readable entry becomes one record: an id repeated inside the file gets `-2`,
+    `-3`, ... and a warning naming both lines.
+    """
     records: list[Record] = []
     problems: list[str] = []
+    local: set[int] = set()
     seen: dict[tuple[str, str], int] = {}
     default_source = source or fmt.database or "import"
     for entry in entries:
         if entry.problem or entry.fields is None:
             problems.append(f"{doc.name}:{entry.line}: {entry.problem or 'unreadable entry'}")
             continue
+        local_id = entry.fields.get("local_id")
         f = finish(entry.fields)
         if not f["title"] and not f["doi"]:
-            problems.append(f"{doc.name}:{entry.line}: no title and no DOI; entry skipped")
-            continue
+            if not any(f.get(k) for k in _CONTENT):
+                problems.append(f"{doc.name}:{entry.line}: an empty entry; skipped")
+                continue
+            # a citation without its title is still an entry the database returned: keep it,
+            # so the count of records matches the file, and let screening decide
+            doc.warn(entry.line, "no title and no DOI; kept as it is (screen or correct it)")
         src = source or f.pop("source", None) or default_source
         f.pop("source", None)
-        sid = f.pop("source_id", None) or fallback_id(f)
+        sid = f.pop("source_id", None)
+        is_local = not sid
+        sid = sid or (str(local_id).strip() if local_id else None) or fallback_id(f)
         if (src, sid) in seen:
             base, n = sid, 2
             while (src, f"{base}-{n}") in seen:
                 n += 1
-            sid = f"{base}-{n}"
+            sid, is_local = f"{base}-{n}", True
             doc.warn(
                 entry.line,
-                f"same id {src}:{base} as the entry at line {seen[(src, base)]}; kept as {src}:{sid}",
+                f"same id {src}:{base} as the entry at line {seen[(src, base)]}; both kept, "
+                f"this one as {src}:{sid} (`slr dedupe` links them if they are one work)",
             )
         seen[(src, sid)] = entry.line
+        if is_local:
+            local.add(len(records))
         records.append(Record(source=src, source_id=sid, raw=f"{raw}#{entry.line}", **f))
-    return records, problems
+    return records, problems, local
 
 
 def _safe_filename(name: str) -> str:
@@ -223,6 +258,8 @@ class FileSummary:
     raw: str
     problems: list[str]
     warnings: list[str]
+    run_id: str | None = None  # the import's id in the search log, for --amend and --remove
+    notices: list[str] = field(default_factory=list)  # what the log lacks, said after the import
 
     def to_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -259,7 +296,7 @@ class ImportSummary:
             lines.append(
                 f"{f.path}: {f.format}, source {f.source}: {f.read} entries read, "
                 f"{f.imported} imported ({f.added} new, {f.imported - f.added} already in the "
-                f"corpus), {f.skipped} skipped"
+                f"corpus), {f.skipped} skipped; logged as import {f.run_id}"
             )
             notes = f.problems + f.warnings
             lines.extend(f"  {n}" for n in notes[:limit])
@@ -267,6 +304,7 @@ class ImportSummary:
                 lines.append(f"  ... and {len(notes) - limit} more")
         if len(self.files) > 1:
             lines.append(f"total: {self.added} new records, {self.skipped} entries skipped")
+        lines.extend(f"warning: {n}" for f in self.files for n in f.notices)
         return "\n".join(lines)
 
 
@@ -279,7 +317,12 @@ def import_files(
     date: str | None = None,
     quiet: bool = False,
 ) -> ImportSummary:
-    """Import reference files into a review; every file is read before anything is written."""
+    """Import reference files into a review; every file is read before anything is written.
+
+    Each entry read becomes its own record: a file-local id is scoped to the file (see
+    `ImportResult.scoped`), so only a database-wide id (EID, UT, PMID, ...) or the very same
+    bytes meet a record already stored.
+    """
     check_date(date)
     if source is not None:
         check_source(source)
@@ -289,11 +332,13 @@ def import_files(
         for p in progress(list(paths), "reading", quiet=quiet or len(paths) < 2)
     ]
     review.store.ensure()
+    log = search_log(review, removed=True)
     done = {
         e.get("sha256"): e.get("file")
-        for e in search_log(review)
-        if e.get("kind") == "import" and e.get("sha256")
+        for e in log
+        if e.get("kind") == "import" and e.get("sha256") and "removed" not in e
     }
+    run_ids = {e.get("run_id") for e in log}
     known = review.store.record_ids()
     listed = [spec.name for spec in review.protocol.search.sources]
     unlisted = sorted({r.source for res in results for r in res.records} - set(listed) - {"import"})
@@ -305,10 +350,16 @@ def import_files(
         target = review.store.root / res.raw
         if not target.exists():
             write_atomic(target, res.data)
-        added = add_records(review, res.records, known=known)
-        log_search(review, _log_entry(res, added, query, date, started))
+        records = res.scoped()
+        held = sorted({r.id for r in records} & known)  # stored already: kept as provenance
+        added = add_records(review, records, known=known)
+        run_id = _run_id(res.sha256, run_ids)
+        log_search(review, _log_entry(res, run_id, added, held, query, date, started))
         done[res.sha256] = res.raw
-        summaries.append(_summary(res, "imported", added, res.raw))
+        summary = _summary(res, "imported", added, res.raw)
+        summary.run_id = run_id
+        summary.notices = _notices(res, run_id, source, query, date)
+        summaries.append(summary)
     if unlisted:
         summaries[-1].warnings.append(
             "source "
@@ -318,6 +369,40 @@ def import_files(
             + "); add it there so the report counts it as planned"
         )
     return ImportSummary(summaries)
+
+
+def _run_id(sha: str, taken: set[Any]) -> str:
+    """`import-<sha prefix>`; `-2`, `-3` for the same bytes imported again after a removal."""
+    base = run_id = f"import-{sha[:12]}"
+    n = 2
+    while run_id in taken:
+        run_id, n = f"{base}-{n}", n + 1
+    taken.add(run_id)
+    return run_id
+
+
+def _notices(
+    res: ImportResult, run_id: str, source: str | None, query: str | None, date: str | None
+) -> list[str]:
+    """One line each for what the search log will lack, and how to add it later."""
+    out = []
+    if source is None and res.source == "import":
+        out.append(
+            f"{res.path}: the file does not say which database it came from; its records "
+            f"count under other methods unless you name it: slr import --amend {run_id} "
+            "--source NAME (or import with --source NAME)"
+        )
+    if query is None:
+        out.append(
+            f"{res.path}: no --query; the search log says 'not recorded' until you add it: "
+            f"slr import --amend {run_id} --query '...'"
+        )
+    if date is None and not _export_date(res.meta.get("export_date")):
+        out.append(
+            f"{res.path}: no --date; the search log says 'not recorded' until you add it: "
+            f"slr import --amend {run_id} --date YYYY-MM-DD"
+        )
+    return out
 
 
 def _summary(res: ImportResult, status: str, added: int, raw: str) -> FileSummary:
@@ -337,7 +422,13 @@ def _summary(res: ImportResult, status: str, added: int, raw: str) -> FileSummar
 
 
 def _log_entry(
-    res: ImportResult, added: int, query: str | None, date: str | None, started: str
+    res: ImportResult,
+    run_id: str,
+    added: int,
+    held: list[str],
+    query: str | None,
+    date: str | None,
+    started: str,
 ) -> dict[str, Any]:
     notes = []
     search_date = date or _export_date(res.meta.get("export_date"))
@@ -354,10 +445,10 @@ def _log_entry(
             "records per source: " + ", ".join(f"{s} {n}" for s, n in res.meta["sources"].items())
         )
     return {
-        "run_id": f"import-{res.sha256[:12]}",
+        "run_id": run_id,
         "kind": "import",
         "source": res.source,
-        "database": DATABASES.get(res.source, res.source),
+        "database": database_name(res.source, res.meta.get("database")),
         "interface": f"{res.label} file",
         "query": query,
         "date": search_date,
@@ -374,7 +465,13 @@ def _log_entry(
         "format": res.format,
         "encoding": res.encoding,
         "notes": "; ".join(notes),
+        "held": held,
     }
+
+
+def database_name(source: str, named: str | None = None) -> str:
+    """The database's name for people: ours for a known source, else as the file names it."""
+    return DATABASES.get(source) or named or source
 
 
 def _export_date(text: str | None) -> str | None:
@@ -386,3 +483,98 @@ def _export_date(text: str | None) -> str | None:
         except ValueError:
             continue
     return None
+
+
+# ------------------------------------------------------------------ correcting imports
+
+
+def list_imports(review: Review) -> list[dict[str, Any]]:
+    """Every import, removed ones too (marked), as corrected: for `slr import --list`."""
+    return [e for e in search_log(review, removed=True) if e.get("kind") == "import"]
+
+
+def format_imports(entries: Sequence[dict[str, Any]]) -> str:
+    """One block per import: id, file, sha256, source, query, date, records."""
+    if not entries:
+        return "no imports yet; run `slr import FILE`"
+    lines = []
+    for e in entries:
+        state = f"  (removed {e['removed']})" if "removed" in e else ""
+        amended = f"  (amended {len(e['amended'])}x)" if e.get("amended") else ""
+        lines += [
+            f"{e.get('run_id')}{state}{amended}",
+            f"  file     {e.get('file')}" + (f"  ({e['filename']})" if e.get("filename") else ""),
+            f"  sha256   {e.get('sha256') or 'not recorded'}",
+            f"  source   {e.get('source')} ({e.get('database') or e.get('source')})",
+            f"  query    {e.get('query') or 'not recorded'}",
+            f"  date     {e.get('date') or 'not recorded'}",
+            f"  records  {e.get('fetched', 'not recorded')} ({e.get('kept', 0)} new to the corpus)",
+        ]
+    return "\n".join(lines)
+
+
+def _find_import(review: Review, run_id: str, flag: str) -> dict[str, Any]:
+    entries = list_imports(review)
+    for e in entries:
+        if e.get("run_id") == run_id:
+            if "removed" in e:
+                raise ImportError_(
+                    f"{flag} {run_id}: that import was removed ({e['removed']}); "
+                    "import the file again to bring it back"
+                )
+            return e
+    live = [str(e.get("run_id")) for e in entries if "removed" not in e]
+    known = ", ".join(live) if live else "none yet"
+    raise ImportError_(
+        f"{flag} {run_id!r}: no such import; use one of: {known} (see slr import --list)"
+    )
+
+
+def amend_import(
+    review: Review,
+    run_id: str,
+    source: str | None = None,
+    query: str | None = None,
+    date: str | None = None,
+) -> str:
+    """Append a correction of one import's source, query or date; returns what changed."""
+    if source is None and query is None and date is None:
+        raise ImportError_(f"--amend {run_id}: give --source, --query or --date to correct")
+    if source is not None:
+        check_source(source)
+    check_date(date)
+    entry = _find_import(review, run_id, "--amend")
+    change: dict[str, Any] = {}
+    notes = [n for n in (entry.get("notes") or "").split("; ") if n]
+    if source is not None:
+        change["source"] = source
+        change["database"] = database_name(source)
+    if query is not None:
+        change["query"] = query
+        notes = [n for n in notes if not n.startswith("query not given")]
+    if date is not None:
+        change["date"] = date
+        notes = [n for n in notes if not n.startswith("search date")]
+    said = ", ".join(f"{k} {entry.get(k) or 'not recorded'} -> {v}" for k, v in change.items())
+    change["notes"] = "; ".join(notes + [f"amended {now_iso()[:10]}: " + ", ".join(change)])
+    log_search(review, {"run_id": run_id, "kind": "amend", **change})
+    return f"{run_id}: {said}"
+
+
+def remove_import(review: Review, run_id: str) -> str:
+    """Append a tombstone for one import: its records leave the review, its file stays.
+
+    Decisions stay in the reviewers' logs; works.jsonl (derived) is rewritten without the
+    records only that import held, so every count follows at once.
+    """
+    entry = _find_import(review, run_id, "--remove")
+    before = len(load_records(review))
+    works_before = len(load_works(review)) if review.store.works_file.exists() else None
+    log_search(review, {"run_id": run_id, "kind": "remove"})
+    left = before - len(load_records(review))
+    text = f"{run_id}: removed ({entry.get('file')} is kept); {left} record(s) left the review"
+    if works_before is not None:
+        works = load_works(review)
+        save_works(review, works)
+        text += f", {works_before - len(works)} work(s) with them; their decisions stay in the logs"
+    return text

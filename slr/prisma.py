@@ -60,6 +60,7 @@ class Column:
     assessed: int = 0
     excluded: dict[str, int] = field(default_factory=dict)  # reason label -> n
     included: int = 0
+    awaiting: int = 0  # interim only: sought, retrieved, not yet decided at full text
 
 
 @dataclass
@@ -77,6 +78,9 @@ class PrismaCounts:
     other_screened_out: int = 0  # citation candidates excluded on title/abstract (logged gap)
     new_studies: int = 0
     new_reports: int = 0
+    interim: bool = False  # drawn while screening is unfinished (`slr prisma --interim`)
+    awaiting_screening: int = 0  # interim only: column-A works without a title-abstract decision
+    other_awaiting_screening: int = 0  # the same for column B
 
     @property
     def identified(self) -> int:
@@ -90,9 +94,21 @@ class PrismaCounts:
     def has_other_methods(self) -> bool:
         return bool(self.other_results)
 
+    @property
+    def awaiting_full_text(self) -> int:
+        return self.databases.awaiting + self.other.awaiting
+
     def to_dict(self) -> dict[str, Any]:
-        """Flat, JSON-ready view with the PRISMA2020 template's keys."""
+        """Flat, JSON-ready view with the PRISMA2020 template's keys (and the interim marks)."""
+        interim = {
+            "interim": True,
+            "awaiting_screening": self.awaiting_screening,
+            "other_awaiting_screening": self.other_awaiting_screening,
+            "dbr_awaiting_assessment": self.databases.awaiting,
+            "other_awaiting_assessment": self.other.awaiting,
+        }
         return {
+            **(interim if self.interim else {}),
             "database_results": self.identified,
             "database_specific_results": dict(self.database_results),
             "other_results": dict(self.other_results),
@@ -134,7 +150,7 @@ def is_database_record(record: Record, databases: set[str]) -> bool:
 
 
 def criterion_label(protocol: Protocol, cid: str) -> str:
-    """`EC3: Studies that do not allow access ...` (ids the protocol lacks are kept as given)."""
+    """`EC3: Studies that do not allow access ...`; an id the protocol no longer has says so."""
     for c in protocol.criteria:
         if c.id == cid:
             return f"{c.id}: {c.text}"
@@ -143,7 +159,7 @@ def criterion_label(protocol: Protocol, cid: str) -> str:
         return (
             f"Outside the year range {years[0]}-{years[1]}" if years else "Outside the year range"
         )
-    return cid
+    return f"{cid} (no longer in the protocol)"
 
 
 def _reason(protocol: Protocol, criteria: tuple[str, ...]) -> str:
@@ -151,8 +167,12 @@ def _reason(protocol: Protocol, criteria: tuple[str, ...]) -> str:
     return criterion_label(protocol, criteria[0]) if criteria else "No reason recorded"
 
 
-def compute(review: Review) -> PrismaCounts:
-    """All flow-diagram counts from the state; raises PrismaError if it is incomplete or unbalanced."""
+def compute(review: Review, interim: bool = False) -> PrismaCounts:
+    """All flow-diagram counts from the state; raises PrismaError if it is incomplete or unbalanced.
+
+    `interim` draws it while screening is unfinished: works without a final decision are
+    counted as awaiting their stage instead of being an error.
+    """
     from slr.screening import stage_states  # screening builds on works; import late
 
     records = {r.id: r for r in load_records(review)}
@@ -162,7 +182,7 @@ def compute(review: Review) -> PrismaCounts:
     if not works:
         raise PrismaError("no works yet: run `slr dedupe` before drawing the flow diagram")
     databases = set(known_source_names())
-    counts = PrismaCounts()
+    counts = PrismaCounts(interim=interim)
     column_of: dict[str, str] = {}
     for work in works:
         recs = [records[rid] for rid in work.record_ids if rid in records]
@@ -182,13 +202,18 @@ def compute(review: Review) -> PrismaCounts:
 
     states = stage_states(review, works)
     ta, ft = states["title-abstract"], states["full-text"]
-    _require_complete(ta, "title-abstract", "slr screen")
-    _require_complete(ft, "full-text", "slr screen --stage full-text")
+    if not interim:
+        _require_complete(ta, "title-abstract", "slr screen")
+        _require_complete(ft, "full-text", "slr screen --stage full-text")
     auto = Counter(
         _reason(review.protocol, d.criteria) for w, d in ta.auto.items() if column_of[w] == "A"
     )
     counts.excluded_automatic = dict(sorted(auto.items()))
-    counts.records_screened = len(a_works) - sum(auto.values())
+    counts.awaiting_screening = sum(1 for w in a_works if w.work_id not in ta.final)
+    counts.other_awaiting_screening = sum(
+        1 for w in works if column_of[w.work_id] == "B" and w.work_id not in ta.final
+    )
+    counts.records_screened = len(a_works) - sum(auto.values()) - counts.awaiting_screening
     human_out = Counter(
         _reason(review.protocol, d.criteria)
         for w, d in ta.final.items()
@@ -207,7 +232,13 @@ def compute(review: Review) -> PrismaCounts:
         )
         decided = {w: d for w, d in ft.final.items() if column_of[w] == col}
         box.not_retrieved = sum(1 for d in decided.values() if d.decision == "not-retrieved")
-        box.assessed = sum(1 for d in decided.values() if d.decision != "not-retrieved")
+        box.assessed = sum(1 for d in decided.values() if d.decision in ("include", "exclude"))
+        box.awaiting = sum(
+            1
+            for w in ft.pool
+            if column_of[w.work_id] == col
+            and (w.work_id not in ft.final or ft.final[w.work_id].decision == "maybe")
+        )
         reasons = Counter(
             _reason(review.protocol, d.criteria)
             for d in decided.values()
@@ -233,7 +264,8 @@ def _require_complete(state: Any, stage: str, command: str) -> None:
         problems.append(f"{maybes} works still 'maybe' (decide them with `{command}`)")
     if problems:
         raise PrismaError(
-            f"{stage}: " + "; ".join(problems) + ": the diagram needs final decisions"
+            f"{stage}: " + "; ".join(problems) + ": the diagram needs final decisions "
+            "(draw it before then, marked as interim, with `slr prisma --interim`)"
         )
 
 
@@ -242,10 +274,12 @@ def check(c: PrismaCounts) -> None:
     auto = sum(c.excluded_automatic.values())
     rules = [
         (
-            "records screened = identified - duplicates - automation - other reasons",
+            "records screened = identified - duplicates - automation - other reasons"
+            + (" - awaiting" if c.interim else ""),
             c.records_screened,
-            c.identified - c.duplicates - auto - c.excluded_other,
-            f"{c.identified} - {c.duplicates} - {auto} - {c.excluded_other}",
+            c.identified - c.duplicates - auto - c.excluded_other - c.awaiting_screening,
+            f"{c.identified} - {c.duplicates} - {auto} - {c.excluded_other}"
+            + (f" - {c.awaiting_screening}" if c.interim else ""),
         ),
         (
             "reports sought (databases) = records screened - records excluded",
@@ -257,10 +291,11 @@ def check(c: PrismaCounts) -> None:
     for name, col in (("databases", c.databases), ("other", c.other)):
         rules.append(
             (
-                f"reports assessed ({name}) = sought - not retrieved",
+                f"reports assessed ({name}) = sought - not retrieved"
+                + (" - awaiting" if c.interim else ""),
                 col.assessed,
-                col.sought - col.not_retrieved,
-                f"{col.sought} - {col.not_retrieved}",
+                col.sought - col.not_retrieved - col.awaiting,
+                f"{col.sought} - {col.not_retrieved}" + (f" - {col.awaiting}" if c.interim else ""),
             )
         )
         excluded = sum(col.excluded.values())
@@ -289,6 +324,9 @@ def check(c: PrismaCounts) -> None:
         c.records_excluded,
         c.databases.sought,
         c.other.sought,
+        c.awaiting_screening,
+        c.databases.awaiting,
+        c.other.awaiting,
         *c.database_results.values(),
         *c.excluded_automatic.values(),
     ]
@@ -339,7 +377,23 @@ def boxes(c: PrismaCounts) -> dict[str, list[str]]:
                 + [f"{label} {n(v)}" for label, v in c.other.excluded.items()],
             }
         )
-    return out
+    return _mark_interim(c, out) if c.interim else out
+
+
+def _mark_interim(c: PrismaCounts, out: dict[str, list[str]]) -> dict[str, list[str]]:
+    """An interim diagram says so first and shows the works still awaiting each stage."""
+    banner = [
+        "INTERIM - screening is not finished: "
+        f"{c.awaiting_screening + c.other_awaiting_screening} works await title-abstract "
+        f"screening, {c.awaiting_full_text} await full-text assessment"
+    ]
+    out["screened"].append(f"Awaiting screening (n = {c.awaiting_screening})")
+    out["assessed"].append(f"Awaiting assessment (n = {c.databases.awaiting})")
+    out["included"].append("so far (interim)")
+    if c.has_other_methods:
+        out["other_identified"].append(f"Awaiting screening (n = {c.other_awaiting_screening})")
+        out["other_assessed"].append(f"Awaiting assessment (n = {c.other.awaiting})")
+    return {"interim": banner, **out}
 
 
 def summary(c: PrismaCounts) -> str:

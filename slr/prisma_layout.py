@@ -25,7 +25,7 @@ class Box:
     w: float
     h: float
     lines: tuple[str, ...]
-    kind: str = "box"  # box | title | stage
+    kind: str = "box"  # box | title | stage | interim (the banner of an interim diagram)
 
 
 @dataclass(frozen=True)
@@ -80,6 +80,12 @@ def layout(counts: PrismaCounts) -> Layout:
     placed: dict[str, Box] = {}
     out: list[Box] = []
     y = GAP
+    if "interim" in text:  # a banner across the whole width: this is not the final diagram
+        banner = tuple(
+            textwrap.wrap(" ".join(text["interim"]), int(WRAP * (width - xa - GAP) / MAIN_W))
+        )
+        out.append(Box("interim", xa, y, width - xa - GAP, _height(banner), banner, "interim"))
+        y += _height(banner) + GAP
     title_h = 2 * LINE + PAD
     out.append(
         Box(

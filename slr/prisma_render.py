@@ -9,10 +9,11 @@ import io
 from xml.sax.saxutils import escape
 
 from slr.matrix_latex import escape as tex_escape  # one LaTeX table for matrix and PRISMA
-from slr.prisma import PrismaCounts
+from slr.prisma import PrismaCounts, PrismaError
 from slr.prisma_layout import LINE, PAD, Layout, layout
 
-COLOURS = {"box": "#ffffff", "title": "#ffc000", "stage": "#9dc3e6"}
+COLOURS = {"box": "#ffffff", "title": "#ffc000", "stage": "#9dc3e6", "interim": "#ff9999"}
+CENTRED = ("title", "interim")  # kinds whose lines are centred and bold
 
 
 # ---------------------------------------------------------------- SVG
@@ -44,9 +45,9 @@ def to_svg(counts: PrismaCounts) -> str:
                 f"{escape(box.lines[0])}</text></g>"
             )
             continue
-        anchor = 'text-anchor="middle"' if box.kind == "title" else ""
-        x = box.x + box.w / 2 if box.kind == "title" else box.x + PAD
-        weight = ' font-weight="bold"' if box.kind == "title" else ""
+        anchor = 'text-anchor="middle"' if box.kind in CENTRED else ""
+        x = box.x + box.w / 2 if box.kind in CENTRED else box.x + PAD
+        weight = ' font-weight="bold"' if box.kind in CENTRED else ""
         for i, line in enumerate(box.lines):
             y = box.y + PAD + LINE * (i + 0.8)
             out.append(
@@ -76,7 +77,9 @@ def to_tikz(counts: PrismaCounts, standalone: bool = True) -> str:
 
     body = [r"\begin{tikzpicture}[font=\sffamily\small]"]
     for box in lay.boxes:
-        fill = {"box": "white", "title": "orange!60", "stage": "cyan!25"}[box.kind]
+        fill = {"box": "white", "title": "orange!60", "stage": "cyan!25", "interim": "red!40"}[
+            box.kind
+        ]
         body.append(
             rf"\draw[fill={fill}, rounded corners=2pt] {pt(box.x, box.y)} rectangle "
             rf"{pt(box.x + box.w, box.y + box.h)};"
@@ -88,7 +91,7 @@ def to_tikz(counts: PrismaCounts, standalone: bool = True) -> str:
             )
             continue
         lines = r" \\ ".join(tex_escape(line.strip()) or "~" for line in box.lines)
-        align = "center" if box.kind == "title" else "left"
+        align = "center" if box.kind in CENTRED else "left"
         width = (box.w - 2 * PAD) * scale
         body.append(rf"\node[text width={width:.2f}cm, align={align}] at {pt(cx, cy)} {{{lines}}};")
     for arrow in lay.arrows:
@@ -148,15 +151,15 @@ def to_image(counts: PrismaCounts, fmt: str) -> bytes:
             )
             continue
         for i, line in enumerate(box.lines):
-            x = box.x + box.w / 2 if box.kind == "title" else box.x + PAD
+            x = box.x + box.w / 2 if box.kind in CENTRED else box.x + PAD
             ax.text(
                 x,
                 box.y + PAD + LINE * (i + 0.5),
                 line,
                 fontsize=7,
-                ha="center" if box.kind == "title" else "left",
+                ha="center" if box.kind in CENTRED else "left",
                 va="center",
-                fontweight="bold" if box.kind == "title" else "normal",
+                fontweight="bold" if box.kind in CENTRED else "normal",
                 family="DejaVu Sans",
             )
     for arrow in lay.arrows:
@@ -500,6 +503,11 @@ def _pairs(values: dict[str, int]) -> str:
 
 def to_csv(counts: PrismaCounts) -> str:
     """The PRISMA2020 Shiny/R template with our counts in `n` (NA hides unused lines)."""
+    if counts.interim:  # the template would pass an unfinished diagram off as the final one
+        raise PrismaError(
+            "the PRISMA2020 CSV template cannot mark a diagram as interim; "
+            "use --format svg, png, pdf, tikz, json or text with --interim"
+        )
     citations = sum(v for k, v in counts.other_results.items() if k.startswith("Citation"))
     websites = sum(v for k, v in counts.other_results.items() if not k.startswith("Citation"))
     other = counts.has_other_methods

@@ -189,7 +189,8 @@ class _Checker:
         try:
             return q.parse(text)
         except QueryError as exc:
-            raise self.fail(keypath, f"cannot parse query: {exc}; fix the query string") from None
+            fix = "" if ";" in str(exc) else "; fix the query string"  # most name their fix
+            raise self.fail(keypath, f"cannot parse query: {exc}{fix}") from None
 
     def years(self, value: Any, keypath: str) -> tuple[int, int]:
         items = self.typed(value, list, keypath)
@@ -411,3 +412,49 @@ def corpus_dir(protocol: Protocol) -> Path:
     if base.name == "protocols":
         base = base.parent
     return base / "corpus" / protocol.id
+
+
+# --------------------------------------------------------------------------- readiness
+
+# stage -> (key path, what is missing and what to add)
+_NEEDS = {
+    "screen": (
+        "criteria.exclusion",
+        "no exclusion criteria{why}; add a [[criteria.exclusion]] table for each reason to "
+        'exclude, with an id and a text (e.g. id = "EC1", text = "Not about the topic")',
+    ),
+    "code": (
+        "concepts",
+        "no concepts{why}; add a [[concepts]] table for each concept to code, with an id and "
+        'a label (e.g. id = "C1", label = "Data quality")',
+    ),
+}
+
+
+def missing(protocol: Protocol, stage: str, why: str = "") -> ProtocolError | None:
+    """The one-line error when the protocol lacks what a stage needs, else None.
+
+    Screening needs exclusion criteria (every exclusion names one) and coding needs
+    concepts. `why` says what makes it needed now (", and the review has 12 works").
+    """
+    have = protocol.exclusion if stage == "screen" else protocol.concepts
+    if have:
+        return None
+    keypath, message = _NEEDS[stage]
+    return error_at(protocol, keypath, message.format(why=why))
+
+
+def error_at(protocol: Protocol, keypath: str, message: str) -> ProtocolError:
+    """A one-line `file:line: key.path: message` error about a loaded protocol."""
+    try:
+        text = protocol.path.read_bytes().decode("utf-8-sig")
+    except (OSError, UnicodeDecodeError):
+        text = ""  # no line then; the file and key path still say where
+    return _Checker(protocol.path, text).fail(keypath, message)
+
+
+def require(protocol: Protocol, stage: str, why: str = "") -> None:
+    """Refuse to start a stage (`screen`, `code`) the protocol cannot drive."""
+    error = missing(protocol, stage, why)
+    if error is not None:
+        raise error

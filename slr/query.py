@@ -4,6 +4,11 @@ Syntax: AND, OR, NOT / AND NOT (upper case), parentheses, "quoted phrases", a tr
 wildcard `term*`, field prefixes `title:`, `abstract:`, `keywords:` on a term, phrase or
 group; adjacent terms without an operator are joined by AND. Precedence: NOT > AND > OR.
 
+Mistakes that would silently change the search are errors, not words: `and`/`or`/`not` in
+any case but upper (`IBD or colitis` would otherwise search the word "or"; quote it to
+search it), an unknown field prefix (`titel:`), and a query that starts with NOT or has
+only NOT parts (it would match nearly the whole database).
+
 Every source compiles the AST into its own dialect (see `slr.sources`) with a `Visitor`.
 The evaluator decides a record locally: `MATCH`, `NO_MATCH` or `UNDECIDABLE` (three-valued
 logic; a leaf is undecidable when it was not found and a field it searches is missing).
@@ -97,6 +102,10 @@ class _Tok:
     col: int  # 1-based column for error messages
 
 
+# A word that looks like a field prefix (`titel:`, `TI:x`) but is not one of FIELDS.
+_UNKNOWN_FIELD = re.compile(r"^([A-Za-z][A-Za-z_-]*):")
+
+
 def _tokenize(text: str) -> list[_Tok]:
     toks: list[_Tok] = []
     pos = 0
@@ -107,11 +116,32 @@ def _tokenize(text: str) -> list[_Tok]:
         if kind == "quote":
             raise QueryError(f'unclosed quote at column {pos + 1}: add the closing "', pos + 1)
         if kind != "ws":
-            if kind == "word" and m.group() in OPERATORS:
-                kind = m.group()
-            toks.append(_Tok(kind, m.group(), pos + 1))
+            word = m.group()
+            if kind == "word" and word in OPERATORS:
+                kind = word
+            elif kind == "word":
+                _check_word(word, pos + 1)
+            toks.append(_Tok(kind, word, pos + 1))
         pos = m.end()
     return toks
+
+
+def _check_word(word: str, col: int) -> None:
+    """Refuse unquoted words that are almost surely a typo of syntax, never a search word."""
+    if word.upper() in OPERATORS:
+        raise QueryError(
+            f"'{word}' at column {col}: operators are upper case; write {word.upper()} "
+            f'to combine terms, or "{word}" in quotes to search for the word',
+            col,
+        )
+    m = _UNKNOWN_FIELD.match(word)
+    if m:
+        raise QueryError(
+            f"unknown field '{m.group(1)}:' at column {col}; use "
+            + ", ".join(f"{f}:" for f in FIELDS)
+            + ", or quote the word",
+            col,
+        )
 
 
 class _Parser:
@@ -136,10 +166,22 @@ class _Parser:
     def parse(self) -> Node:
         if not self.toks:
             raise QueryError("empty query at column 1: write at least one term", 1)
+        if self.toks[0].kind == "NOT":
+            raise QueryError(
+                "the query starts with NOT at column 1: it would match nearly everything; "
+                "put what to find first, e.g. a AND NOT b",
+                1,
+            )
         node = self.parse_or()
         tok = self.peek()
         if tok is not None:
             raise self.error("unexpected ')'" if tok.kind == "rparen" else "unexpected token", tok)
+        if _only_negative(node):
+            raise QueryError(
+                "the query has only NOT parts: it would match nearly everything; "
+                "add what to find, e.g. a AND NOT b",
+                1,
+            )
         return node
 
     def parse_or(self) -> Node:
@@ -196,6 +238,13 @@ class _Parser:
                 raise self.error("a wildcard '*' may only end a word", tok)
             return Term(stem, field, wildcard)
         raise self.error(f"expected a term, phrase or '(' before {tok.kind}", tok)
+
+
+def _only_negative(node: Node) -> bool:
+    """True for `NOT a` and `(NOT a) AND (NOT b)`: nothing the query asks to find."""
+    if isinstance(node, Not):
+        return True
+    return isinstance(node, And) and all(_only_negative(c) for c in node.children)
 
 
 def _with_field(node: Node, field: str) -> Node:
@@ -256,17 +305,25 @@ class Printer(Visitor[str]):
 
     def visit_and(self, node: And) -> str:
         parts = []
-        for child in node.children:
+        for i, child in enumerate(node.children):
             s = self.visit(child)
-            parts.append(f"({s})" if isinstance(child, Or) else s)
+            # a leading NOT is refused by the parser: `(NOT a) AND b` is the same tree
+            parts.append(f"({s})" if isinstance(child, Or) or (i == 0 and _is_not(child)) else s)
         return " AND ".join(parts)
 
     def visit_or(self, node: Or) -> str:
-        return " OR ".join(self.visit(c) for c in node.children)
+        parts = [self.visit(c) for c in node.children]
+        if _is_not(node.children[0]):
+            parts[0] = f"({parts[0]})"
+        return " OR ".join(parts)
 
     def visit_not(self, node: Not) -> str:
         s = self.visit(node.child)
         return f"NOT ({s})" if isinstance(node.child, And | Or) else f"NOT {s}"
+
+
+def _is_not(node: Node) -> bool:
+    return isinstance(node, Not)
 
 
 def to_string(node: Node) -> str:

@@ -42,10 +42,11 @@ class Record:
     oa_url: str | None = None
     raw: str | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=True, hash=False)
+    key: str | None = None  # the stored id, kept when `slr import --amend` relabels the source
 
     @property
     def id(self) -> str:
-        return f"{self.source}:{self.source_id}"
+        return self.key or f"{self.source}:{self.source_id}"
 
     def to_dict(self) -> dict[str, Any]:
         """A JSON-ready dict; empty values are left out so JSONL lines stay short."""

@@ -9,111 +9,22 @@ from __future__ import annotations
 
 from collections import Counter
 from pathlib import Path
-from typing import Any
 
 from slr import __version__
-from slr import query as q
 from slr.corpus import load_records, search_log
 from slr.errors import ExportError
-from slr.prisma import PrismaCounts, compute, display_name
+from slr.prisma import compute, criterion_label, display_name
 from slr.prisma_render import to_svg
+from slr.report_methods import NOT_RECORDED, failed, methods
 from slr.review import Review
 from slr.store import write_atomic
 from slr.works import Work
 
-
-def _list(items: list[str]) -> str:
-    if len(items) <= 1:
-        return "".join(items)
-    return ", ".join(items[:-1]) + " and " + items[-1]
+DIAGRAM_SLOT = "<!-- PRISMA 2020 flow diagram -->"  # where report.html gets the SVG inline
 
 
 def _md_escape(text: str) -> str:
     return text.replace("|", "\\|").replace("\n", " ")
-
-
-def _searches(review: Review) -> list[dict[str, Any]]:
-    return [e for e in search_log(review) if e.get("kind") in ("search", "import")]
-
-
-def methods(review: Review, counts: PrismaCounts) -> list[str]:
-    """The methods section, paragraph by paragraph."""
-    proto = review.protocol
-    s = proto.search
-    out: list[str] = []
-    entries = _searches(review)
-    by_source: dict[str, list[dict[str, Any]]] = {}
-    for e in entries:
-        by_source.setdefault(display_name(e.get("source", "?")), []).append(e)
-    parts = []
-    for name, items in by_source.items():
-        dates = sorted({str(e.get("date") or e.get("started", ""))[:10] for e in items} - {""})
-        how = sorted({"exported file" if e.get("kind") == "import" else "API" for e in items})
-        when = f" on {_list(dates)}" if dates else ""
-        parts.append(f"{name} ({' and '.join(how)}{when})")
-    limits = []
-    if s.years:
-        limits.append(f"publication years {s.years[0]}-{s.years[1]}")
-    if s.types:
-        limits.append("document types " + ", ".join(s.types))
-    if s.languages:
-        limits.append("languages " + ", ".join(s.languages))
-    out.append(
-        f"We searched {_list(parts) or 'no database yet'} with the query "
-        f"`{q.to_string(s.query)}` in titles, abstracts and keywords"
-        + (f", limited to {_list(limits)}" if limits else "")
-        + ". The exact query sent to each database is in the search log below."
-    )
-    out.append(
-        f"The searches identified {counts.identified} records. slr {__version__} linked "
-        f"duplicate records into works (exact DOI and normalised-title rules, fuzzy title "
-        f"matching within blocks, guarded against generic titles, series parts and errata), "
-        f"removing {counts.duplicates} duplicates; "
-        f"{sum(counts.excluded_automatic.values())} records were excluded automatically by "
-        f"the protocol's metadata rules, leaving {counts.records_screened} records to screen."
-    )
-    reviewers = sorted({d for d in _decision_reviewers(review) if d not in ("auto", "resolved")})
-    who = _list(reviewers) if reviewers else "one reviewer"
-    kappa = _kappa_sentence(review)
-    out.append(
-        f"Titles and abstracts, then full texts, were screened against the criteria by "
-        f"{who}{kappa} Every decision is logged with its time, reviewer, criteria and the "
-        f"protocol hash `{proto.short_hash}`."
-    )
-    citation = [e for e in search_log(review) if e.get("kind") == "citation"]
-    if citation:
-        rounds = sorted({e.get("round", 1) for e in citation})
-        vias = sorted({str(e.get("via", e.get("source", ""))) for e in citation})
-        out.append(
-            f"We complemented the search with {len(rounds)} round(s) of backward and/or forward "
-            f"snowballing (Wohlin 2014) through {_list([display_name(v) for v in vias])}, "
-            f"identifying {counts.other_identified} further records."
-        )
-    out.append(
-        f"{counts.new_studies} studies were included. The concept matrix below codes each "
-        f"included study against the protocol's {len(proto.concepts)} concepts."
-    )
-    return out
-
-
-def _decision_reviewers(review: Review) -> list[str]:
-    from slr.decisions import reviewers
-
-    return reviewers(review)
-
-
-def _kappa_sentence(review: Review) -> str:
-    from slr.agreement import stage_agreement
-
-    parts = []
-    for stage in ("title-abstract", "full-text"):
-        result = stage_agreement(review, stage)
-        if result.get("kappa") is not None and "note" not in result:
-            parts.append(
-                f"{stage}: Cohen's kappa {result['kappa']:.2f}, "
-                f"{100 * result['percent_agreement']:.0f}% agreement"
-            )
-    return f" independently ({'; '.join(parts)})." if parts else "."
 
 
 def _criteria_table(review: Review) -> list[str]:
@@ -135,8 +46,8 @@ def _criteria_table(review: Review) -> list[str]:
 
 def _search_table(review: Review) -> list[str]:
     lines = [
-        "| source | method | date | query as run | records |",
-        "|---|---|---|---|---|",
+        "| source | method | date | query as run | records | status |",
+        "|---|---|---|---|---|---|",
     ]
     for e in search_log(review):
         method = {"import": "export file", "search": "API", "citation": "citation searching"}.get(
@@ -144,20 +55,50 @@ def _search_table(review: Review) -> list[str]:
         )
         if e.get("kind") == "citation":
             method += f" round {e.get('round', 1)} ({e.get('direction', '')})"
-        date = str(e.get("date") or e.get("started", ""))[:10]
+        date = str(e["date"])[:10] if e.get("date") else NOT_RECORDED
         n = e.get("kept", e.get("fetched", e.get("new_records", "")))
+        status = str(e.get("status") or NOT_RECORDED)
+        if failed(e) and not status.startswith("failed"):
+            status = f"failed ({status})"
         lines.append(
             f"| {display_name(str(e.get('source', '')))} | {method} | {date} | "
-            f"{_md_escape(str(e.get('query', '')))} | {n} |"
+            f"{_md_escape(str(e.get('query') or NOT_RECORDED))} | {n} | {_md_escape(status)} |"
         )
     return lines
+
+
+def _excluded_table(review: Review) -> list[str]:
+    """PRISMA 2020 item 16b: the studies excluded at full text, each with its criteria."""
+    from slr.screening import stage_states
+    from slr.works import load_works
+
+    works = load_works(review)
+    state = stage_states(review, works)["full-text"]
+    by_id = {w.work_id: w for w in works}
+    out = [w for w, d in state.final.items() if d.decision == "exclude"]
+    if not out:
+        return ["No study was excluded at full text."]
+    lines = ["| study | criteria (the first is the reason counted in PRISMA) |", "|---|---|"]
+    for wid in sorted(out, key=lambda w: state.order[w]):
+        criteria = state.final[wid].criteria
+        reasons = "; ".join(criterion_label(review.protocol, c) for c in criteria)
+        lines.append(
+            f"| {_md_escape(reference(by_id[wid]))} | {_md_escape(reasons or NOT_RECORDED)} |"
+        )
+    return lines
+
+
+def _sentence(text: str) -> str:
+    """`text.` unless it already ends a sentence (a title ending in '.', '?' or '!')."""
+    text = text.rstrip()
+    return text if text.endswith((".", "?", "!")) else text + "."
 
 
 def reference(work: Work) -> str:
     """A plain reference line: authors (year). Title. Venue. doi."""
     r = work.canonical
     authors = "; ".join(r.authors) if r.authors else "Anonymous"
-    bits = [f"{authors} ({r.year or 'n.d.'}). {r.title or '(no title)'}."]
+    bits = [f"{authors} ({r.year or 'n.d.'}). {_sentence(r.title or '(no title)')}"]
     if r.venue:
         venue = r.venue
         if r.volume:
@@ -166,7 +107,7 @@ def reference(work: Work) -> str:
                 venue += f"({r.issue})"
         if r.pages:
             venue += f", {r.pages}"
-        bits.append(venue + ".")
+        bits.append(_sentence(venue))
     if r.doi:
         bits.append(f"https://doi.org/{r.doi}")
     return " ".join(bits)
@@ -174,11 +115,12 @@ def reference(work: Work) -> str:
 
 def build_markdown(
     review: Review,
-    diagram: str = "prisma.svg",
+    diagram: str | None = "prisma.svg",
     bibtex: str = "included.bib",
     coder: str | None = None,
 ) -> str:
-    """The whole report as Markdown."""
+    """The whole report as Markdown (`diagram=None`: a slot where report.html puts the SVG)."""
+    from slr.coding import coders
     from slr.matrix import render, review_matrix
     from slr.prisma import summary as prisma_summary
     from slr.screening import included_works
@@ -190,22 +132,26 @@ def build_markdown(
     if proto.questions:
         lines += ["## Research questions", ""] + [f"- {x}" for x in proto.questions] + [""]
     lines += ["## Methods", ""]
-    for paragraph in methods(review, counts):
+    for paragraph in methods(review, counts, coder):
         lines += [paragraph, ""]
     lines += ["### Eligibility criteria", ""] + _criteria_table(review) + [""]
     lines += ["### Search log (PRISMA-S)", ""] + _search_table(review) + [""]
     lines += ["## Results", "", "### PRISMA 2020 flow diagram", ""]
-    lines += [f"![PRISMA 2020 flow diagram]({diagram})", ""]
+    lines += [f"![PRISMA 2020 flow diagram]({diagram})" if diagram else DIAGRAM_SLOT, ""]
     lines += ["```", prisma_summary(counts), "```", ""]
     lines += ["### Concept matrix", ""]
-    matrix = render(review_matrix(review, coder), "markdown")
-    lines += [str(matrix).rstrip("\n"), ""]
+    if coders(review):
+        matrix = render(review_matrix(review, coder), "markdown")
+        lines += [str(matrix).rstrip("\n"), ""]
+    else:
+        lines += ["No included study has been coded yet (`slr code`).", ""]
     lines += ["### Included studies", ""]
     per_source = Counter(src for w in works for src in w.sources)
     lines += [f"{i}. {reference(w)}" for i, w in enumerate(works, 1)] + [""]
     if per_source:
         found = ", ".join(f"{display_name(k)} {v}" for k, v in sorted(per_source.items()))
         lines += [f"Included studies found per source: {found}.", ""]
+    lines += ["### Studies excluded at full text", ""] + _excluded_table(review) + [""]
     lines += [f"BibTeX of the included studies: [{bibtex}]({bibtex}).", ""]
     records = load_records(review)
     lines += [f"_Generated by slr {__version__} from {len(records)} records._", ""]
@@ -223,27 +169,31 @@ def write_report(review: Review, output: str | Path, coder: str | None = None) -
     folder = out.parent
     diagram = folder / "prisma.svg"
     bib = folder / "included.bib"
-    text = build_markdown(review, diagram.name, bib.name, coder)
-    write_atomic(diagram, to_svg(compute(review)))
+    svg = to_svg(compute(review))
+    write_atomic(diagram, svg)
     write_atomic(bib, export_records(included_works(review), "bibtex"))
     if out.suffix.lower() == ".md":
-        write_atomic(out, text)
+        write_atomic(out, build_markdown(review, diagram.name, bib.name, coder))
     else:
-        write_atomic(out, to_html(text, review.protocol.title))
+        text = build_markdown(review, None, bib.name, coder)
+        write_atomic(out, to_html(text, review.protocol.title, svg))
     return [out, diagram, bib]
 
 
-def to_html(markdown_text: str, title: str) -> str:
-    """A standalone HTML page from the Markdown report."""
+def to_html(markdown_text: str, title: str, svg: str = "") -> str:
+    """A standalone HTML page from the Markdown report, the SVG diagram inline (no file beside
+    it is needed to see the diagram)."""
     import html
 
     import markdown
 
     body = markdown.markdown(markdown_text, extensions=["tables", "fenced_code"])
+    inline = svg[svg.index("<svg") :] if "<svg" in svg else ""
+    body = body.replace(DIAGRAM_SLOT, f'<figure class="prisma">{inline.rstrip()}</figure>')
     style = (
         "body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
         "table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px}"
-        "img{max-width:100%}"
+        "img,figure.prisma svg{max-width:100%;height:auto}figure.prisma{margin:1em 0}"
     )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

@@ -162,8 +162,8 @@ def work_lines(session: Session, work: Work) -> list[tuple[str, str]]:
     mine = session.decision_on(work.work_id)
     if mine is not None:
         lines.append((f"your decision: {describe(mine)}", "mark"))
-    if session.notes.get(work.work_id):
-        lines.append((f"note (saved with the decision): {session.notes[work.work_id]}", "mark"))
+    for text in session.notes.get(work.work_id, []):
+        lines.append((f"your note (saved): {text}", "mark"))
     return lines
 
 

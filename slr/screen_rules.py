@@ -110,6 +110,11 @@ def auto_screen(review: Review, quiet: bool = True) -> dict[str, Any]:
             record_decision(review, Decision(AUTO_REVIEWER, stage, work.work_id, "undo"))
         summary["withdrawn"] += bool(stack)
     summary["per_criterion"] = dict(summary["per_criterion"])
+    log = review.store.decisions_file(AUTO_REVIEWER)
+    if not log.exists():  # an empty log still says the rules were applied (slr status)
+        review.store.ensure()
+        log.parent.mkdir(parents=True, exist_ok=True)
+        log.touch()
     return summary
 
 

@@ -20,17 +20,17 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from slr.decisions import STAGES, Decision, record_decision
+from slr.decisions import STAGES, Decision, Note, record_decision, record_note
 from slr.review import Review
 from slr.screening import (
     COUNTED,
     RESOLVED_REVIEWER,
     ScreeningError,
     _check_stage,
-    _mapped_log,
+    _mapped_log_and_notes,
     _pool,
     _require_works,
-    check_reviewer,
+    resolve_reviewer,
     stage_states,
 )
 from slr.works import Work, record_index
@@ -113,8 +113,9 @@ class Session:
     """One reviewer screening one stage: the queue, their standing decisions, undo and back.
 
     Only this reviewer's log is read (blind by construction). Each decision is recorded
-    (fsynced) before `current` moves on. `skip` is not written: a skipped work stays
-    undecided and comes back after the others, and first on the next run.
+    (fsynced) before `current` moves on, and so is each note, on a line of its own, the
+    moment it is entered. `skip` is not written: a skipped work stays undecided and comes
+    back after the others, and first on the next run.
     """
 
     def __init__(
@@ -127,6 +128,7 @@ class Session:
         order: Ordering = protocol_order,
         extra: Mapping[str, Any] | None = None,
         context: Mapping[str, list[str]] | None = None,
+        notes: Iterable[Note] = (),
     ) -> None:
         self.review = review
         self.reviewer = reviewer
@@ -157,7 +159,10 @@ class Session:
         self._decided: dict[str, Decision] = {w: s[-1] for w, s in self.stacks.items() if s}
         self.counts: Counter[str] = Counter(d.decision for d in self._decided.values())
         self.skipped: set[str] = set()
-        self.notes: dict[str, str] = {}
+        self.notes: dict[str, list[str]] = {}  # work id -> this reviewer's notes, oldest first
+        for n in notes:
+            if n.stage == stage and n.work_id in in_pool:
+                self.notes.setdefault(n.work_id, []).append(n.text)
         self.works: list[Work] = []
         self.position: dict[str, int] = {}
         self._arrange(order(self._base, MappingProxyType(self._decided)))
@@ -248,7 +253,6 @@ class Session:
                 work.work_id,
                 decision,
                 tuple(criteria),
-                note=self.notes.pop(work.work_id, ""),
                 extra=extra,
             ),
         )
@@ -279,10 +283,17 @@ class Session:
             self.skipped.add(work.work_id)
         self.index = self._find(self.position[work.work_id])
 
-    def note(self, text: str) -> None:
-        """Attach a note to the current work; it is written with the next decision on it."""
-        if self.current is not None:
-            self.notes[self.current.work_id] = text.strip()
+    def note(self, text: str) -> Note | None:
+        """Save a note on the current work at once (fsynced), on its own line in the log.
+
+        Whatever happens next (skip, quit, back, a changed decision, undo) the note stays.
+        """
+        work, text = self.current, text.strip()
+        if work is None or not text:
+            return None
+        saved = record_note(self.review, Note(self.reviewer, self.stage, work.work_id, text))
+        self.notes.setdefault(work.work_id, []).append(text)
+        return saved
 
     def undo(self) -> Decision | None:
         """Withdraw this reviewer's latest standing decision (an `undo` line) and show that work."""
@@ -341,7 +352,7 @@ def open_session(
 ) -> Session:
     """A session for one reviewer at one stage, reading only their own log (and, at full text,
     the title-abstract decisions that decide which works reach it)."""
-    reviewer = check_reviewer(reviewer)
+    reviewer = resolve_reviewer(review, reviewer)
     _check_stage(stage)
     works = _require_works(review)
     index = record_index(works)
@@ -352,8 +363,8 @@ def open_session(
             if stage == STAGES[1]
             else "no works to screen: every work was excluded by the automatic criteria"
         )
-    log = _mapped_log(review, reviewer, index)
-    session = Session(review, reviewer, stage, pool, log, order)
+    log, notes = _mapped_log_and_notes(review, reviewer, index)
+    session = Session(review, reviewer, stage, pool, log, order, notes=notes)
     # the works and decisions live as long as the session: frozen, a full garbage collection
     # no longer walks them all (100-300 ms at 100,000 works) in the middle of a keystroke
     gc.freeze()
@@ -372,10 +383,10 @@ def open_resolution(
     if not state.conflicts:
         raise ScreeningError(f"no conflicts to resolve at {stage}")
     context = {
-        wid: [f"{name}: {describe(d)}" for name, d in sorted(given.items())]
+        wid: with_notes(given, state.notes.get(wid, {}))
         for wid, given in state.disagreements.items()
     }
-    log = _mapped_log(review, RESOLVED_REVIEWER, record_index(works))
+    log, notes = _mapped_log_and_notes(review, RESOLVED_REVIEWER, record_index(works))
     return Session(
         review,
         RESOLVED_REVIEWER,
@@ -384,7 +395,17 @@ def open_resolution(
         log,
         extra={"resolver": resolver, "method": method},
         context=context,
+        notes=notes,
     )
+
+
+def with_notes(given: Mapping[str, Decision], notes: Mapping[str, list[str]]) -> list[str]:
+    """`alice: include`, then `  alice's note: ...`, per reviewer (name order)."""
+    lines = []
+    for name in sorted(set(given) | set(notes)):
+        lines.append(f"{name}: {describe(given[name]) if name in given else 'no decision'}")
+        lines += [f"  {name}'s note: {text}" for text in notes.get(name, [])]
+    return lines
 
 
 def describe(d: Decision) -> str:

@@ -59,9 +59,8 @@ def handle(
         session.skip()
     elif act == "note":
         text = ask("note: ")
-        if text:
-            session.note(text)
-            view.message = "note kept; it is saved with your decision on this work"
+        if text and session.note(text):
+            view.message = "note saved"
     elif act.startswith("exclude:"):
         n = int(act.split(":")[1])
         if n > len(session.criteria):

@@ -20,7 +20,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
-from slr.decisions import AUTO_REVIEWER, STAGES, Decision, read_log, reviewers
+from slr.decisions import (
+    AUTO_REVIEWER,
+    STAGES,
+    Decision,
+    Note,
+    log_name,
+    log_names,
+    read_log_and_notes,
+)
 from slr.decisions import stacks as decision_stacks
 from slr.errors import SlrError
 from slr.review import Review
@@ -49,9 +57,21 @@ def _require_works(review: Review) -> list[Work]:
 
 
 def _mapped_log(review: Review, reviewer: str, index: dict[str, str]) -> list[Decision]:
-    """A reviewer's log with every work id mapped to the work that holds its record now."""
+    """A reviewer's decisions with every work id mapped to the work that holds its record now."""
+    return _mapped_log_and_notes(review, reviewer, index)[0]
+
+
+def _mapped_log_and_notes(
+    review: Review, reviewer: str, index: dict[str, str]
+) -> tuple[list[Decision], list[Note]]:
+    """A reviewer's decisions and notes, work ids mapped as `_mapped_log` does (one read)."""
+    decisions, notes = read_log_and_notes(review, reviewer)
+    return _remap(decisions, index), _remap(notes, index)
+
+
+def _remap(entries: list[Any], index: dict[str, str]) -> list[Any]:
     out = []
-    for d in read_log(review, reviewer):
+    for d in entries:
         wid = resolve_work_id(d.work_id, index)
         if wid is not None:  # a record no longer in works.jsonl: nothing to attach it to
             out.append(d if wid == d.work_id else replace(d, work_id=wid))
@@ -66,16 +86,30 @@ def _standing(log: Sequence[Decision], stage: str) -> dict[str, tuple[int, Decis
 
 def human_reviewers(review: Review) -> list[str]:
     """Reviewers with a log, without the automatic and resolution logs."""
-    return [r for r in reviewers(review) if r not in RESERVED]
+    return [r for r in log_names(review) if r not in RESERVED]
 
 
 def check_reviewer(name: str) -> str:
     """Refuse the reserved names so a person never writes into the auto or resolution log."""
-    if name.strip() in RESERVED:
+    if name.strip().casefold() in RESERVED:
         raise ScreeningError(
             f"reviewer name {name!r} is reserved for slr; choose another with --reviewer"
         )
     return name.strip()
+
+
+def resolve_reviewer(review: Review, name: str) -> str:
+    """The log name of a screener: a protocol reviewer (any case), else an existing log's name.
+
+    An unknown name is an error when the protocol lists reviewers, so a typo never starts a
+    phantom reviewer; without a list, `Alice` writes to an existing `alice` log.
+    """
+    name = check_reviewer(name)
+    try:
+        listed, existing = review.protocol.reviewers, human_reviewers(review)
+        return log_name(name, listed, existing, "reviewer", "--reviewer")
+    except SlrError as exc:
+        raise ScreeningError(str(exc)) from None
 
 
 # ---------------------------------------------------------------- final decisions
@@ -94,6 +128,7 @@ class StageState:
     order: dict[str, tuple[str, int]]  # work id -> (time, position): when it became final
     disagreements: dict[str, dict[str, Decision]]
     conflicts: dict[str, dict[str, Decision]]
+    notes: dict[str, dict[str, list[str]]]  # work id -> reviewer -> their notes, oldest first
 
 
 def _agreement_key(d: Decision, stage: str) -> tuple[str, ...]:
@@ -121,6 +156,7 @@ def _stage_state(
     works: list[Work],
     logs: dict[str, list[Decision]],
     previous: StageState | None,
+    notes: dict[str, list[Note]] | None = None,
 ) -> StageState:
     if stage == STAGES[0]:
         pool = works
@@ -140,7 +176,11 @@ def _stage_state(
     resolved_pos = standing.pop(RESOLVED_REVIEWER, {})
     resolved = {w: d for w, (_, d) in resolved_pos.items() if w in in_pool}
     required = set(review.protocol.reviewers) if len(review.protocol.reviewers) >= 2 else set()
-    state = StageState(stage, pool, {}, {}, resolved, {}, {}, {}, {})
+    state = StageState(stage, pool, {}, {}, resolved, {}, {}, {}, {}, {})
+    for name, written in (notes or {}).items():
+        for n in written:
+            if n.stage == stage and n.work_id in in_pool:
+                state.notes.setdefault(n.work_id, {}).setdefault(name, []).append(n.text)
     for name, decided in standing.items():
         state.reviews[name] = {w: d for w, (_, d) in decided.items() if w in in_pool}
     for work in pool:
@@ -168,16 +208,26 @@ def _stage_state(
 
 
 def _load_logs(review: Review, works: list[Work]) -> dict[str, list[Decision]]:
+    return _load_all(review, works)[0]
+
+
+def _load_all(
+    review: Review, works: list[Work]
+) -> tuple[dict[str, list[Decision]], dict[str, list[Note]]]:
+    """Every log's decisions and notes (reviewer -> entries), from one read of each log."""
     index = record_index(works)
-    return {name: _mapped_log(review, name, index) for name in reviewers(review)}
+    logs, notes = {}, {}
+    for name in log_names(review):
+        logs[name], notes[name] = _mapped_log_and_notes(review, name, index)
+    return logs, notes
 
 
 def stage_states(review: Review, works: list[Work] | None = None) -> dict[str, StageState]:
     """Both stages' states, from one read of works.jsonl and the logs."""
     works = load_works(review) if works is None else works
-    logs = _load_logs(review, works)
-    first = _stage_state(review, STAGES[0], works, logs, None)
-    second = _stage_state(review, STAGES[1], works, logs, first)
+    logs, notes = _load_all(review, works)
+    first = _stage_state(review, STAGES[0], works, logs, None, notes)
+    second = _stage_state(review, STAGES[1], works, logs, first, notes)
     return {STAGES[0]: first, STAGES[1]: second}
 
 
@@ -223,6 +273,12 @@ def screening_counts(review: Review) -> dict[str, dict[str, Any]]:
         for d in state.final.values():
             if d.decision == "exclude":
                 per.update(d.criteria or ("unspecified",))
+        awaiting = {
+            w
+            for decided in state.reviews.values()
+            for w in decided
+            if w not in state.final and w not in state.conflicts
+        }
         out[stage] = {
             "works": len(state.pool),
             "to_screen": len(state.pool) - len(state.final) - len(state.conflicts),
@@ -235,7 +291,31 @@ def screening_counts(review: Review) -> dict[str, dict[str, Any]]:
             ),
             "not_retrieved": decided["not-retrieved"],
             "conflicts": len(state.conflicts),
+            "awaiting_reviewers": len(awaiting),
+            "reviewers": _per_reviewer(review, state),
             "recall": _recall(state),
+        }
+    return out
+
+
+def _per_reviewer(review: Review, state: StageState) -> dict[str, dict[str, int]]:
+    """Each screener's own progress: the protocol's reviewers, else whoever decided something.
+
+    A work counts as decided by a reviewer when their own standing decision is on it, final
+    or not, so progress shows before a second reviewer has caught up.
+    """
+    names = list(review.protocol.reviewers) or sorted(n for n, d in state.reviews.items() if d)
+    to_screen = [w.work_id for w in state.pool if w.work_id not in state.auto]
+    out = {}
+    for name in names:
+        mine = state.reviews.get(name, {})
+        own = Counter(mine[w].decision for w in to_screen if w in mine)
+        decided = sum(own.values())
+        out[name] = {
+            "works": len(to_screen),
+            "decided": decided,
+            "left": len(to_screen) - decided,
+            **{d.replace("-", "_"): own[d] for d in COUNTED},
         }
     return out
 

@@ -37,7 +37,7 @@ from slr.http import Archive, Client
 from slr.protocol import SourceSpec
 from slr.records import Record
 from slr.review import Review
-from slr.sources import MANUAL, MANUAL_HINT, registry
+from slr.sources import MANUAL, manual_hint, registry
 from slr.sources.base import Branch, Filters, Plan, Source
 from slr.store import read_jsonl, write_atomic, write_jsonl_atomic
 
@@ -424,7 +424,7 @@ def search(
     for i, spec in enumerate(specs):
         report.results.append(SourceResult(spec.name))
         if spec.name in MANUAL:
-            report.results[i].status = MANUAL_HINT
+            report.results[i].status = manual_hint(spec.name)
         elif spec.name not in sources:
             report.results[i].status = f"failed: no fetcher for {spec.name} in this slr"
         else:
@@ -607,15 +607,25 @@ def _cell(value: Any) -> str:
     return str(value)
 
 
+NOT_RECORDED = "not recorded"
+REQUIRED_COLUMNS = ("date", "query")  # PRISMA-S items 8 and 13: a gap is said, never left blank
+
+
+def _log_row(entry: dict[str, Any]) -> dict[str, str]:
+    row = {
+        c: _cell(entry.get(c) if c != "source" else entry.get("source") or entry.get("file"))
+        for c in LOG_COLUMNS
+    }
+    for c in REQUIRED_COLUMNS:
+        if not row[c].strip() or row[c] == "None":
+            row[c] = NOT_RECORDED
+    return row
+
+
 def format_log(entries: list[dict[str, Any]], fmt: str = "text") -> str:
-    """The PRISMA-S search log as text, CSV or Markdown."""
-    rows = [
-        {
-            c: _cell(e.get(c) if c != "source" else e.get("source") or e.get("file"))
-            for c in LOG_COLUMNS
-        }
-        for e in entries
-    ]
+    """The PRISMA-S search log as text, CSV or Markdown; a missing query or date reads
+    "not recorded" (an import whose --query or --date was not given)."""
+    rows = [_log_row(e) for e in entries]
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=LOG_COLUMNS, lineterminator="\n")

@@ -1,16 +1,24 @@
-"""Counts per stage, read from the corpus folder; grows as stages land."""
+"""`slr status`: counts per stage, each reviewer's own progress, damaged logs, and what to run next.
+
+The `next:` line comes from one rule set (`next_step`) applied to the same counts the
+status shows, so it is always true of the state it is printed with.
+"""
 
 from __future__ import annotations
 
+import warnings
 from collections import Counter
+from pathlib import Path
 from typing import Any
 
 from slr.coding import coding_counts
 from slr.corpus import load_records
+from slr.decisions import AUTO_REVIEWER, STAGES
 from slr.dedupe.counts import dedupe_counts
 from slr.review import Review
+from slr.screen_rules import auto_rules
 from slr.screening import screening_counts
-from slr.store import read_jsonl
+from slr.store import Store, TornLineWarning, has_torn_tail, read_jsonl
 
 
 def status(review: Review) -> dict[str, Any]:
@@ -18,26 +26,97 @@ def status(review: Review) -> dict[str, Any]:
     store = review.store
     per_source: Counter[str] = Counter()
     cited: Counter[int] = Counter()  # records found by citation searching, per round
-    for rec in load_records(review):  # names file:line of a damaged record, never a KeyError
-        per_source[rec.source] += 1
-        extra = rec.extra or {}
-        if extra.get("method") == "citation" and extra.get("round") is not None:
-            cited[int(extra["round"])] += 1
-    works = sum(1 for _ in read_jsonl(store.works_file))
-    return {
-        "review": review.id,
-        "protocol_hash": review.protocol.hash,
-        "corpus": str(store.root),
-        "records": sum(per_source.values()),
-        "records_per_source": dict(sorted(per_source.items())),
-        "records_from_databases": sum(per_source.values()) - sum(cited.values()),
-        "records_from_citation_searching": {str(k): cited[k] for k in sorted(cited)},
-        "searches": sum(1 for _ in read_jsonl(store.searchlog_file)),
-        "works": works,
-        "dedupe": dedupe_counts(review) if works else {},
-        "screening": screening_counts(review) if works else {},
-        "coding": coding_counts(review) if works else {},
-    }
+    with warnings.catch_warnings():  # torn lines are listed in the status itself
+        warnings.simplefilter("ignore", TornLineWarning)
+        ids = set()
+        for rec in load_records(review):  # names file:line of a damaged record, never a KeyError
+            ids.add(rec.id)
+            per_source[rec.source] += 1
+            extra = rec.extra or {}
+            if extra.get("method") == "citation" and extra.get("round") is not None:
+                cited[int(extra["round"])] += 1
+        in_works: set[str] = set()
+        works = 0
+        for work in read_jsonl(store.works_file):
+            works += 1
+            in_works.update(work.get("record_ids", ()))
+        data = {
+            "review": review.id,
+            "protocol_hash": review.protocol.hash,
+            "corpus": str(store.root),
+            "records": sum(per_source.values()),
+            "records_per_source": dict(sorted(per_source.items())),
+            "records_from_databases": sum(per_source.values()) - sum(cited.values()),
+            "records_from_citation_searching": {str(k): cited[k] for k in sorted(cited)},
+            "records_not_in_works": len(ids - in_works),
+            "searches": sum(1 for _ in read_jsonl(store.searchlog_file)),
+            "works": works,
+            "dedupe": dedupe_counts(review) if works else {},
+            "screening": screening_counts(review) if works else {},
+            "coding": coding_counts(review) if works else {},
+            "auto_screened": store.decisions_file(AUTO_REVIEWER).exists(),
+            "torn": damaged_logs(store),
+        }
+    data["next"] = next_step(review, data)
+    return data
+
+
+def damaged_logs(store: Store) -> list[dict[str, str]]:
+    """Logs whose last line a crash cut short, and fragments already moved to `.torn` files."""
+    out: list[dict[str, str]] = []
+    if not store.root.is_dir():
+        return out
+    for path in sorted(store.root.rglob("*.jsonl")):
+        if store.raw not in path.parents and has_torn_tail(path):
+            out.append({"file": _rel(store, path), "state": "torn"})
+    for path in sorted(store.root.rglob("*.jsonl.torn")):
+        if store.raw not in path.parents:
+            out.append({"file": _rel(store, path), "state": "kept"})
+    return out
+
+
+def _rel(store: Store, path: Path) -> str:
+    return str(path.relative_to(store.root))
+
+
+def next_step(review: Review, data: dict[str, Any]) -> str:
+    """The command to run next, from the state in `data` (one rule set, first match wins)."""
+    if not data["records"] and not data["works"]:
+        return "slr search (or slr import FILE) to collect records"
+    if not data["works"]:
+        return "slr dedupe, to link the records into works"
+    if data["records_not_in_works"]:
+        return f"slr dedupe: {data['records_not_in_works']} record(s) are not in any work yet"
+    if auto_rules(review.protocol) and not data["auto_screened"]:
+        return "slr screen --auto, to apply the protocol's machine rules"
+    for stage in STAGES:
+        c = data["screening"][stage]
+        flag = "" if stage == STAGES[0] else f" --stage {stage}"
+        if stage == STAGES[1] and not c["works"]:
+            return "slr prisma, then slr report (no work reached the full text)"
+        if c["to_screen"]:
+            left = [(n, r["left"]) for n, r in c["reviewers"].items() if r["left"]]
+            if left:
+                return "; ".join(f"slr screen --reviewer {n}{flag} ({k} left)" for n, k in left)
+            return f"slr screen --reviewer NAME{flag} ({c['to_screen']} works to screen)"
+        if c["conflicts"]:
+            return (
+                f"slr conflicts --stage {stage}, then slr resolve --stage {stage} "
+                f"({c['conflicts']} disagreement(s))"
+            )
+    coding = data["coding"]
+    if not coding["studies"]:
+        return "slr prisma, then slr report (no study was included)"
+    if not coding["concepts"]:
+        return "slr report (the protocol has no concepts to code)"
+    behind = [(n, coding["studies"] - k) for n, k in coding["coded"].items()]
+    behind = [(n, k) for n, k in behind if k]
+    if behind:
+        return "; ".join(f"slr code --coder {n} ({k} studies left)" for n, k in behind)
+    if not coding["coded"]:
+        who = review.protocol.reviewers[0] if review.protocol.reviewers else "NAME"
+        return f"slr code --coder {who} ({coding['studies']} included studies to code)"
+    return "slr matrix, then slr report"
 
 
 def format_status(data: dict[str, Any]) -> str:
@@ -67,6 +146,8 @@ def format_status(data: dict[str, Any]) -> str:
         )
     for stage, c in data.get("screening", {}).items():
         per = ", ".join(f"{k} {v}" for k, v in c["excluded_per_criterion"].items())
+        if sum(c["excluded_per_criterion"].values()) > c["excluded"]:
+            per += "; a work can fail several criteria"
         lines.append(
             f"screening {stage}: {c['works']} works, {c['to_screen']} to screen, "
             f"{c['included']} included, {c['excluded']} excluded"
@@ -75,6 +156,22 @@ def format_status(data: dict[str, Any]) -> str:
             + (f", {c['not_retrieved']} not retrieved" if stage == "full-text" else "")
             + f", {c['conflicts']} conflicts"
         )
+        if c.get("awaiting_reviewers"):
+            lines.append(
+                f"  {c['awaiting_reviewers']} work(s) decided by some reviewers, not yet by all "
+                "(a decision is final once every listed reviewer has decided)"
+            )
+        for name, r in c.get("reviewers", {}).items():
+            own = ", ".join(
+                f"{r[k]} {k.replace('_', ' ')}"
+                for k in ("include", "exclude", "maybe", "not_retrieved")
+                if r[k]
+            )
+            lines.append(
+                f"  {name}: {r['decided']} of {r['works']} decided"
+                + (f" ({own})" if own else "")
+                + f", {r['left']} left"
+            )
         if c.get("recall") and c["to_screen"]:
             lines.append(
                 f"  recall: at least {c['recall']['recall_lower_bound_95']:.0%} at 95% confidence; "
@@ -83,4 +180,16 @@ def format_status(data: dict[str, Any]) -> str:
     coded = data.get("coding", {}).get("coded", {})
     for coder, n in coded.items():
         lines.append(f"coding {coder}: {n} of {data['coding']['studies']} included studies coded")
+    for damaged in data.get("torn", []):
+        if damaged["state"] == "torn":
+            lines.append(
+                f"warning: {damaged['file']}: the last line was cut short by an interrupted write; "
+                "it is left out of every count and moved to a .torn file on the next write"
+            )
+        else:
+            lines.append(
+                f"warning: {damaged['file']} holds fragments of interrupted writes; look at it "
+                "and copy back what is worth keeping, then delete it"
+            )
+    lines.append(f"next: {data['next']}")
     return "\n".join(lines)

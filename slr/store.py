@@ -92,6 +92,27 @@ def _repair_tail(path: Path) -> None:
         os.fsync(fh.fileno())
 
 
+def has_torn_tail(path: Path) -> bool:
+    """True when the last line was cut short by a crash: what readers skip with a warning."""
+    try:
+        with open(path, "rb") as fh:
+            fh.seek(0, os.SEEK_END)
+            size = fh.tell()
+            block = min(size, 1 << 20)
+            fh.seek(size - block)
+            tail = fh.read(block)
+    except OSError:
+        return False
+    fragment = tail[tail.rfind(b"\n") + 1 :]
+    if not fragment.strip():
+        return False
+    try:
+        json.loads(fragment.decode("utf-8"))
+        return False  # a complete object that only lacks its newline: read as it is
+    except (UnicodeDecodeError, json.JSONDecodeError):
+        return True
+
+
 def append_jsonl(path: Path, *objs: Any) -> None:
     """Append objects as JSON lines and fsync before returning: on disk the moment it is made."""
     data = "".join(_dumps(o) + "\n" for o in objs).encode("utf-8")

@@ -12,13 +12,14 @@ from __future__ import annotations
 import hashlib
 import json
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
+from slr.corpus import removed_record_ids
 from slr.records import Record
 from slr.review import Review
-from slr.store import field_of, read_entries, write_jsonl_atomic
+from slr.store import field_of, read_entries, write_atomic, write_jsonl_atomic
 
 DEDUPE_STATE = "dedupe-state.json"  # written by slr.dedupe.incremental, with a fingerprint
 
@@ -58,8 +59,23 @@ class RebuiltWarning(UserWarning):
 
 
 def read_works(review: Review) -> list[Work]:
-    """works.jsonl as stored, unchecked (what `slr dedupe` starts from)."""
-    return read_entries(review.store.works_file, Work.from_dict, "work")
+    """works.jsonl as stored (not checked for staleness: what `slr dedupe` starts from),
+    without the records of removed imports (`slr import --remove`); a work left with none
+    is gone too."""
+    works = read_entries(review.store.works_file, Work.from_dict, "work")
+    gone = removed_record_ids(review) if works else set()
+    if not gone:
+        return works
+    out = []
+    for w in works:
+        ids = tuple(rid for rid in w.record_ids if rid not in gone)
+        if len(ids) == len(w.record_ids):
+            out.append(w)
+        elif ids:  # the work id stays, so decisions keyed by it still find the work
+            rules = {rid: why for rid, why in w.rules.items() if rid in ids}
+            sources = tuple(s for s in w.sources if any(r.startswith(f"{s}:") for r in ids))
+            out.append(replace(w, record_ids=ids, rules=rules, sources=sources or w.sources))
+    return out
 
 
 def load_works(review: Review) -> list[Work]:
@@ -121,15 +137,29 @@ def stale_reason(review: Review) -> str:
 
 
 def save_works(review: Review, works: list[Work]) -> str:
-    """Replace works.jsonl atomically (unless unchanged); returns its fingerprint."""
+    """Replace works.jsonl atomically (unless unchanged) and record its fingerprint in
+    dedupe-state.json, whoever writes it (`slr dedupe`, `slr import --remove`)."""
     review.store.ensure()
     write_jsonl_atomic(review.store.works_file, (w.to_dict() for w in works))
-    return fingerprint_file(review.store.works_file)
+    sha = fingerprint_file(review.store.works_file)
+    path = review.store.root / DEDUPE_STATE
+    try:
+        state = json.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        state = {}
+    state = state if isinstance(state, dict) else {}
+    if state.get("works_sha256") != sha:
+        state["works_sha256"] = sha
+        write_atomic(path, json.dumps(state, indent=1) + "\n")
+    return sha
 
 
 def record_index(works: list[Work]) -> dict[str, str]:
-    """record id -> work id."""
-    return {rid: w.work_id for w in works for rid in w.record_ids}
+    """record id -> work id; a work's own id maps to it even when its first record left."""
+    index = {rid: w.work_id for w in works for rid in w.record_ids}
+    for w in works:
+        index.setdefault(w.work_id, w.work_id)
+    return index
 
 
 def resolve_work_id(work_id: str, index: dict[str, str]) -> str | None:

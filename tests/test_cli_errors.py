@@ -205,14 +205,14 @@ def test_report_takes_the_coder_it_tells_the_user_to_choose(project):
 
 def test_code_sheet_never_overwrites_a_filled_in_sheet(project):
     sheet = project / "sheet.csv"
-    assert run(project, "code", "--coder", "bob", "--sheet", str(sheet)).exit_code == 0
-    again = run(project, "code", "--coder", "bob", "--sheet", str(sheet))
+    assert run(project, "code", "--coder", "reviewer1", "--sheet", str(sheet)).exit_code == 0
+    again = run(project, "code", "--coder", "reviewer1", "--sheet", str(sheet))
     assert again.exit_code == 0, again.output  # an untouched template may be written again
     lines = sheet.read_text("utf-8").splitlines()
-    lines[1] = lines[1].rstrip(",") + ",✓" + "," * 9  # bob codes C1 of the first study
+    lines[1] = lines[1].rstrip(",") + ",✓" + "," * 9  # reviewer1 codes C1 of the first study
     filled = "\n".join(lines) + "\n"
     sheet.write_text(filled, "utf-8")
-    result = run(project, "code", "--coder", "bob", "--sheet", str(sheet))
+    result = run(project, "code", "--coder", "reviewer1", "--sheet", str(sheet))
     one_error(result, "already exists and may hold coding not imported yet", "--import")
     assert sheet.read_text("utf-8") == filled
 

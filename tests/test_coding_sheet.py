@@ -42,7 +42,7 @@ def test_template_then_import_round_trip(tmp_path):
     runner = CliRunner()
     p = str(review.protocol.path)
     sheet = tmp_path / "coding.csv"
-    out = runner.invoke(main, ["code", "-p", p, "--coder", "ann", "--sheet", str(sheet)])
+    out = runner.invoke(main, ["code", "-p", p, "--coder", "r1", "--sheet", str(sheet)])
     assert out.exit_code == 0, out.output
     rows = list(csv.reader(io.StringIO(sheet.read_text("utf-8"))))
     assert rows[0] == [
@@ -60,14 +60,14 @@ def test_template_then_import_round_trip(tmp_path):
     rows[1][7:] = ["✓", "n"]
     rows[2][7:] = ["Yes", ""]  # an empty cell stays uncoded
     _csv(sheet, rows)
-    out = runner.invoke(main, ["code", "-p", p, "--coder", "ann", "--import", str(sheet)])
+    out = runner.invoke(main, ["code", "-p", p, "--coder", "r1", "--import", str(sheet)])
     assert out.exit_code == 0, out.output
     assert "2 studies, 3 codings changed, 0 labels set" in out.output
-    state = {k: v.present for k, v in latest(read_codings(review, "ann")).items()}
+    state = {k: v.present for k, v in latest(read_codings(review, "r1")).items()}
     assert state == {("manual:1", "C1"): True, ("manual:1", "C2"): False, ("manual:2", "C1"): True}
-    assert all(c.extra["via"] == "sheet coding.csv" for c in read_codings(review, "ann"))
+    assert all(c.extra["via"] == "sheet coding.csv" for c in read_codings(review, "r1"))
     # the next template is pre-filled with the coding
-    again = sheet_rows(review, "ann", [work(1, ("Paleyes, A.", "Urma, R.", "Lawrence, N."), 2022)])
+    again = sheet_rows(review, "r1", [work(1, ("Paleyes, A.", "Urma, R.", "Lawrence, N."), 2022)])
     assert again[1][7:] == ["✓", "✗"]
 
 
@@ -75,7 +75,7 @@ def test_xlsx_template_and_import(tmp_path):
     review = _review(tmp_path)
     p = str(review.protocol.path)
     sheet = tmp_path / "coding.xlsx"
-    out = CliRunner().invoke(main, ["code", "-p", p, "--coder", "ann", "--sheet", str(sheet)])
+    out = CliRunner().invoke(main, ["code", "-p", p, "--coder", "r1", "--sheet", str(sheet)])
     assert out.exit_code == 0, out.output
     wb = load_workbook(sheet)
     ws = wb.active
@@ -84,9 +84,9 @@ def test_xlsx_template_and_import(tmp_path):
     ws["H2"], ws["I2"], ws["H3"] = 1, 0, True  # numbers and booleans as Excel stores them
     ws["B3"] = "Tamburri (2020) [keynote]"
     wb.save(sheet)
-    out = CliRunner().invoke(main, ["code", "-p", p, "--coder", "ann", "--import", str(sheet)])
+    out = CliRunner().invoke(main, ["code", "-p", p, "--coder", "r1", "--import", str(sheet)])
     assert out.exit_code == 0, out.output
-    state = {k: v.present for k, v in latest(read_codings(review, "ann")).items()}
+    state = {k: v.present for k, v in latest(read_codings(review, "r1")).items()}
     assert state == {("manual:1", "C1"): True, ("manual:1", "C2"): False, ("manual:2", "C1"): True}
     assert read_labels(review) == {"manual:2": "Tamburri (2020) [keynote]"}
 
@@ -101,7 +101,7 @@ def test_rows_match_by_doi_or_title_without_work_id(tmp_path):
             ["", "SUSTAINABLE MLOps - trends and challenges", "", "0"],
         ],
     )
-    result = import_sheet(review, sheet, "ann")
+    result = import_sheet(review, sheet, "r1")
     assert (result.studies, result.changed) == (2, 2)
 
 
@@ -109,7 +109,7 @@ def test_semicolon_csv_with_bom(tmp_path):
     review = _review(tmp_path)
     sheet = tmp_path / "s.csv"
     sheet.write_bytes("\ufeffwork_id;C2\nmanual:2;✗\n".encode())
-    assert import_sheet(review, sheet, "ann").changed == 1
+    assert import_sheet(review, sheet, "r1").changed == 1
 
 
 @pytest.mark.parametrize(
@@ -140,11 +140,11 @@ def test_semicolon_csv_with_bom(tmp_path):
 )
 def test_import_errors_name_file_row_column_and_change_nothing(tmp_path, rows, where, message):
     review = _review(tmp_path)
-    record_codings(review, [Coding("ann", "manual:2", "C2", True)])
+    record_codings(review, [Coding("r1", "manual:2", "C2", True)])
     before = _snapshot(review)
     sheet = _csv(tmp_path / "bad.csv", rows)
     result = CliRunner().invoke(
-        main, ["code", "-p", str(review.protocol.path), "--coder", "ann", "--import", str(sheet)]
+        main, ["code", "-p", str(review.protocol.path), "--coder", "r1", "--import", str(sheet)]
     )
     assert result.exit_code == 1
     line = result.output.strip()
@@ -159,23 +159,23 @@ def test_all_errors_are_counted_in_the_one_line(tmp_path):
         tmp_path / "bad.csv", [["work_id", "C1", "C2"], ["manual:1", "x", "?"], ["nope", "", ""]]
     )
     with pytest.raises(ImportError_, match=r"bad\.csv:2:2: 'x' is not a mark.*and 2 more errors"):
-        import_sheet(review, sheet, "ann")
+        import_sheet(review, sheet, "r1")
 
 
 def test_unreadable_files(tmp_path):
     review = _review(tmp_path)
     with pytest.raises(ImportError_, match="no such file"):
-        import_sheet(review, tmp_path / "missing.csv", "ann")
+        import_sheet(review, tmp_path / "missing.csv", "r1")
     bad = tmp_path / "latin1.csv"
     bad.write_bytes("work_id,C1\nmanual:1,\xe9\n".encode("latin-1"))
     with pytest.raises(ImportError_, match="not UTF-8"):
-        import_sheet(review, bad, "ann")
+        import_sheet(review, bad, "r1")
     broken = tmp_path / "broken.xlsx"
     broken.write_bytes(b"PK\x03\x04 not really")
     with pytest.raises(ImportError_, match="not a readable .xlsx"):
-        import_sheet(review, broken, "ann")
+        import_sheet(review, broken, "r1")
     with pytest.raises(ImportError_, match=r"\.csv or \.xlsx"):
-        import_sheet(review, tmp_path / "x.ods", "ann")
+        import_sheet(review, tmp_path / "x.ods", "r1")
 
 
 def test_sheet_and_import_together_is_a_usage_error(tmp_path):
@@ -203,4 +203,4 @@ def test_xlsx_first_sheet_is_read(tmp_path):
     ws.append(["manual:1", "✓"])
     wb.create_sheet("notes").append(["ignored"])
     wb.save(tmp_path / "s.xlsx")
-    assert import_sheet(review, tmp_path / "s.xlsx", "ann").changed == 1
+    assert import_sheet(review, tmp_path / "s.xlsx", "r1").changed == 1

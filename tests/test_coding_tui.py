@@ -31,13 +31,13 @@ def _works(n: int = 3):
     ]
 
 
-def _run(review, text: str, coder: str = "ann"):
+def _run(review, text: str, coder: str = "r1"):
     return CliRunner().invoke(
         main, ["code", "-p", str(review.protocol.path), "--coder", coder], input=text
     )
 
 
-def _state(review, coder: str = "ann"):
+def _state(review, coder: str = "r1"):
     return {k: (v.present, v.suggested) for k, v in latest(read_codings(review, coder)).items()}
 
 
@@ -48,15 +48,15 @@ def test_screen_shows_suggestions_as_suggestions(tmp_path):
     state = initial_state(review.protocol.concepts, works[0].work_id, {}, hints)
     screen = render_study(
         works[0], "Author1 (2020)", (1, 3), review.protocol.concepts, ["1", "2", "3"],
-        state, hints, "ann",
+        state, hints, "r1",
     )  # fmt: skip
     lines = screen.splitlines()
-    assert lines[0] == "Study 1 of 3 · Author1 (2020) · coder ann"
+    assert lines[0] == "Study 1 of 3 · Author1 (2020) · coder r1"
     assert " 1 (✓) Model issues  — suggested: 'monitoring' in title" in lines
     assert " 2 [ ] Data issues" in lines
     state.toggle("C2")
     screen = render_study(
-        works[0], "x", (1, 3), review.protocol.concepts, ["1", "2", "3"], state, hints, "ann"
+        works[0], "x", (1, 3), review.protocol.concepts, ["1", "2", "3"], state, hints, "r1"
     )
     assert " 2 [✓] Data issues" in screen.splitlines()
 
@@ -75,8 +75,8 @@ def test_scripted_session_codes_skips_quits_and_resumes(tmp_path):
     result = _run(review, script)
     assert result.exit_code == 0, result.output
     assert "Study 1 of 3" in result.output and "Study 3 of 3" in result.output
-    assert "1 study saved by ann." in result.output
-    log = read_codings(review, "ann")
+    assert "1 study saved by r1." in result.output
+    log = read_codings(review, "r1")
     assert [(c.work_id, c.concept, c.present, c.suggested) for c in log] == [
         ("manual:1", "C1", True, True),  # accepted suggestion
         ("manual:1", "C2", True, False),
@@ -95,15 +95,15 @@ def test_scripted_session_codes_skips_quits_and_resumes(tmp_path):
     )
     # going back showed study 1 as coded (the evidence too), and saving it unchanged wrote nothing
     assert '"we clean the data" p. 7' in result.output
-    assert len(read_codings(review, "ann")) == 6
-    assert "1 study saved by ann." in result.output  # only study 2 wrote anything
+    assert len(read_codings(review, "r1")) == 6
+    assert "1 study saved by r1." in result.output  # only study 2 wrote anything
 
 
 def test_quit_or_end_of_input_never_codes_an_untouched_study(tmp_path):
     review = make_review(tmp_path, CONCEPTS, _works())
     assert _run(review, "q\n").exit_code == 0
     assert _run(review, "").exit_code == 0
-    assert read_codings(review, "ann") == []
+    assert read_codings(review, "r1") == []
     # but typed changes are kept when the input ends mid-study
     assert _run(review, "3\n").exit_code == 0
     assert _state(review)[("manual:1", "C3")] == (True, False)
@@ -113,7 +113,7 @@ def test_changed_coding_is_a_new_line(tmp_path):
     review = make_review(tmp_path, CONCEPTS, _works(1))
     _run(review, "\n")
     assert _run(review, "1\n\n").exit_code == 0  # all coded: revise from the first
-    log = read_codings(review, "ann")
+    log = read_codings(review, "r1")
     assert [(c.concept, c.present) for c in log] == [
         ("C1", True),
         ("C2", False),
@@ -142,7 +142,7 @@ def test_real_terminal_session(tmp_path):
     env = {**os.environ, "COLUMNS": "100", "LINES": "30", "TERM": "xterm"}
     child = pexpect.spawn(
         sys.executable,
-        ["-m", "slr.cli", "code", "-p", str(review.protocol.path), "--coder", "tty"],
+        ["-m", "slr.cli", "code", "-p", str(review.protocol.path), "--coder", "r1"],
         env=env,
         encoding="utf-8",
         timeout=20,
@@ -155,9 +155,9 @@ def test_real_terminal_session(tmp_path):
     child.send("\r")  # Enter saves and moves on
     child.expect("Study 2 of 2")
     child.send("q")
-    child.expect("1 study saved by tty")
+    child.expect("1 study saved by r1")
     child.expect(pexpect.EOF)
-    assert _state(review, "tty") == {
+    assert _state(review, "r1") == {
         ("manual:1", "C1"): (True, True),
         ("manual:1", "C2"): (False, False),
         ("manual:1", "C3"): (True, False),
@@ -168,7 +168,7 @@ def test_every_saved_study_survives_sigkill(tmp_path):
     n_works, saved = 5, 3
     review = make_review(tmp_path, CONCEPTS, _works(n_works))
     cmd = [sys.executable, "-m", "slr.cli", "code", "-p", str(review.protocol.path)]
-    cmd += ["--coder", "kill", "--plain"]
+    cmd += ["--coder", "r1", "--plain"]
     proc = subprocess.Popen(
         cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT
     )
@@ -191,8 +191,8 @@ def test_every_saved_study_survives_sigkill(tmp_path):
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == -signal.SIGKILL
-    state = _state(review, "kill")
+    state = _state(review, "r1")
     assert {w for w, _ in state} == {"manual:1", "manual:2", "manual:3"}
     assert all(state[(f"manual:{i}", "C3")] == (True, False) for i in (1, 2, 3))
-    result = _run(review, "q\n", coder="kill")
+    result = _run(review, "q\n", coder="r1")
     assert f"Study {saved + 1} of {n_works}" in result.output

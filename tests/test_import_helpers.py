@@ -135,6 +135,8 @@ def test_registry_lists_every_format_once():
         "pop-json",
         "endnote-xml",
         "endnote-tagged",
+        "cochrane",
+        "cochrane-csv",
         "csv",
         "tsv",
         "xlsx",

@@ -243,15 +243,16 @@ def test_xlsx_by_aliases_and_as_a_known_flavour(tmp_path):
     book.save(tmp_path / "wos.xlsx")
     result = read_records(tmp_path / "wos.xlsx")
     assert result.format == "xlsx"
-    [first] = result.records
+    first, formula = result.records
     assert (first.id, first.authors, first.year) == (
         "webofscience:WOS:0001",
         ("Doe, J", "Roe, R"),
         2021,
     )
     assert first.raw.endswith("wos.xlsx#2")
-    # a formula cell has no value in the file: the row is reported, not guessed
-    assert result.problems == [f"{tmp_path / 'wos.xlsx'}:4: no title and no DOI; entry skipped"]
+    # a formula cell has no value in the file: the row is kept as it is (its year) and named
+    assert formula.title is None and formula.year == 2022 and not result.problems
+    assert any(w.startswith(f"{tmp_path / 'wos.xlsx'}:4: no title") for w in result.warnings)
 
     book = openpyxl.Workbook()
     book.active.append(["Authors", "Title", "Year", "Source title", "Link", "EID"])

@@ -146,10 +146,12 @@ def _extend(children):
 
 
 queries = st.recursive(leaf, _extend, max_leaves=12)
+# what a user can write: a query that asks to find something (only-NOT queries are refused)
+findable = queries.filter(lambda n: not q._only_negative(n))
 
 
 @settings(max_examples=300, deadline=None)
-@given(queries)
+@given(findable)
 def test_parse_of_print_is_identity(node):
     assert q.parse(q.to_string(node)) == node
 
@@ -204,4 +206,60 @@ def test_random_strings_parse_or_raise_query_error_only(text):
         node = q.parse(text)
     except QueryError:
         return
+    assert q.parse(q.to_string(node)) == node
+
+
+# ---------------------------------------------------------------- mistakes that are errors (issue 14)
+
+
+@pytest.mark.parametrize(
+    "text, word, column",
+    [
+        ("IBD or colitis", "or", 5),
+        ("IBD and colitis", "and", 5),
+        ("IBD not colitis", "not", 5),
+        ("IBD Or colitis", "Or", 5),
+        ("(a AND b) aNd c", "aNd", 11),
+        ("title:or", "or", 7),
+    ],
+)
+def test_operator_words_not_in_upper_case_are_errors(text, word, column):
+    with pytest.raises(QueryError) as err:
+        q.parse(text)
+    message = str(err.value)
+    assert err.value.column == column
+    assert f"'{word}' at column {column}" in message
+    assert word.upper() in message and f'"{word}" in quotes' in message
+    assert "\n" not in message
+
+
+def test_operator_words_inside_quotes_stay_a_phrase():
+    assert q.parse('IBD OR "or" OR "crohn and colitis"') == Or(
+        (Term("IBD"), Phrase("or"), Phrase("crohn and colitis"))
+    )
+
+
+@pytest.mark.parametrize("text, column", [("titel:mlops", 1), ("a AND TI:(b OR c)", 7)])
+def test_unknown_field_prefix_is_an_error(text, column):
+    with pytest.raises(QueryError) as err:
+        q.parse(text)
+    assert err.value.column == column
+    assert "unknown field" in str(err.value) and "title:, abstract:, keywords:" in str(err.value)
+
+
+@pytest.mark.parametrize("text", ["NOT a", "NOT a AND b", "NOT (a OR b)"])
+def test_a_query_starting_with_not_is_an_error(text):
+    with pytest.raises(QueryError, match="starts with NOT at column 1"):
+        q.parse(text)
+
+
+@pytest.mark.parametrize("text", ["(NOT a)", "(NOT a) AND (NOT b)"])
+def test_a_query_of_only_not_is_an_error(text):
+    with pytest.raises(QueryError, match="only NOT parts"):
+        q.parse(text)
+
+
+def test_a_leading_negation_prints_in_parentheses_and_parses_back():
+    node = And((Not(Term("a")), Term("b")))
+    assert q.to_string(node) == "(NOT a) AND b"
     assert q.parse(q.to_string(node)) == node

@@ -9,7 +9,7 @@ from click.testing import CliRunner
 
 from slr import screen_session
 from slr.cli import main
-from slr.decisions import AUTO_REVIEWER, Decision, read_log, record_decision
+from slr.decisions import AUTO_REVIEWER, Decision, read_log, read_notes, record_decision
 from slr.records import Record
 from slr.review import Review, open_review
 from slr.screen_render import header
@@ -191,7 +191,18 @@ def test_screen_auto_cli_prints_the_summary(tmp_path, runner):
     _, proto = make_review(tmp_path, [rec(1), rec(2, language="es")])
     result = runner.invoke(main, ["screen", "--auto", "-p", proto, "-q"])
     assert result.exit_code == 0, result.output
-    assert "excluded automatically: 1 (EC1 1)" in result.output
+    assert "excluded automatically: 1 distinct work (failing EC1 1;" in result.output
+
+
+def test_screen_auto_counts_distinct_works_and_says_a_work_can_fail_several(tmp_path, runner):
+    records = [rec(1), rec(2, language="es"), rec(3, language="de", year=2001), rec(4, year=2001)]
+    _, proto = make_review(tmp_path, records)
+    result = runner.invoke(main, ["screen", "--auto", "-p", proto, "-q"])
+    assert result.exit_code == 0, result.output
+    assert (
+        "excluded automatically: 3 distinct works (failing EC1 2, years 2; these add up to 4: "
+        "a work can fail several criteria)" in result.output
+    )
 
 
 # ---------------------------------------------------------------- scripted sessions
@@ -208,8 +219,8 @@ def test_scripted_session_every_key_then_quit_and_resume(tmp_path, runner):
         "5",  # no fifth criterion: a message, nothing recorded
         "m",  # W6 maybe
         "s",  # W7 skipped: W8 comes next
-        "n worth a second look",  # a note on W8
-        "i",  # W8 include, with the note
+        "n worth a second look",  # a note on W8, on disk at once
+        "i",  # W8 include
         "u",  # undo: W8 is shown again
         "4",  # W8 exclude EC4 instead
         "b",  # back to W8
@@ -230,9 +241,12 @@ def test_scripted_session_every_key_then_quit_and_resume(tmp_path, runner):
         ("openalex:W4", "exclude", ("EC3",), ""),
         ("openalex:W5", "exclude", ("EC4",), ""),
         ("openalex:W6", "maybe", (), ""),
-        ("openalex:W8", "include", (), "worth a second look"),
+        ("openalex:W8", "include", (), ""),
         ("openalex:W8", "undo", (), ""),
         ("openalex:W8", "exclude", ("EC4",), ""),
+    ]
+    assert [(n.work_id, n.text) for n in read_notes(review, "alice")] == [
+        ("openalex:W8", "worth a second look")
     ]
     assert all(d.protocol_hash == review.protocol.hash for d in read_log(review, "alice"))
     # resume: the skipped W7 is the first undecided work
@@ -288,14 +302,14 @@ def test_keys_are_configurable(tmp_path, runner, monkeypatch):
     keys = tmp_path / "keys.toml"
     keys.write_text('include = "y"\nexclude = ["x", "z"]\n', encoding="utf-8")
     monkeypatch.setenv("SLR_KEYS", str(keys))
-    result = runner.invoke(main, ["screen", "-p", proto, "--reviewer", "al"], input="y\nz\n")
+    result = runner.invoke(main, ["screen", "-p", proto, "--reviewer", "alice"], input="y\nz\n")
     assert result.exit_code == 0, result.output
-    assert decided(review, "al") == [
+    assert decided(review, "alice") == [
         ("openalex:W1", "include", (), ""),
         ("openalex:W2", "exclude", ("EC2",), ""),
     ]
     keys.write_text('include = "m"\n', encoding="utf-8")  # m is maybe already
-    bad = runner.invoke(main, ["screen", "-p", proto, "--reviewer", "al"], input="q\n")
+    bad = runner.invoke(main, ["screen", "-p", proto, "--reviewer", "alice"], input="q\n")
     assert bad.exit_code == 1
     assert bad.output.startswith(f"Error: {keys}: key 'm' is given to both")
 
@@ -536,6 +550,17 @@ def test_dual_screening_conflicts_final_decisions_and_resolution(tmp_path, runne
         "excluded_per_criterion": {"EC2": 1, "EC4": 2},
         "not_retrieved": 0,
         "conflicts": 0,
+        "awaiting_reviewers": 1,
+        "reviewers": {
+            "alice": {
+                **{"works": 6, "decided": 6, "left": 0, "include": 3},
+                **{"exclude": 2, "maybe": 1, "not_retrieved": 0},
+            },
+            "bob": {
+                **{"works": 6, "decided": 5, "left": 1, "include": 3},
+                **{"exclude": 2, "maybe": 0, "not_retrieved": 0},
+            },
+        },
     }
 
 
@@ -559,8 +584,13 @@ def test_agreement_cli_reports_cohen_kappa_on_works_both_screened(tmp_path, runn
     assert data["n_only"] == {"alice": 1, "bob": 0}
     # p_o = 4/6, p_e = 0.5 -> kappa = 1/3
     assert data["kappa"] == pytest.approx(1 / 3)
+    assert (data["rows"], data["columns"]) == ("alice", "bob")
     text = runner.invoke(main, ["agreement", "-p", proto])
     assert "Cohen's kappa 0.333 (Landis & Koch: fair)" in text.output
+    table = text.output.splitlines()[2:5]
+    assert table[0].split("  ")[-2:] == ["bob: include", "bob: exclude"]
+    assert table[1].split() == ["alice:", "include", "2", "1"]
+    assert table[2].split() == ["alice:", "exclude", "1", "2"]
     assert "full-text: reviewers (none)" in text.output
 
 

@@ -15,11 +15,13 @@ from slr.review import Review
 
 
 def pick_coder(review: Review, name: str | None) -> str:
-    """--coder, else $SLR_CODER, else the only coder so far or the protocol's first reviewer."""
+    """--coder, else $SLR_CODER, else the only coder so far or the protocol's first reviewer.
+
+    A name is one of the protocol's reviewers when it lists any (compared case-insensitively).
+    """
     name = name or os.environ.get("SLR_CODER")
     if name:
-        review.store.coding_file(name)  # rejects names that cannot be a file name
-        return name
+        return coding.resolve_coder(review, name)
     return coding.default_coder(review)
 
 

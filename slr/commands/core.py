@@ -3,25 +3,51 @@
 from __future__ import annotations
 
 import json
+from collections import Counter
 
 import click
 
 from slr import protocol as protocol_mod
 from slr import query as q
+from slr.coding import coders
 from slr.commands import load, protocol_option
+from slr.decisions import STAGES, current, read_log, reviewers
+from slr.errors import SlrError
+from slr.protocol import Protocol
+from slr.review import Review
+from slr.screening import YEARS
+from slr.sources import compile_each
 from slr.status import format_status, status
+from slr.store import Store, read_jsonl
 
 
 @click.command()
 @protocol_option
 def check(protocol_path: str | None) -> None:
-    """Validate the protocol and print a summary with its content hash.
+    """Validate the protocol, compile its query for every source, and print a summary.
+
+    Errors (exit 1, one line each): the protocol or its query is invalid, a source cannot
+    be sent the query, exclusion criteria are missing once there are records to screen,
+    concepts are missing once studies are included or coded. Warnings: what a fresh
+    protocol still lacks, and criteria that decisions use but the protocol no longer has.
 
     \b
     Example:
       slr check -p protocols/mlops.toml
     """
     proto = protocol_mod.load(protocol_mod.find(protocol_path))
+    review = Review(proto, Store(protocol_mod.corpus_dir(proto)))  # read only: nothing created
+    compiled, errors = _compile_lines(proto)
+    notes: list[str] = []
+    for stage, why in _readiness(review):
+        problem = protocol_mod.missing(proto, stage, why)
+        if problem is not None:
+            (errors if why else notes).append(str(problem))
+    if errors:
+        for line in errors[:-1]:
+            click.echo(f"Error: {line}", err=True)
+        raise SlrError(errors[-1])
+    notes.extend(_orphan_criteria(review))
     s = proto.search
     years = f"{s.years[0]}-{s.years[1]}" if s.years else "any"
     lines = [
@@ -30,6 +56,7 @@ def check(protocol_path: str | None) -> None:
         f"hash      {proto.hash}",
         f"query     {q.to_string(s.query)}",
         f"sources   {', '.join(spec.name for spec in s.sources)}",
+        *compiled,
         f"years     {years}",
         f"types     {', '.join(s.types) or 'any'}",
         f"languages {', '.join(s.languages) or 'any'}",
@@ -41,7 +68,63 @@ def check(protocol_path: str | None) -> None:
     if auto:
         lines.append(f"machine rules: {', '.join(auto)}")
     click.echo("\n".join(lines))
+    for line in notes:
+        click.echo(f"Warning: {line}", err=True)
     click.echo("OK")
+
+
+def _compile_lines(proto: Protocol) -> tuple[list[str], list[str]]:
+    """Per source, the query as sent (or the manual export route); and one error per failure."""
+    lines: list[str] = []
+    errors: list[str] = []
+    for spec, (name, text, error) in zip(proto.search.sources, compile_each(proto), strict=True):
+        if error is None:
+            lines.append(f"  {name}: {text}")
+            continue
+        own = spec.query is not proto.search.query  # the source has its own query
+        keypath = f"search.source.{name}.query" if own else "search.query"
+        message = str(error)
+        if not message.startswith(f"{name}:"):
+            message = f"{name}: {message}"
+        errors.append(str(protocol_mod.error_at(proto, keypath, f"cannot be sent to {message}")))
+    return lines, errors
+
+
+def _readiness(review: Review) -> list[tuple[str, str]]:
+    """(stage, why the protocol must serve it now; "" while the review has nothing for it)."""
+    store = review.store
+    records = sum(1 for _ in read_jsonl(store.records_file))
+    screen_why = f", and the review has {records} records to screen" if records else ""
+    included: set[str] = set()
+    for reviewer in reviewers(review):
+        standing = current(read_log(review, reviewer), "full-text")
+        included.update(w for w, d in standing.items() if d.decision == "include")
+    coded = coders(review)
+    if coded:
+        code_why = f", and {', '.join(coded)} already coded studies"
+    elif included:
+        code_why = f", and {len(included)} studies are included at full text"
+    else:
+        code_why = ""
+    return [("screen", screen_why), ("code", code_why)]
+
+
+def _orphan_criteria(review: Review) -> list[str]:
+    """One warning per criterion that standing decisions use but the protocol no longer has."""
+    known = {c.id for c in review.protocol.criteria} | {YEARS}  # years: the search limits
+    used: Counter[str] = Counter()
+    for reviewer in reviewers(review):
+        log = read_log(review, reviewer)
+        for stage in STAGES:
+            for decision in current(log, stage).values():
+                used.update(c for c in decision.criteria if c not in known)
+    path = review.protocol.path
+    return [
+        f"{path}: criterion {cid} is used by {n} decision{'s' if n != 1 else ''} but is no "
+        "longer in the protocol; add it back under [[criteria.exclusion]] (or inclusion) "
+        "so the report can name it"
+        for cid, n in sorted(used.items())
+    ]
 
 
 @click.command()
@@ -63,12 +146,8 @@ def query(protocol_path: str | None, text: str | None) -> None:
     proto = protocol_mod.load(protocol_mod.find(protocol_path))
     click.echo(q.tree(proto.search.query))
     click.echo(f"canonical: {q.to_string(proto.search.query)}")
-    try:
-        from slr.sources import compile_all  # type: ignore[attr-defined]
-    except ImportError:
-        return
-    for name, compiled in compile_all(proto):
-        click.echo(f"{name}: {compiled}")
+    for name, compiled, error in compile_each(proto):
+        click.echo(f"{name}: {compiled}" if error is None else f"{name}: cannot be sent: {error}")
 
 
 @click.command("status")

@@ -7,14 +7,21 @@ import json
 import click
 
 from slr.commands import load, protocol_option, quiet_option
+from slr.errors import ImportError_
 from slr.export import STAGES, export_stage, format_for
-from slr.importer import import_files
+from slr.importer import (
+    amend_import,
+    format_imports,
+    import_files,
+    list_imports,
+    remove_import,
+)
 
 
 @click.command("import")
 @protocol_option
 @quiet_option
-@click.argument("files", nargs=-1, required=True, type=click.Path())
+@click.argument("files", nargs=-1, type=click.Path())
 @click.option(
     "--format",
     "fmt",
@@ -27,6 +34,13 @@ from slr.importer import import_files
 @click.option("--query", help="The search string exactly as typed in the database.")
 @click.option("--date", help="The day the search was run, YYYY-MM-DD.")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable summary.")
+@click.option("--list", "list_", is_flag=True, help="List every import: id, file, sha256, ...")
+@click.option(
+    "--amend", metavar="ID", help="Correct import ID's --source, --query or --date (appended)."
+)
+@click.option(
+    "--remove", metavar="ID", help="Take import ID's records out of the review (file kept)."
+)
 def import_cmd(
     protocol_path: str | None,
     quiet: bool,
@@ -36,19 +50,55 @@ def import_cmd(
     query: str | None,
     date: str | None,
     as_json: bool,
+    list_: bool,
+    amend: str | None,
+    remove: str | None,
 ) -> None:
     """Import exported reference files (BibTeX, RIS, Scopus/WoS/IEEE/... exports).
 
     Each file is kept byte for byte under raw/import/, its records are added to the
     corpus and the import is logged as a search of its database. Importing the same
     file again changes nothing. Broken entries are reported as file:line and skipped.
+    Ids that only number entries inside a file (BibTeX keys, RIS ID, a CSV id column)
+    never merge records of two files; `slr dedupe` links the same work.
+
+    Corrections are appended to the search log, never edited in: --list shows every
+    import, --amend ID fixes its source, query or date, --remove ID takes its records
+    out of the review (PRISMA, the report and status follow; decisions stay logged).
 
     \b
     Example:
       slr import scopus.csv --query 'TITLE-ABS-KEY(mlops)' --date 2024-03-01
       slr import savedrecs.txt --source webofscience
+      slr import --list
+      slr import --amend import-3fa2b9c01d2e --source embase --date 2024-03-01
+      slr import --remove import-3fa2b9c01d2e
     """
+    modes = [
+        name for name, on in (("--list", list_), ("--amend", amend), ("--remove", remove)) if on
+    ]
+    if len(modes) > 1:
+        raise ImportError_(f"{' and '.join(modes)}: use one at a time")
+    if modes and files:
+        raise ImportError_(f"{modes[0]} takes no FILES; import files in a separate command")
+    if not modes and not files:
+        raise ImportError_("no FILES given; name the exported files, or use --list")
+    if (list_ or remove) and (source or query or date):
+        raise ImportError_(f"{modes[0]} takes no --source, --query or --date; use --amend ID")
     review = load(protocol_path)
+    if list_:
+        entries = list_imports(review)
+        if as_json:
+            click.echo(json.dumps(entries, indent=2, ensure_ascii=False))
+        else:
+            click.echo(format_imports(entries))
+        return
+    if amend:
+        click.echo(amend_import(review, amend, source=source, query=query, date=date))
+        return
+    if remove:
+        click.echo(remove_import(review, remove))
+        return
     summary = import_files(
         review, files, format=fmt, source=source, query=query, date=date, quiet=quiet
     )

@@ -56,7 +56,13 @@ def render(counts, fmt: str) -> str | bytes:  # type: ignore[no-untyped-def]
     type=click.Choice(FORMATS),
     help="Output format (default: from -o, else text).",
 )
-def prisma(protocol_path: str | None, output: str | None, fmt: str | None) -> None:
+@click.option(
+    "--interim",
+    is_flag=True,
+    help="Draw it while screening is unfinished: marked as interim, with the works awaiting "
+    "each stage.",
+)
+def prisma(protocol_path: str | None, output: str | None, fmt: str | None, interim: bool) -> None:
     """Draw the PRISMA 2020 flow diagram from the review's own state.
 
     Every count is derived from the records, works and decision logs and checked to
@@ -68,6 +74,7 @@ def prisma(protocol_path: str | None, output: str | None, fmt: str | None) -> No
       slr prisma -o out/prisma.svg
       slr prisma --format tikz -o out/prisma.tex
       slr prisma --format csv          # PRISMA2020 Shiny-app template
+      slr prisma --interim -o out/prisma-interim.svg   # while screening goes on
     """
     if fmt is None:
         fmt = EXTENSIONS.get(Path(output).suffix.lower(), "") if output else "text"
@@ -75,7 +82,7 @@ def prisma(protocol_path: str | None, output: str | None, fmt: str | None) -> No
             raise ExportError(f"{output}: unknown extension; pass --format ({', '.join(FORMATS)})")
     if fmt in ("png", "pdf") and output is None:
         raise ExportError(f"--format {fmt} is binary: give a file with -o")
-    data = render(compute(load(protocol_path)), fmt)
+    data = render(compute(load(protocol_path), interim=interim), fmt)
     if output:
         write_atomic(Path(output), data)
         click.echo(f"wrote {output}", err=True)

@@ -15,9 +15,9 @@ from slr.decisions import STAGES
 from slr.review import Review
 from slr.screen_keys import load_keymap
 from slr.screen_rules import auto_rules, auto_screen
-from slr.screen_session import describe, open_resolution, open_session, ordering
+from slr.screen_session import describe, open_resolution, open_session, ordering, with_notes
 from slr.screen_tui import screen
-from slr.screening import ScreeningError, check_reviewer, stage_states
+from slr.screening import ScreeningError, resolve_reviewer, stage_states
 
 stage_option = click.option(
     "--stage",
@@ -32,7 +32,7 @@ plain_option = click.option(
 
 
 def pick_reviewer(review: Review, name: str | None) -> str:
-    """--reviewer, else $SLR_REVIEWER, else the protocol's only reviewer."""
+    """--reviewer, else $SLR_REVIEWER, else the protocol's only reviewer; one of those listed."""
     name = name or os.environ.get("SLR_REVIEWER")
     if not name:
         listed = review.protocol.reviewers
@@ -41,7 +41,7 @@ def pick_reviewer(review: Review, name: str | None) -> str:
         else:
             hint = f" (the protocol lists {', '.join(listed)})" if listed else ""
             raise ScreeningError(f"who is screening? pass --reviewer NAME{hint}")
-    return check_reviewer(name)
+    return resolve_reviewer(review, name)
 
 
 @click.command("screen")
@@ -102,12 +102,18 @@ def _auto_done(review: Review) -> bool:
 
 def format_auto(summary: dict[str, Any]) -> str:
     """One paragraph about what `slr screen --auto` did."""
-    per = ", ".join(f"{k} {v}" for k, v in summary["per_criterion"].items()) or "none"
+    per = ", ".join(f"{k} {v}" for k, v in summary["per_criterion"].items())
+    failed = sum(summary["per_criterion"].values())
+    if failed > summary["excluded"]:
+        per += f"; these add up to {failed}: a work can fail several criteria"
+    elif per:
+        per += "; a work can fail several criteria, none here failed more than one"
     lines = [
         f"rules: {', '.join(summary['rules']) or 'none in the protocol'}",
         f"works: {summary['works']}",
-        f"excluded automatically: {summary['excluded']} ({per}); "
-        f"{summary['new']} new decisions, {summary['withdrawn']} withdrawn",
+        f"excluded automatically: {_works(summary['excluded'])}"
+        + (f" (failing {per})" if per else "")
+        + f"; {summary['new']} new decisions, {summary['withdrawn']} withdrawn",
         f"left for human screening with missing metadata: {summary['undecidable']}",
     ]
     overridden = summary.get("overridden", [])
@@ -121,6 +127,10 @@ def format_auto(summary: dict[str, Any]) -> str:
             for o in overridden
         ]
     return "\n".join(lines)
+
+
+def _works(n: int) -> str:
+    return f"{n} distinct work" + ("" if n == 1 else "s")
 
 
 @click.command("conflicts")
@@ -142,6 +152,7 @@ def conflicts_cmd(protocol_path: str | None, stage: str, as_json: bool) -> None:
             "work_id": wid,
             "title": titles[wid],
             "decisions": {name: describe(d) for name, d in sorted(given.items())},
+            "notes": state.notes.get(wid, {}),
         }
         for wid, given in state.conflicts.items()
     ]
@@ -153,8 +164,8 @@ def conflicts_cmd(protocol_path: str | None, stage: str, as_json: bool) -> None:
         return
     for row in rows:
         click.echo(f"{row['work_id']}  {row['title'][:70]}")
-        for name, text in row["decisions"].items():
-            click.echo(f"    {name}: {text}")
+        for line in with_notes(state.conflicts[row["work_id"]], row["notes"]):
+            click.echo(f"    {line}")
     click.echo(f"{len(rows)} conflict(s) at {stage}; walk them with `slr resolve --stage {stage}`")
 
 

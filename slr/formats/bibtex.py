@@ -29,6 +29,7 @@ from slr.formats.common import (
     scopus_eid,
     split_list,
 )
+from slr.formats.ids import id_fields
 from slr.formats.latex import decode, escape, strip_braces
 from slr.records import Record
 
@@ -257,7 +258,8 @@ def _record_fields(kind: str, key: str | None, f: dict[str, str]) -> dict[str, A
     # Ids: our own export's, then the database's, then the citation key.
     slr_id = strip_braces(get("slr-id", ""))
     if ":" in slr_id:
-        out["source"], out["source_id"] = slr_id.split(":", 1)
+        out["source"], sid = slr_id.split(":", 1)
+        out.update(id_fields(out["source"], sid))
         return out
     unique = strip_braces(get("unique-id", "")) or (key or "")
     if unique[:4].upper() in ("WOS:", "ISI:"):
@@ -267,13 +269,14 @@ def _record_fields(kind: str, key: str | None, f: dict[str, str]) -> dict[str, A
     eid = eid or scopus_eid(url)
     if eid or strip_braces(get("source", "")).lower() == "scopus":
         out["source"] = "scopus"
-        out["source_id"] = eid or key
+        out.update({"source_id": eid} if eid else id_fields(None, key))
         return out
     if key and key.isdigit() and doi and doi.startswith("10.1109/"):
-        out["source"] = "ieee"
+        out["source"], out["source_id"] = "ieee", key  # IEEE keys are article numbers
     elif key and key.lower().startswith("10.1145/"):
-        out["source"] = "acm"
-    out["source_id"] = key
+        out["source"], out["source_id"] = "acm", key  # ACM keys are DOIs
+    else:
+        out.update(id_fields(None, key))  # a citation key names the entry in this file only
     return out
 
 

@@ -64,7 +64,8 @@ class Entry:
 
 
 def decode(data: bytes, name: str) -> tuple[str, str, str | None]:
-    """(text, encoding, warning): UTF-8 with or without BOM, UTF-16, else Latin-1 with a warning."""
+    """(text, encoding, warning): UTF-8 with or without BOM, UTF-16, GB18030 (Chinese), else
+    Latin-1 with a warning."""
     if not data or data.isspace():  # isspace stops at the first other byte; strip would copy
         raise ImportError_(f"{name}: empty file; nothing to import (export the records again)")
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
@@ -84,6 +85,8 @@ def decode(data: bytes, name: str) -> tuple[str, str, str | None]:
     except UnicodeDecodeError as exc:
         line = data.count(b"\n", 0, exc.start) + 1
     body = data[3:] if enc == "utf-8-sig" else data
+    if _looks_gb18030(body):
+        return body.decode("gb18030"), "gb18030", None
     try:
         text, enc = body.decode("cp1252"), "windows-1252"
     except UnicodeDecodeError:
@@ -95,6 +98,27 @@ def decode(data: bytes, name: str) -> tuple[str, str, str | None]:
         f"{name}:{line}: not valid UTF-8; read as {label}: check accented characters, "
         "or save the file as UTF-8",
     )
+
+
+_HIGH_RUNS = re.compile(rb"[\x80-\xff]+")
+
+
+def _looks_gb18030(data: bytes) -> bool:
+    """Chinese text in GB18030/GBK (CNKI, Wanfang exports) rather than Latin-1.
+
+    GB2312 characters are two bytes, both 0xA1-0xFE, so its non-ASCII bytes come in even
+    runs of such bytes; Latin-1 accents mostly stand alone between ASCII letters.
+    """
+    runs = _HIGH_RUNS.findall(data[:65536])
+    total = sum(len(r) for r in runs)
+    paired = sum(len(r) for r in runs if len(r) % 2 == 0 and min(r) >= 0xA1)
+    if total < 8 or paired < 0.9 * total:
+        return False
+    try:
+        data.decode("gb18030")
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _strict(data: bytes, encoding: str, name: str) -> str:
@@ -377,6 +401,8 @@ _DATABASES = {
     "pubmed": "pubmed",
     "medline": "pubmed",
     "embase": "embase",
+    "ebscohost": "ebsco",
+    "nlm": "pubmed",  # EndNote's RIS of PubMed records: `DP  - NLM`
     "ieee": "ieee",
     "ieee xplore": "ieee",
     "sciencedirect": "sciencedirect",

@@ -11,6 +11,7 @@ from typing import Any
 
 from slr.formats import Format
 from slr.formats.common import Document, Entry, doc_type
+from slr.formats.ids import id_fields
 
 _SNIFF = re.compile(r"^%[0TA] \S", re.MULTILINE)
 _TYPES = {
@@ -73,8 +74,15 @@ def _fields(rec: dict[str, list[str]]) -> dict[str, Any]:
         "publisher": _one(rec, "%I"),
         "language": _one(rec, "%G"),
         "type": _TYPES.get(kind, doc_type(kind) if kind else None),
-        "source_id": _one(rec, "%M", "%F"),
+        **_ids(_one(rec, "%M"), _one(rec, "%F")),
     }
+
+
+def _ids(accession: str | None, label: str | None) -> dict[str, str]:
+    """A WoS accession number is database-wide; any other number or label is the library's."""
+    if accession and accession.upper().startswith(("WOS:", "ISI:")):
+        return {"source": "webofscience", "source_id": "WOS:" + accession[4:]}
+    return id_fields(None, accession or label)
 
 
 FORMATS = [Format("endnote-tagged", "EndNote tagged (.enw)", None, sniff, parse)]

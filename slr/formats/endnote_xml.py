@@ -15,6 +15,7 @@ from typing import Any
 
 from slr.formats import Format
 from slr.formats.common import Document, Entry, doc_type
+from slr.formats.ids import id_fields
 
 _TYPES = {
     "journal article": "article",
@@ -109,7 +110,7 @@ def _fields(rec: ET.Element) -> dict[str, Any]:
     if accession and accession.upper().startswith(("ISI:", "WOS:")):
         out["source"], out["source_id"] = "webofscience", "WOS:" + accession[4:]
     else:
-        out["source_id"] = accession or _text(rec.find("rec-number"))
+        out.update(id_fields(None, accession or _text(rec.find("rec-number"))))
     return out
 
 

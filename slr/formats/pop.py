@@ -14,6 +14,7 @@ from typing import Any
 from slr.errors import ImportError_
 from slr.formats import Format
 from slr.formats.common import Document, Entry, int_or_none, pages
+from slr.formats.ids import id_fields
 from slr.formats.table import header_keys, parse_rows
 
 _CLUSTER = re.compile(r"cites=(\d+)")
@@ -53,7 +54,7 @@ def _fields(get: Any, authors: list[str]) -> dict[str, Any]:
             "rank": int_or_none(get("rank") or get("gsrank")),
         },
         "source": "google-scholar",
-        "source_id": _gs_id(get("uid"), get("cites_url") or get("citesurl")),
+        **id_fields("google-scholar", _gs_id(get("uid"), get("cites_url") or get("citesurl"))),
     }
 
 

@@ -13,6 +13,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from slr.formats import Format
+from slr.formats.cochrane import database_of
 from slr.formats.common import (
     Document,
     Entry,
@@ -21,10 +22,11 @@ from slr.formats.common import (
     scopus_eid,
     source_for,
 )
+from slr.formats.ids import database_id, id_fields
 from slr.records import Record
 
 _LOOSE_TAG = re.compile(r"^([A-Z][A-Z0-9]) {1,2}-(?: (.*))?$")
-_SNIFF = re.compile(r"^TY {1,2}- ?\w", re.MULTILINE)
+_SNIFF = re.compile(r"^TY {1,2}- {0,2}\w", re.MULTILINE)  # Cochrane: `TY  -  JOUR`
 _TYPES = {
     "JOUR": "article",
     "JFULL": "article",
@@ -156,20 +158,51 @@ def _record_fields(rec: dict[str, list[str]]) -> dict[str, Any]:
     issn = _one(rec, "SN")
     if issn:
         out["extra"] = {"issn": issn}
-    source = source_for(_one(rec, "DB"), loose=True)
-    sid = _one(rec, "AN", "ID")
-    if sid:
-        sid = sid.split(";")[0].strip()  # ProQuest: `AN  - 2214991469; 51887`
-    if (sid and sid.upper().startswith("WOS:")) or "WE" in rec:  # WE: Web of Science index
+    # DB names the database (`Embase`, ProQuest's `PTSDpubs`), DP the platform (`EBSCOhost`).
+    db_name = _database_name(_one(rec, "DB"))
+    source = (
+        source_for(db_name, loose=True)
+        or source_for(_one(rec, "DP"))
+        or (_slug(db_name) if db_name else None)
+    )
+    if db_name and source and source_for(source) is None:
+        out.setdefault("extra", {})["database"] = db_name  # an unknown database, as it names itself
+    accession = _one(rec, "AN")
+    if accession:
+        accession = accession.split(";")[0].strip()  # ProQuest: `AN  - 2214991469; 51887`
+    local = _one(rec, "ID")  # a reference manager's own number for the entry
+    if (accession and accession.upper().startswith("WOS:")) or "WE" in rec:  # WE: WoS index
         source = source or "webofscience"
+    if accession and database_of(
+        accession
+    ):  # Cochrane: `AN  -  CN-00778158` (CENTRAL) or a CD... review
+        source = source or "cochrane"
     eid = scopus_eid(url)
-    if eid and not sid:
-        source, sid = source or "scopus", eid
+    if eid and not accession:
+        source, accession = source or "scopus", eid
     if source:
         out["source"] = source
-    if sid:
-        out["source_id"] = sid
+    if accession and (source or database_id(None, accession, distinctive=True)):
+        out["source_id"] = accession  # an accession number is unique in its database
+    elif accession or local:
+        out.update(id_fields(source, accession or local, distinctive=True))
     return out
+
+
+def _database_name(name: str | None) -> str | None:
+    """Ovid adds the coverage and a mark: `Ovid MEDLINE(R) <1946 to June 2024>` -> `MEDLINE`."""
+    if not name:
+        return None
+    name = re.sub(r"\s*<[^>]*>\s*$", "", name)
+    name = re.sub(r"\((?:R|TM)\)", "", name)
+    name = re.sub(r"^Ovid\s+", "", name, flags=re.IGNORECASE).strip()
+    return name or None
+
+
+def _slug(name: str) -> str | None:
+    """`PTSDpubs` -> `ptsdpubs`: a database the file names, as a source name."""
+    slug = "-".join(re.findall(r"[a-z0-9]+", name.lower()))
+    return slug or None
 
 
 def _scopus_type(rec: dict[str, list[str]]) -> str | None:

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import csv
 import io
+import itertools
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
@@ -30,6 +31,7 @@ from slr.formats.common import (
     split_authors,
     split_list,
 )
+from slr.formats.ids import id_fields
 from slr.records import Record, parse_year
 
 csv.field_size_limit(min(sys.maxsize, 2**31 - 1))  # Scopus puts whole reference lists in a cell
@@ -86,6 +88,8 @@ _DATABASE_IDS = {
     "ut unique wos id": "webofscience",
     "unique wos id": "webofscience",
 }
+# Columns only one database's export has (Embase: its Emtree thesaurus terms).
+_DATABASE_COLUMNS = (("emtree", "embase"),)
 _CITATION = ("citation", "source", "reference")  # where a year may hide when no year column
 _FORMULA = ("'=", "'+", "'-", "'@", "'\t", "'\r", "''")
 
@@ -96,12 +100,51 @@ def key(name: str) -> str:
 
 
 def header_keys(doc: Document) -> set[str]:
-    """The column keys of a text table's first line (cached on the document)."""
-    if "_header_keys" not in doc.meta:
-        first = doc.head.split("\n", 1)[0]
-        cells = next(csv.reader([first], delimiter=_delimiter(first)), [])
-        doc.meta["_header_keys"] = {key(c) for c in cells}
-    return doc.meta["_header_keys"]
+    """The column keys of a text table's header line (cached on the document)."""
+    return set(_header(doc)[2])
+
+
+# Exports may put lines before the header: IEEE Xplore the search URL and a timestamp, Embase
+# `"SEARCH QUERY","..."` and a rule. The header is the first of these lines that names a
+# title or DOI column or a known export's columns.
+_PREAMBLE_LINES = 30
+
+
+def _is_header(keys: set[str]) -> bool:
+    from slr.formats import table_flavours
+
+    if _pick(keys, "title") or _pick(keys, "doi"):
+        return True
+    return any(f.columns is not None and f.columns(keys) for f in table_flavours())
+
+
+def header_row(rows: Sequence[Sequence[str]]) -> int:
+    """The index of the header among a table's first rows: 0 unless a preamble comes first.
+
+    A later row counts only with two or more named columns, so one stray word is no header.
+    """
+    for index, cells in enumerate(rows[:_PREAMBLE_LINES]):
+        keys = {key(c) for c in cells if c and c.strip()}
+        if (index == 0 or len(keys) > 1) and _is_header(keys):
+            return index
+    return 0
+
+
+def _header(doc: Document) -> tuple[int, str, list[str]]:
+    """(line index, delimiter, column keys) of a text table's header (cached on the document)."""
+    if "_header" not in doc.meta:
+        lines = doc.head.split("\n", _PREAMBLE_LINES)[:_PREAMBLE_LINES]
+        rows = [next(csv.reader([line], delimiter=_delimiter(line)), []) for line in lines]
+        index = header_row(rows) if lines else 0
+        line = lines[index] if lines else ""
+        doc.meta["_header"] = (
+            index,
+            _delimiter(line),
+            [key(c) for c in rows[index]] if rows else [],
+        )
+        if index:
+            doc.meta["preamble"] = [text for text in lines[:index] if text.strip(" ,;\t")]
+    return doc.meta["_header"]
 
 
 def _delimiter(first_line: str) -> str:
@@ -110,30 +153,47 @@ def _delimiter(first_line: str) -> str:
     return ";" if first_line.count(";") > first_line.count(",") else ","
 
 
-def parse_rows(doc: Document, row: Callable[[dict[str, str]], dict[str, Any]]) -> Iterator[Entry]:
-    """Entries of a text table, each row mapped by `row` (cells keyed by column key)."""
-    header, rows = read_text(doc)
+def parse_rows(
+    doc: Document,
+    row: Callable[[dict[str, str]], dict[str, Any]],
+    quoted: bool = True,
+) -> Iterator[Entry]:
+    """Entries of a text table, each row mapped by `row` (cells keyed by column key).
+
+    `quoted` is the export's own rule: CSV quotes cells, a Web of Science tab-delimited
+    file never does (a `"` there is part of the text).
+    """
+    header, rows = read_text(doc, quoted)
     return map_rows(header, rows, row)
 
 
-def read_text(doc: Document) -> tuple[list[str], Iterator[tuple[int, list[str], str | None]]]:
-    """(column keys, rows as (line, cells, problem)) of a CSV/TSV text."""
+def read_text(
+    doc: Document, quoted: bool = True
+) -> tuple[list[str], Iterator[tuple[int, list[str], str | None]]]:
+    """(column keys, rows as (line, cells, problem)) of a CSV/TSV text after any preamble."""
+    skip, delimiter, _ = _header(doc)
     text = doc.text
-    first = text.split("\n", 1)[0]
-    reader = csv.reader(io.StringIO(text), delimiter=_delimiter(first))
+    if skip:
+        text = text.split("\n", skip)[-1]
+    if quoted:
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter)
+    else:
+        reader = csv.reader(io.StringIO(text), delimiter=delimiter, quoting=csv.QUOTE_NONE)
     header = [key(c) for c in next(reader, [])]
     if not any(header):
-        raise ImportError_(f"{doc.name}:1: no header row; the first line must name the columns")
-    unterminated = text.count('"') % 2 == 1
+        raise ImportError_(
+            f"{doc.name}:{skip + 1}: no header row; the first line must name the columns"
+        )
+    unterminated = quoted and text.count('"') % 2 == 1
 
     def rows() -> Iterator[tuple[int, list[str], str | None]]:
-        line = reader.line_num + 1
+        line = skip + reader.line_num + 1
         pending: tuple[int, list[str]] | None = None
         for cells in reader:
             if pending is not None:
                 yield pending[0], pending[1], None
             pending = (line, cells)
-            line = reader.line_num + 1
+            line = skip + reader.line_num + 1
         if pending is not None:
             problem = None
             if unterminated:
@@ -191,6 +251,9 @@ def generic_mapper(keys: set[str]) -> Callable[[dict[str, str]], dict[str, Any]]
     cols = {field: _pick(keys, field) for field in ALIASES}
     id_col = next((k for k in _DATABASE_IDS if k in keys), None)
     citation = next((k for k in _CITATION if k in keys), None)
+    database = next(
+        (db for prefix, db in _DATABASE_COLUMNS if any(k.startswith(prefix) for k in keys)), None
+    )
 
     def one(cells: dict[str, str], field: str) -> str | None:
         for col in cols[field]:
@@ -222,15 +285,15 @@ def generic_mapper(keys: set[str]) -> Callable[[dict[str, str]], dict[str, Any]]
         }
         # A `source` cell names the database; any slug is trusted next to a source_id column
         # (as `slr export` writes them), only known database names otherwise.
-        source = source_for(one(cells, "source"), loose="source id" in keys)
+        source = source_for(one(cells, "source"), loose="source id" in keys) or database
         sid = one(cells, "source_id")
-        if id_col and cells.get(id_col, "").strip():
-            sid = cells[id_col].strip()
+        if id_col and cells.get(id_col, "").strip() not in ("", "0"):  # Abstrackr: 0 = none
+            out["source_id"] = cells[id_col].strip()  # an EID, PMID or UT: database-wide
             source = source or _DATABASE_IDS[id_col]
+        else:  # an `id` column numbers the rows of this file, unless slr wrote it
+            out.update(id_fields(source, sid))
         if source:
             out["source"] = source
-        if sid:
-            out["source_id"] = sid
         return out
 
     return row
@@ -259,10 +322,10 @@ def _flavour_or_generic(
 
 def _sniff_text(delimiters: str) -> Callable[[Document], int]:
     def sniff(doc: Document) -> int:
-        first = doc.head.split("\n", 1)[0]
-        if _delimiter(first) not in delimiters:
+        _, delimiter, columns = _header(doc)
+        if delimiter not in delimiters:
             return 0
-        keys = header_keys(doc)
+        keys = set(columns)
         if _pick(keys, "title") or _pick(keys, "doi"):
             return 50 if doc.ext in ("csv", "tsv", "txt", "tab") else 40
         return 0
@@ -291,14 +354,19 @@ def parse_xlsx(doc: Document) -> Iterator[Entry]:
         raise ImportError_(f"{doc.name}: not a readable XLSX workbook ({exc})") from None
     sheet = book.worksheets[0]
     rows = sheet.iter_rows(values_only=True)
-    first = next(rows, None)
-    if not first:
+    top = [[_cell(v) for v in values] for values in itertools.islice(rows, _PREAMBLE_LINES)]
+    if not top:
         raise ImportError_(f"{doc.name}: the first sheet is empty")
-    header = [key(str(c)) if c is not None else "" for c in first]
+    skip = header_row(top)
+    if skip:
+        doc.meta["preamble"] = [" ".join(c for c in r if c) for r in top[:skip] if any(r)]
+    header = [key(c) for c in top[skip]]
 
     def cells() -> Iterator[tuple[int, list[str], str | None]]:
-        for number, values in enumerate(rows, start=2):
-            yield number, [_cell(v) for v in values], None
+        for number, values in enumerate(top[skip + 1 :], start=skip + 2):
+            yield number, values, None
+        for number, raw in enumerate(rows, start=len(top) + 1):
+            yield number, [_cell(v) for v in raw], None
 
     yield from map_rows(header, cells(), _flavour_or_generic(set(header), doc))
     book.close()

@@ -140,8 +140,8 @@ def sniff_tab(doc: Document) -> int:
 
 
 def parse_tab(doc: Document) -> Iterator[Entry]:
-    """Entries of a tab-delimited export."""
-    return parse_rows(doc, row)
+    """Entries of a tab-delimited export: cells are never quoted, a `"` is text."""
+    return parse_rows(doc, row, quoted=False)
 
 
 FORMATS = [

@@ -250,7 +250,7 @@ class Dialect(q.Visitor[str]):
         pos = [c for c in node.children if not isinstance(c, q.Not)]
         neg = [c.child for c in node.children if isinstance(c, q.Not)]
         if not pos:
-            raise QueryError(f"{type(self).__name__}: a query of only NOT cannot be sent")
+            raise QueryError("a query of only NOT cannot be sent; add a term to find")
         text = self.AND.join(self.group(c) for c in pos)
         return text + "".join(self.binary_not + self.group(c) for c in neg)
 
@@ -259,9 +259,7 @@ class Dialect(q.Visitor[str]):
 
     def visit_not(self, node: q.Not) -> str:
         if self.binary_not is not None:
-            raise QueryError(
-                f"{type(self).__name__}: NOT must follow another term (write `a AND NOT b`)"
-            )
+            raise QueryError("NOT must follow another term; write `a AND NOT b`")
         return self.NOT + self.group(node.child)
 
 

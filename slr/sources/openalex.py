@@ -1,7 +1,9 @@
 """OpenAlex `/works`: boolean search in a `title_and_abstract.search` filter, cursor paging.
 
 OpenAlex removes `* ? ~` from searches, so wildcard terms are left out of the query sent
-(a superset) and decided locally; it has no keyword field, stems with Kstem and drops stop
+(a superset) and decided locally; where leaving one out would leave nothing (an OR
+alternative, or the whole query) its stem is sent as a word and the search log says which
+forms can be missed; it has no keyword field, stems with Kstem and drops stop
 words inside phrases. Years, types and languages are API filters and re-checked locally.
 """
 
@@ -40,6 +42,61 @@ class _Compiler(Dialect):
         return f'"{_clean(node.text)}"'
 
 
+def _is_wild(node: q.Node) -> bool:
+    return isinstance(node, q.Term) and node.wildcard
+
+
+def _stemmed(node: q.Node, positive: bool = True) -> q.Node:
+    """Each wildcard term that counts positively becomes its stem as a plain word."""
+    if isinstance(node, q.Term):
+        return q.Term(node.text, node.field) if node.wildcard and positive else node
+    if isinstance(node, q.Phrase):
+        return node
+    if isinstance(node, q.Not):
+        return q.Not(_stemmed(node.child, not positive))
+    kids = [_stemmed(c, positive) for c in node.children]
+    return q.and_(*kids) if isinstance(node, q.And) else q.or_(*kids)
+
+
+def _without_wildcards(query: q.Node) -> tuple[q.Node, str | None]:
+    """The query OpenAlex is sent, and the search-log note on what became of the wildcards.
+
+    Leaving a wildcard term out gives a superset where that is possible (under an AND);
+    when it would leave nothing (the wildcard is an OR alternative, or the whole query) the
+    stem is sent as a word: OpenAlex then finds the forms its stemmer folds onto it, and
+    works with only other forms are missed, which the note says.
+    """
+    wild = sorted({f"{t.text}*" for t in q.leaves(query) if isinstance(t, q.Term) and t.wildcard})
+    if not wild:
+        return query, None
+    sent = superset_of(query, _is_wild)
+    if not isinstance(sent, bool):
+        return sent, (
+            f"wildcards: OpenAlex has none, so {_words(wild)} left out of the query sent "
+            "(a superset) and applied by the local filter"
+        )
+    stemmed = _stemmed(query)
+    sent = superset_of(stemmed, _is_wild)
+    if isinstance(sent, bool):  # only a NOT is left; the parser refuses such queries
+        raise QueryError(
+            "openalex: nothing is left to send without wildcards; add a plain term to the query"
+        )
+    negated = sorted({f"{t.text}*" for t in q.leaves(stemmed) if _is_wild(t)})
+    stems = [w for w in wild if w not in negated]
+    note = (
+        f"wildcards: OpenAlex has none, so {_words(stems)} sent as a plain word "
+        "(OpenAlex folds plurals and stems words): works with only other forms are missed; "
+        "the local filter applies the wildcards to what is found"
+    )
+    if negated:
+        note += f"; {_words(negated)} left out of the query sent"
+    return sent, note
+
+
+def _words(items: list[str]) -> str:
+    return f"{items[0]} was" if len(items) == 1 else f"{', '.join(items)} were"
+
+
 def _clean(text: str) -> str:
     # A comma would end the filter value, a `|` would make it an OR list.
     return " ".join(text.replace(",", " ").replace("|", " ").split())
@@ -71,15 +128,9 @@ class OpenAlex(Source):
 
     def compile(self, query: q.Node, filters: Filters) -> Plan:
         local: list[str] = []
-        wild = any(isinstance(leaf, q.Term) and leaf.wildcard for leaf in q.leaves(query))
-        sent = superset_of(query, lambda n: isinstance(n, q.Term) and n.wildcard)
-        if sent is True or sent is False:
-            raise QueryError(
-                "openalex: nothing left to send once wildcards are removed "
-                "(OpenAlex has none); add a term without '*' for this source"
-            )
-        if wild:
-            local.append("wildcards: OpenAlex removes '*', so wildcard terms were left out")
+        sent, note = _without_wildcards(query)
+        if note:
+            local.append(note)
         fields = {leaf.field for leaf in q.leaves(sent)}
         if len(fields) == 1 and next(iter(fields)) in _FIELD_FILTER:
             field = _FIELD_FILTER[next(iter(fields))]

@@ -67,7 +67,7 @@ def test_not_is_dropped_and_or_of_phrases_multiplies():
         "data drift test case",
     )
     with pytest.raises(QueryError, match="only NOT"):
-        src.compile(q.parse("NOT x"), Filters())
+        src.compile(q.Not(q.Term("x")), Filters())
     many = " AND ".join(f'(a{i} OR "b{i} c{i}")' for i in range(6))
     with pytest.raises(QueryError, match="64 requests"):
         src.compile(q.parse(many), Filters())

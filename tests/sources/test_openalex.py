@@ -8,7 +8,7 @@ from _support import KEY, REFERENCE, REFERENCE_FILTERS, fixture, make, walk
 from responses import matchers
 
 from slr import query as q
-from slr.errors import QueryError, SourceError
+from slr.errors import SourceError
 from slr.sources.base import Filters
 from slr.sources.openalex import OpenAlex, invert_abstract
 
@@ -37,8 +37,28 @@ def test_field_prefixes_and_not():
     assert plan.text() == 'title.search:(mlops AND NOT "data mesh")'
     mixed = src.compile(q.parse("title:mlops AND abstract:drift"), Filters())
     assert mixed.text().startswith("title_and_abstract.search:")
-    with pytest.raises(QueryError, match="wildcards"):
-        src.compile(q.parse("mlop*"), Filters())
+    # a lone wildcard is sent as its stem (it used to be refused), and the log says so
+    alone = src.compile(q.parse("mlop*"), Filters())
+    assert alone.text() == "title_and_abstract.search:mlop"
+    assert any("mlop* was sent as a plain word" in note for note in alone.local)
+
+
+def test_many_plain_terms_and_one_wildcard_compile_with_the_stem():
+    # today: "nothing left to send once wildcards are removed"
+    query = q.parse('mlops OR "machine learning operations" OR aiops OR dataop* OR "ml ops"')
+    plan = make(OpenAlex).compile(query, Filters())
+    assert plan.text() == (
+        'title_and_abstract.search:(mlops OR "machine learning operations" OR aiops '
+        'OR dataop OR "ml ops")'
+    )
+    (note,) = [n for n in plan.local if n.startswith("wildcards:")]
+    assert "dataop* was sent as a plain word" in note and "only other forms are missed" in note
+
+
+def test_a_wildcard_under_and_is_still_left_out_as_a_superset():
+    plan = make(OpenAlex).compile(q.parse("(mlops OR aiops) AND challeng*"), Filters())
+    assert plan.text() == "title_and_abstract.search:(mlops OR aiops)"
+    assert any("challeng* was left out" in n and "superset" in n for n in plan.local)
 
 
 @responses.activate

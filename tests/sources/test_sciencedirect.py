@@ -68,7 +68,7 @@ def test_not_is_applied_locally_because_qs_covers_the_full_text():
     assert plan.queries == ("mlops",)
     assert any(n.startswith("NOT") for n in plan.local)
     with pytest.raises(QueryError, match="only NOT"):
-        make(ScienceDirect, ENV).compile(q.parse("NOT kubernetes"), Filters())
+        make(ScienceDirect, ENV).compile(q.Not(q.Term("kubernetes")), Filters())
 
 
 def test_title_field_goes_to_the_title_body_field():
