@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from slr.coding import coding_counts
-from slr.corpus import load_records
+from slr.corpus import load_records, search_log
 from slr.decisions import AUTO_REVIEWER, STAGES
 from slr.dedupe.counts import dedupe_counts
 from slr.review import Review
@@ -49,7 +49,7 @@ def status(review: Review) -> dict[str, Any]:
             "records_from_databases": sum(per_source.values()) - sum(cited.values()),
             "records_from_citation_searching": {str(k): cited[k] for k in sorted(cited)},
             "records_not_in_works": len(ids - in_works),
-            "searches": sum(1 for _ in read_jsonl(store.searchlog_file)),
+            "searches": len(search_log(review)),  # amendments folded in, removed imports out
             "works": works,
             "dedupe": dedupe_counts(review) if works else {},
             "screening": screening_counts(review) if works else {},
