@@ -103,8 +103,9 @@ def snowball_cmd(
     resolved are counted and listed. Each round adds "citation" rows to the search log.
     An interrupted round resumes on the next run, or is dropped with --abandon;
     --offline replays every round. Forward rounds fetch at most --max-per-seed citing
-    works per seed (1000 by default: most seeds have fewer, and a landmark paper with
-    30,000 citing works would bring mostly off-topic candidates and 150 requests).
+    works per seed (1000 by default: most seeds have fewer, while a landmark paper with
+    30,000 citing works would cost about 150 requests and bring mostly off-topic
+    candidates; with the cap it costs 5).
     OpenAlex needs OPENALEX_API_KEY; SEMANTIC_SCHOLAR_API_KEY is used when set.
 
     \b

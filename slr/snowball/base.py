@@ -118,6 +118,10 @@ class Fetcher:
         parts = archive.folder.relative_to(review_root).parts
         self.rel = "/".join(parts)
 
+    def can_get(self, name: str) -> bool:
+        """`name` is archived, or may be fetched (not offline)."""
+        return name in self.done or not self.offline
+
     def get(self, name: str, request: Request, missing_ok: bool = False) -> Response | None:
         """The response for `name` (archived or fetched); None for a 400/404 when `missing_ok`."""
         if name in self.done:

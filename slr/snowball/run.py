@@ -516,12 +516,8 @@ def _abandon_one(review: Review, folder: Path, state: dict[str, Any]) -> list[st
             and extra.get("via") == via
         )
 
-    dropped = _drop_lines(review.store.records_file, ours)
-    lines.append(
-        f"records: dropped {len(dropped)} record(s) the round had added to records.jsonl"
-        if dropped
-        else "records: none to drop"
-    )
+    # works first and records last: a kill in between leaves what a second run still finds
+    dropped = _drop_lines(review.store.records_file, ours, write=False)
     gone_works = _drop_from_works(review, {str(r.get("id")) for r in dropped})
     lines.append(
         f"works: dropped {len(gone_works)} candidate work(s) from works.jsonl"
@@ -547,22 +543,36 @@ def _abandon_one(review: Review, folder: Path, state: dict[str, Any]) -> list[st
         if rows
         else "search log: nothing to drop (the round had not been logged)"
     )
+    _drop_lines(review.store.records_file, ours)
+    lines.insert(
+        1,
+        f"records: dropped {len(dropped)} record(s) the round had added to records.jsonl"
+        if dropped
+        else "records: none to drop",
+    )
     unresolved = review.store.root / "snowball" / f"round-{number:02d}-unresolved.csv"
     if unresolved.exists():
         unresolved.unlink()
         lines.append(f"unresolved list: deleted {unresolved.relative_to(review.store.root)}")
     responses = len(Archive(folder).names())
     rel = folder.relative_to(review.store.root)
-    shutil.rmtree(folder)
+    trash = folder.with_name(f".abandoned-{folder.name}")  # out of `rounds()` at once
+    if trash.exists():
+        shutil.rmtree(trash)
+    folder.rename(trash)
+    shutil.rmtree(trash)
     if folder.parent.is_dir() and not any(folder.parent.iterdir()):
         folder.parent.rmdir()
     lines.append(f"raw responses: deleted {responses} archived response(s) and {rel}/")
     return lines
 
 
-def _drop_lines(path: Path, drop: Callable[[dict[str, Any]], bool]) -> list[dict[str, Any]]:
+def _drop_lines(
+    path: Path, drop: Callable[[dict[str, Any]], bool], write: bool = True
+) -> list[dict[str, Any]]:
     """Rewrite a JSONL file without the lines `drop` selects (every other line, a torn one
-    included, stays byte for byte); returns the dropped objects. No match: no write."""
+    included, stays byte for byte); returns the dropped objects. No match (or
+    write=False): no write."""
     if not path.exists():
         return []
     data = path.read_bytes()
@@ -577,7 +587,7 @@ def _drop_lines(path: Path, drop: Callable[[dict[str, Any]], bool]) -> list[dict
             dropped.append(obj)
         else:
             kept.append(line)
-    if dropped:
+    if dropped and write:
         write_atomic(path, b"".join(kept))
     return dropped
 
