@@ -105,7 +105,7 @@ def snowball_cmd(
     --offline replays every round. Forward rounds fetch at most --max-per-seed citing
     works per seed (1000 by default: most seeds have fewer, while a landmark paper with
     30,000 citing works would cost about 150 requests and bring mostly off-topic
-    candidates; with the cap it costs 5).
+    candidates; capped, it costs the seed and 5 pages).
     OpenAlex needs OPENALEX_API_KEY; SEMANTIC_SCHOLAR_API_KEY is used when set.
 
     \b
