@@ -12,12 +12,13 @@ from pathlib import Path
 from typing import Any
 
 from slr.coding import coding_counts
-from slr.corpus import load_records
+from slr.corpus import load_records, search_log
 from slr.decisions import AUTO_REVIEWER, STAGES
 from slr.dedupe.counts import dedupe_counts
 from slr.review import Review
 from slr.screen_rules import auto_rules
 from slr.screening import screening_counts
+from slr.snowball.report import caps_hit
 from slr.store import Store, TornLineWarning, has_torn_tail, read_jsonl
 
 
@@ -49,13 +50,14 @@ def status(review: Review) -> dict[str, Any]:
             "records_from_databases": sum(per_source.values()) - sum(cited.values()),
             "records_from_citation_searching": {str(k): cited[k] for k in sorted(cited)},
             "records_not_in_works": len(ids - in_works),
-            "searches": sum(1 for _ in read_jsonl(store.searchlog_file)),
+            "searches": len(search_log(review)),  # amendments folded in, removed imports out
             "works": works,
             "dedupe": dedupe_counts(review) if works else {},
             "screening": screening_counts(review) if works else {},
             "coding": coding_counts(review) if works else {},
             "auto_screened": store.decisions_file(AUTO_REVIEWER).exists(),
             "torn": damaged_logs(store),
+            "snowball_caps_hit": caps_hit(review),
         }
     data["next"] = next_step(review, data)
     return data
@@ -180,6 +182,7 @@ def format_status(data: dict[str, Any]) -> str:
     coded = data.get("coding", {}).get("coded", {})
     for coder, n in coded.items():
         lines.append(f"coding {coder}: {n} of {data['coding']['studies']} included studies coded")
+    lines.extend(f"note: {line}" for line in data.get("snowball_caps_hit", []))
     for damaged in data.get("torn", []):
         if damaged["state"] == "torn":
             lines.append(

@@ -206,3 +206,16 @@ def test_each_manual_source_names_its_own_export_route(tmp_path, name, route):
 def test_no_two_manual_sources_share_a_hint():
     hints = [sources.manual_hint(name) for name in sources.MANUAL]
     assert len(set(hints)) == len(sources.MANUAL)
+
+
+def test_screen_and_code_refuse_to_start_without_what_they_need(tmp_path):
+    text = PROTOCOL.replace('[[criteria.exclusion]]\nid = "EC1"\ntext = "Not about MLOps"\n', "")
+    path = write(tmp_path, text.replace('[[concepts]]\nid = "C1"\nlabel = "Tools"\n', ""))
+    for args, table in (
+        (["screen", "--reviewer", "ann", "--plain"], "[[criteria.exclusion]]"),
+        (["code", "--coder", "ann", "--plain"], "[[concepts]]"),
+    ):
+        result = CliRunner().invoke(main, [*args, "-p", str(path)], input="q\n")
+        [line] = errors_of(result)
+        assert line.startswith(f"Error: {path}") and table in line
+    assert not (tmp_path / "corpus" / "t" / "decisions").exists()

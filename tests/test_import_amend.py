@@ -146,7 +146,7 @@ def test_remove_takes_out_only_what_no_other_import_holds(review, tmp_path):
     assert raw_a.exists() and [e["run_id"] for e in search_log(review)] == [b["run_id"]]
     assert [d.work_id for d in read_log(review, "alice")] == [only_a.work_id]  # kept
     status = json.loads(_run(review, "status", "--json").output)
-    assert (status["records"], status["works"]) == (2, 2)
+    assert (status["records"], status["works"], status["searches"]) == (2, 2, 1)
     listed = _run(review, "import", "--list").output
     assert f"{a['run_id']}  (removed" in listed
     # the same bytes can come back; they are a new import

@@ -11,6 +11,7 @@ from slr import code_tui, coding, coding_sheet
 from slr import matrix as matrix_mod
 from slr.commands import load, protocol_option
 from slr.errors import ExportError
+from slr.protocol import require
 from slr.review import Review
 
 
@@ -65,6 +66,7 @@ def code_cmd(
     if sheet and import_file:
         raise click.UsageError("give either --sheet or --import, not both")
     review = load(protocol_path)
+    require(review.protocol, "code")
     name = pick_coder(review, coder)
     if sheet:
         n = coding_sheet.write_sheet(review, Path(sheet), name, coding.included(review))

@@ -12,6 +12,7 @@ import click
 from slr.agreement import format_agreement, stage_agreement
 from slr.commands import load, protocol_option, quiet_option
 from slr.decisions import STAGES
+from slr.protocol import require
 from slr.review import Review
 from slr.screen_keys import load_keymap
 from slr.screen_rules import auto_rules, auto_screen
@@ -86,6 +87,7 @@ def screen_cmd(
         summary = auto_screen(review, quiet=quiet)
         click.echo(format_auto(summary))
         return
+    require(review.protocol, "screen")
     name = pick_reviewer(review, reviewer)
     keymap = load_keymap()
     session = open_session(review, name, stage, ordering(order, review, stage, name, seed))
