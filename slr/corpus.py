@@ -43,7 +43,7 @@ def fixed_clock(iso: str) -> Iterator[None]:
 
 def load_records(review: Review) -> list[Record]:
     """Every stored record of the review as corrected, in the order it was added."""
-    records = read_entries(review.store.records_file, Record.from_dict, "record")
+    records = _first_of_each(read_entries(review.store.records_file, Record.from_dict, "record"))
     fix = _corrections(search_log(review, removed=True))
     if fix is None:
         return records
@@ -58,6 +58,15 @@ def load_records(review: Review) -> list[Record]:
             rec = rec.evolve(source=new, key=rec.id)  # the id stays: decisions name it
         out.append(rec)
     return out
+
+
+def _first_of_each(records: list[Record]) -> list[Record]:
+    """One record per id: two clones that stored the same record append it twice, and git's
+    union merge keeps both lines."""
+    if len({r.id for r in records}) == len(records):
+        return records
+    seen: set[str] = set()
+    return [r for r in records if not (r.id in seen or seen.add(r.id))]  # type: ignore[func-returns-value]
 
 
 def removed_record_ids(review: Review) -> set[str]:
@@ -139,6 +148,8 @@ def search_log(review: Review, removed: bool = False) -> list[dict[str, Any]]:
                 target.update(changes)
                 target.setdefault("amended", []).append({"logged": line.get("logged"), **changes})
             continue
+        if kind == "import" and line.get("run_id") in by_run:
+            continue  # the same bytes imported in two clones of the review, merged by git
         entry = dict(line)
         entries.append(entry)
         if kind == "import":

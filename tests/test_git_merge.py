@@ -146,3 +146,24 @@ def test_a_state_file_two_merged_versions_made_invalid_is_rebuilt_with_a_note(tm
     notes = [x for x in result.output.splitlines() if x.startswith("Warning: ")]
     assert len(notes) == 1 and "dedupe-state.json is damaged" in notes[0], result.output
     assert state.read_bytes() == (ROOT / "corpus" / "mlops" / "dedupe-state.json").read_bytes()
+
+
+def test_the_same_export_imported_in_both_clones_counts_once_after_the_merge(clones):
+    a, b = clones
+    work_as(a, "alice", "scopus.csv", "scopus")
+    slr(b, "import", str(INPUTS / "google-scholar.json"), "--source", "google-scholar")
+    # the same bytes, after another import, logged with another date
+    slr(b, "import", str(INPUTS / "scopus.csv"), "--source", "scopus", "--date", "2026-11-30")
+    ok(git(b, "add", "-A"))
+    ok(git(b, "commit", "-q", "-m", "bob: both exports"))
+    ok(git(a, "push", "-q", "origin", "main"))
+    ok(git(b, "pull", "--no-rebase", "--no-edit", "origin", "main"))
+    corpus = b / "corpus" / "t"
+    log = (corpus / "searchlog.jsonl").read_text("utf-8").splitlines()
+    assert len(log) == 3  # both clones logged the scopus import; git's union kept both
+    # git may keep a record line twice as well (here its diff lined them up): simulate it
+    records = corpus / "records.jsonl"
+    records.write_text(records.read_text("utf-8") * 2, "utf-8")
+    result = CliRunner().invoke(main, ["status", "--json", "-p", str(b / "protocols" / "t.toml")])
+    data = json.loads(result.output[result.output.index("{") :])
+    assert (data["records"], data["searches"]) == (33 + 4, 2)
