@@ -323,6 +323,23 @@ def _citation_paragraph(review: Review, counts: PrismaCounts) -> str:
     )
 
 
+def _included_sentence(counts: PrismaCounts) -> str:
+    """Studies and their reports, counted apart as PRISMA 2020 does, and the notices."""
+    studies, reports = counts.new_studies, counts.new_reports
+    text = (
+        f"{studies} {'study was' if studies == 1 else 'studies were'} included, "
+        f"reported in {reports} {'report' if reports == 1 else 'reports'}."
+    )
+    notices = sum(counts.notices.values()) + counts.other_notices
+    if notices:
+        text += (
+            f" {notices} {'notice' if notices == 1 else 'notices'} (errata, retraction notices, "
+            "comments) were linked to the report they concern and shown with it during "
+            "screening, not screened on their own."
+        )
+    return text
+
+
 def methods(review: Review, counts: PrismaCounts, coder: str | None = None) -> list[str]:
     """The methods section, paragraph by paragraph."""
     out = [
@@ -331,7 +348,8 @@ def methods(review: Review, counts: PrismaCounts, coder: str | None = None) -> l
         *_screening_paragraph(review).split("\n\n"),
         _citation_paragraph(review, counts),
         _coding_paragraph(review, coder),
-        f"{counts.new_studies} studies were included. The concept matrix below codes each "
-        f"included study against the protocol's {len(review.protocol.concepts)} concepts.",
+        _included_sentence(counts)
+        + " The concept matrix below codes each included study against the protocol's "
+        f"{len(review.protocol.concepts)} concepts.",
     ]
     return [p for p in out if p]
