@@ -100,7 +100,15 @@ def _dedupe_paragraph(counts: PrismaCounts) -> str:
         f"matching within blocks, guarded against generic titles, series parts and errata), "
         f"removing {counts.duplicates} duplicates; "
         f"{sum(counts.excluded_automatic.values())} records were excluded automatically by "
-        f"the protocol's metadata rules, leaving {counts.records_screened} records to screen."
+        "the protocol's metadata rules"
+        + (
+            f" and {counts.excluded_other} notices (errata, retraction notices, comments) "
+            "followed the report they concern, shown with it during screening rather than "
+            "screened on their own"
+            if counts.excluded_other
+            else ""
+        )
+        + f", leaving {counts.records_screened} records to screen."
     )
 
 
@@ -324,20 +332,12 @@ def _citation_paragraph(review: Review, counts: PrismaCounts) -> str:
 
 
 def _included_sentence(counts: PrismaCounts) -> str:
-    """Studies and their reports, counted apart as PRISMA 2020 does, and the notices."""
+    """Studies and their reports, counted apart as PRISMA 2020 does."""
     studies, reports = counts.new_studies, counts.new_reports
-    text = (
+    return (
         f"{studies} {'study was' if studies == 1 else 'studies were'} included, "
         f"reported in {reports} {'report' if reports == 1 else 'reports'}."
     )
-    notices = sum(counts.notices.values()) + counts.other_notices
-    if notices:
-        text += (
-            f" {notices} {'notice' if notices == 1 else 'notices'} (errata, retraction notices, "
-            "comments) were linked to the report they concern and shown with it during "
-            "screening, not screened on their own."
-        )
-    return text
 
 
 def methods(review: Review, counts: PrismaCounts, coder: str | None = None) -> list[str]:

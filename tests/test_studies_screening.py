@@ -258,7 +258,11 @@ def test_report_gives_studies_and_reports_and_lists_each_study_once(tmp_path):
     screen_all(review)
     text = build_markdown(review)
     assert "1 study was included, reported in 2 reports." in text
-    assert "2 notices (errata, retraction notices, comments) were linked" in text
+    assert (
+        "0 records were excluded automatically by the protocol's metadata rules and 2 notices "
+        "(errata, retraction notices, comments) followed the report they concern, shown with it "
+        "during screening rather than screened on their own, leaving 4 records to screen."
+    ) in text
     listing = text.split("### Included studies")[1].split("###")[0]
     assert "1. Author 4 (2020). Feature stores in MLOps: a field study." in listing
     assert "   - Also reported in: Author 3 (2020). Feature stores in MLOps (abstract)." in listing
