@@ -29,7 +29,7 @@ from slr.screen_session import open_session
 from slr.screen_tui import run_plain
 from slr.screening import screening_counts, stage_pool
 from slr.status import format_status, status
-from slr.studies import StudyLink, save_links
+from slr.studies import StudyLink, notices, save_links
 from slr.works import Work, save_works
 
 TA, FT = "title-abstract", "full-text"
@@ -81,6 +81,22 @@ def screen_text(review, tmp_path, stage=TA, size=(100, 30)):
 
 
 # ---------------------------------------------------------------- the queue
+
+
+def test_a_notice_follows_the_nearest_report_that_is_not_a_notice():
+    links = [
+        StudyLink("erratum", "article", "erratum", "r"),
+        StudyLink("reply", "erratum", "comment", "r"),  # a reply to the erratum: the article
+        StudyLink("preprint", "article", "preprint", "r"),  # a report, not a notice
+        StudyLink("fix", "preprint", "erratum", "r"),  # the preprint's own erratum
+        StudyLink("lost", "gone", "retraction", "r"),  # its article is not here: screened
+    ]
+    ids = ["article", "erratum", "reply", "preprint", "fix", "lost"]
+    assert notices(ids, links) == {
+        "erratum": ("article", "erratum"),
+        "reply": ("article", "comment"),
+        "fix": ("preprint", "erratum"),
+    }
 
 
 def test_notices_are_not_queued_and_not_counted_as_screened_works(tmp_path):
