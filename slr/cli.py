@@ -1,12 +1,15 @@
 """The `slr` command line: a thin layer over the library.
 
-Library errors (SlrError) become one `Error: ...` line here and nowhere else. Commands live
+Library errors (SlrError) become one `Error: ...` line here and nowhere else; a reader that
+closes the pipe (`slr ... | head`) ends the command quietly. Commands live
 in `slr/commands/<stage>.py`, each exporting `COMMANDS`; they are discovered, not listed.
 """
 
 from __future__ import annotations
 
+import contextlib
 import importlib
+import os
 import pkgutil
 import sys
 import warnings
@@ -26,7 +29,11 @@ class SlrGroup(click.Group):
             with warnings.catch_warnings():
                 warnings.simplefilter("default")
                 warnings.showwarning = _show_warning
-                return super().invoke(ctx)
+                result = super().invoke(ctx)
+                sys.stdout.flush()  # a closed pipe shows here, not at interpreter exit
+                return result
+        except BrokenPipeError:
+            _quiet_pipe(ctx)
         except SlrError as exc:
             click.echo(f"Error: {exc}", err=True)
             ctx.exit(1)
@@ -41,6 +48,18 @@ class SlrGroup(click.Group):
                 "Interrupted: everything decided so far is saved; run again to resume.", err=True
             )
             ctx.exit(130)
+
+
+def _quiet_pipe(ctx: click.Context) -> None:
+    """The reader went away (`slr ... | head`): stop quietly, as a Unix tool killed by SIGPIPE.
+
+    Output still buffered goes to /dev/null so the flush at exit raises nothing; the exit
+    code is 141 (128 + SIGPIPE), what a shell reports for `yes | head`.
+    """
+    with contextlib.suppress(OSError, ValueError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    ctx.exit(141)
 
 
 def _show_warning(

@@ -5,7 +5,8 @@ The committed corpus holds what a researcher keeps: the database exports as down
 the coding log and the row labels. The demo replays the pipeline into a scratch corpus under
 `--out` (import, de-duplicate, automatic criteria, then the committed decisions and coding),
 writes the concept matrix, the PRISMA diagram and the report, prints Table 1 and the PRISMA
-counts, and checks that the rebuilt state matches the committed one. Same inputs, same bytes.
+counts, and checks that the rebuilt state matches the committed one. Same inputs, same bytes:
+the replay's clock is the time the committed review logged its imports.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import click
 
 from slr import protocol as protocol_mod
+from slr.corpus import fixed_clock
 from slr.errors import SlrError
 from slr.review import Review
 from slr.store import Store, read_jsonl, write_atomic
@@ -55,18 +57,29 @@ def rebuild(protocol_path: str | Path, out: Path, quiet: bool = True) -> Review:
         elif src.is_file():
             shutil.copy2(src, scratch / name)
     inputs = committed / "inputs"
-    for entry in _imports(inputs):
-        import_files(
-            review,
-            [inputs / entry["file"]],
-            source=entry.get("source"),
-            query=entry.get("query"),
-            date=entry.get("date"),
-            quiet=quiet,
-        )
-    update(review)
-    auto_screen(review, quiet=quiet)
+    entries = _imports(inputs)
+    with fixed_clock(_replay_time(committed, entries)):
+        for entry in entries:
+            import_files(
+                review,
+                [inputs / entry["file"]],
+                source=entry.get("source"),
+                query=entry.get("query"),
+                date=entry.get("date"),
+                quiet=quiet,
+            )
+        update(review)
+        auto_screen(review, quiet=quiet)
     return review
+
+
+def _replay_time(committed: Path, entries: list[dict[str, str]]) -> str:
+    """When the committed review logged its imports (else the last search date): the replay's clock."""
+    logged = [str(e["logged"]) for e in read_jsonl(committed / "searchlog.jsonl") if "logged" in e]
+    if logged:
+        return max(logged)
+    dates = [str(e["date"]) for e in entries if e.get("date")]
+    return (max(dates) if dates else "1970-01-01") + "T00:00:00Z"
 
 
 def same_state(a: Path, b: Path) -> list[str]:

@@ -7,6 +7,8 @@ formula would read as empty in pandas and other non-Excel readers.
 from __future__ import annotations
 
 import io
+import re
+import zipfile
 from datetime import datetime
 
 from openpyxl import Workbook
@@ -31,10 +33,24 @@ _FIXED_TIME = datetime(2000, 1, 1)  # document dates do not follow the clock
 
 def _save(wb: Workbook) -> bytes:
     wb.properties.created = _FIXED_TIME
-    wb.properties.modified = _FIXED_TIME
     buf = io.BytesIO()
     wb.save(buf)
-    return buf.getvalue()
+    return _without_clock(buf.getvalue())
+
+
+def _without_clock(data: bytes) -> bytes:
+    """The workbook re-packed with fixed dates: openpyxl stamps the time of saving into
+    docProps/core.xml and into every zip entry, so the same matrix gave other bytes."""
+    stamp = _FIXED_TIME.isoformat() + "Z"
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as src, zipfile.ZipFile(out, "w") as dst:
+        for info in src.infolist():
+            body = src.read(info)
+            if info.filename == "docProps/core.xml":
+                body = re.sub(rb"(<dcterms:modified[^>]*>)[^<]*", rb"\g<1>" + stamp.encode(), body)
+            entry = zipfile.ZipInfo(info.filename, _FIXED_TIME.timetuple()[:6])
+            dst.writestr(entry, body, compress_type=zipfile.ZIP_DEFLATED)
+    return out.getvalue()
 
 
 def _number(text: str) -> int | str:

@@ -187,6 +187,11 @@ class RemoteRanker:
             raise RuntimeError(answer)
         return list(answer)
 
+    @property
+    def pid(self) -> int | None:
+        """The child's process id."""
+        return self._process.pid
+
     def close(self) -> None:
         """Stop the child at once (it holds nothing to save); a thread waiting on it gets EOF."""
         self._process.kill()
@@ -260,8 +265,11 @@ class WorkRanker:
     With `background=True` (large reviews) a re-ranking runs in a thread, which hands the
     numeric work to the model's own process (RemoteRanker), while the reviewer goes on: a
     call returns at once with the latest finished ranking (decided works moved out) and
-    starts the next one, so the keystroke loop never waits for the model.
+    starts the next one, so the keystroke loop never waits for the model. `wait()` is for
+    callers that need the newest ordering (benchmarks, tests); the screen never calls it.
     """
+
+    RERANK_EVERY = 1.0  # seconds between background re-rankings (the thread shares the lock)
 
     def __init__(
         self, known_relevant: Sequence[str] = (), seed: int = 0, background: bool = False
@@ -397,7 +405,7 @@ class WorkRanker:
         else:
             idle = not self.error and (self._job is None or not self._job.is_alive())
             # at most one re-ranking per second: the thread's list work shares the interpreter
-            if idle and time.monotonic() - self._started >= 1.0:
+            if idle and time.monotonic() - self._started >= self.RERANK_EVERY:
                 self._started = time.monotonic()
                 self._job = threading.Thread(
                     target=self._in_background,
@@ -410,6 +418,26 @@ class WorkRanker:
         with self._lock:
             self._served = served
         return served
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the background ranking under way (if any) has finished.
+
+        True when none is running any more; the next call then hands out its ordering.
+        """
+        job = self._job
+        if job is None:
+            return True
+        job.join(timeout)
+        return not job.is_alive()
+
+    @property
+    def pid(self) -> int | None:
+        """The ranking process's id: the one in use, else the spare one; None in-thread."""
+        with self._lock:
+            for remote in (self.ranker, self._fitting, self._remote):
+                if isinstance(remote, RemoteRanker):
+                    return remote.pid
+        return None
 
     def _retire(self) -> None:
         """Void the current model and any job under way (their results are dropped)."""

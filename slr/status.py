@@ -18,6 +18,7 @@ from slr.dedupe.counts import dedupe_counts
 from slr.review import Review
 from slr.screen_rules import auto_rules
 from slr.screening import screening_counts
+from slr.snowball.report import caps_hit
 from slr.store import Store, TornLineWarning, has_torn_tail, read_jsonl
 
 
@@ -56,6 +57,7 @@ def status(review: Review) -> dict[str, Any]:
             "coding": coding_counts(review) if works else {},
             "auto_screened": store.decisions_file(AUTO_REVIEWER).exists(),
             "torn": damaged_logs(store),
+            "snowball_caps_hit": caps_hit(review),
         }
     data["next"] = next_step(review, data)
     return data
@@ -189,6 +191,7 @@ def format_status(data: dict[str, Any]) -> str:
     coded = data.get("coding", {}).get("coded", {})
     for coder, n in coded.items():
         lines.append(f"coding {coder}: {n} of {data['coding']['studies']} included studies coded")
+    lines.extend(f"note: {line}" for line in data.get("snowball_caps_hit", []))
     for damaged in data.get("torn", []):
         if damaged["state"] == "torn":
             lines.append(

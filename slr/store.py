@@ -7,12 +7,15 @@ Layout (each stage owns its files; all are text that diffs well in git):
     records.jsonl         normalised records of every source, import and snowball round
     searchlog.jsonl       one line per search run or import (PRISMA-S)
     works.jsonl           de-duplicated works (rewritten atomically by `slr dedupe`)
+    dedupe-state.json     settings, unanswered grey pairs and a fingerprint of works.jsonl
+    .gitattributes        `merge=union` for all of these, so clones of a review merge cleanly
     decisions/<who>.jsonl screening decisions, one log per reviewer, append-only
     coding/<who>.jsonl    concept codings, one log per coder, append-only
 
 Appends are flushed and fsynced at once. A torn last line (a crash mid-write) is reported
 and skipped by readers; the next append moves it to `<file>.torn` before writing, so the
-fragment is neither lost nor glued to the next line. Replacements are atomic.
+fragment is neither lost nor glued to the next line. Replacements are atomic and skipped
+when the bytes are unchanged.
 """
 
 from __future__ import annotations
@@ -32,6 +35,19 @@ FORMAT_VERSION = 1
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 STATE_FILE = "slr-state.json"
+# How git merges a review that several people work on in their own clones (`git merge`,
+# `git pull`): the logs only ever grow, so a merge keeps the lines of both sides in any
+# order; derived files are merged the same way and the next slr command rebuilds them
+# when a merge left them stale (a fingerprint of works.jsonl sits in dedupe-state.json).
+GITATTRIBUTES = """\
+# Written by slr: merging two clones of this review never conflicts (README: teams).
+# Logs (records, search log, decisions, codings, answers) only grow: keep both sides' lines.
+*.jsonl merge=union
+*.torn merge=union
+# Derived from the logs: the next slr command rebuilds them when a merge left them stale.
+dedupe-state.json merge=union
+slr-state.json merge=union
+"""
 T = TypeVar("T")
 
 
@@ -198,8 +214,14 @@ def read_numbered(path: Path) -> Iterator[tuple[int, dict[str, Any]]]:
 
 
 def write_atomic(path: Path, data: str | bytes) -> None:
-    """Replace a file atomically: temporary file in the same folder, fsync, rename."""
+    """Replace a file atomically: temporary file in the same folder, fsync, rename.
+
+    A file that already holds these bytes is left alone (not even its time changes), so a
+    command with nothing new to do leaves the repository clean.
+    """
     payload = data.encode("utf-8") if isinstance(data, str) else data
+    if _holds(path, payload):
+        return
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
@@ -218,6 +240,17 @@ def write_atomic(path: Path, data: str | bytes) -> None:
         if isinstance(exc, OSError):
             raise _cannot_write(path, exc) from None
         raise
+
+
+def _holds(path: Path, payload: bytes) -> bool:
+    """The file exists and its bytes are exactly `payload`."""
+    try:
+        if path.stat().st_size != len(payload):
+            return False
+        with open(path, "rb") as fh:
+            return fh.read() == payload
+    except OSError:
+        return False
 
 
 def _cannot_write(path: Path, exc: OSError) -> StoreError:
@@ -283,6 +316,9 @@ class Store:
                 )
         else:
             write_atomic(state, json.dumps({"format": FORMAT_VERSION}) + "\n")
+        attributes = self.root / ".gitattributes"
+        if not attributes.exists():  # never over a file the team wrote themselves
+            write_atomic(attributes, GITATTRIBUTES)
         return self
 
     def iter_records(self) -> Iterator[dict[str, Any]]:

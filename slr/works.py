@@ -3,18 +3,25 @@
 `works.jsonl` is written (atomically, whole) by `slr dedupe`. A work's id is the record id
 of the earliest-added record of its cluster, so it is stable across runs and every
 decision keyed by a work id can always be traced to a record; `resolve_work_id` maps an
-old id to the work that holds that record now (after clusters merged).
+old id to the work that holds that record now (after clusters merged). works.jsonl is derived:
+when a git merge of two clones leaves it stale, the next command rebuilds it (`refresh`).
 """
 
 from __future__ import annotations
 
+import hashlib
+import json
+import warnings
 from dataclasses import dataclass, field, replace
+from pathlib import Path
 from typing import Any
 
 from slr.corpus import removed_record_ids
 from slr.records import Record
 from slr.review import Review
-from slr.store import field_of, read_entries, write_jsonl_atomic
+from slr.store import field_of, read_entries, write_atomic, write_jsonl_atomic
+
+DEDUPE_STATE = "dedupe-state.json"  # written by slr.dedupe.incremental, with a fingerprint
 
 
 @dataclass(frozen=True)
@@ -47,9 +54,14 @@ class Work:
         )
 
 
-def load_works(review: Review) -> list[Work]:
-    """The works of the last `slr dedupe`, in order of their first record, without the records
-    of removed imports (`slr import --remove`); a work left with none is gone too."""
+class RebuiltWarning(UserWarning):
+    """A derived file was stale or damaged (e.g. after a git merge) and has been rebuilt."""
+
+
+def read_works(review: Review) -> list[Work]:
+    """works.jsonl as stored (not checked for staleness: what `slr dedupe` starts from),
+    without the records of removed imports (`slr import --remove`); a work left with none
+    is gone too."""
     works = read_entries(review.store.works_file, Work.from_dict, "work")
     gone = removed_record_ids(review) if works else set()
     if not gone:
@@ -66,10 +78,80 @@ def load_works(review: Review) -> list[Work]:
     return out
 
 
-def save_works(review: Review, works: list[Work]) -> None:
-    """Replace works.jsonl atomically."""
+def load_works(review: Review) -> list[Work]:
+    """The works of the last `slr dedupe`, in order of their first record.
+
+    If a git merge left works.jsonl stale (see `stale_reason`), it is rebuilt first, with a
+    one-line warning, so no command counts the works of one side only or twice.
+    """
+    if stale_reason(review):
+        return refresh(review)
+    return read_works(review)
+
+
+def refresh(review: Review) -> list[Work]:
+    """Rebuild works.jsonl (a full `slr dedupe`) if it is stale; the works either way."""
+    why = stale_reason(review)
+    if not why:
+        return read_works(review)
+    from slr.dedupe.incremental import update  # late: the engine is heavy and imports this
+
+    warnings.warn(
+        f"{review.store.works_file}: {why}; rebuilt from records.jsonl (a full `slr dedupe`)",
+        RebuiltWarning,
+        stacklevel=2,
+    )
+    return update(review, full=True).works
+
+
+def fingerprint_file(path: Path) -> str:
+    """sha256 of a file's bytes ("" if it does not exist)."""
+    try:
+        return hashlib.sha256(path.read_bytes()).hexdigest()
+    except FileNotFoundError:
+        return ""
+
+
+def stale_reason(review: Review) -> str:
+    """Why works.jsonl no longer is what the last `slr dedupe` wrote ("" if it is).
+
+    `slr dedupe` stores the file's sha256 in dedupe-state.json; a merge of two clones that
+    both ran it leaves other bytes in works.jsonl (both sides' lines) and a state file that
+    is no longer one JSON object. A state written by an older slr has no fingerprint and is
+    trusted.
+    """
+    works_file = review.store.works_file
+    state_file = review.store.root / DEDUPE_STATE
+    if not works_file.exists() or not state_file.exists():
+        return ""
+    try:
+        state = json.loads(state_file.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        return f"{DEDUPE_STATE} is damaged (two versions merged by git?)"
+    expected = state.get("works_sha256") if isinstance(state, dict) else None
+    if not isinstance(expected, str):
+        return "" if isinstance(state, dict) else f"{DEDUPE_STATE} is damaged"
+    if expected != fingerprint_file(works_file):
+        return "changed since the last `slr dedupe` (a git merge?)"
+    return ""
+
+
+def save_works(review: Review, works: list[Work]) -> str:
+    """Replace works.jsonl atomically (unless unchanged) and record its fingerprint in
+    dedupe-state.json, whoever writes it (`slr dedupe`, `slr import --remove`)."""
     review.store.ensure()
     write_jsonl_atomic(review.store.works_file, (w.to_dict() for w in works))
+    sha = fingerprint_file(review.store.works_file)
+    path = review.store.root / DEDUPE_STATE
+    try:
+        state = json.loads(path.read_text("utf-8"))
+    except (OSError, UnicodeDecodeError, ValueError):
+        state = {}
+    state = state if isinstance(state, dict) else {}
+    if state.get("works_sha256") != sha:
+        state["works_sha256"] = sha
+        write_atomic(path, json.dumps(state, indent=1) + "\n")
+    return sha
 
 
 def record_index(works: list[Work]) -> dict[str, str]:

@@ -6,7 +6,7 @@ import os
 import signal
 import subprocess
 import sys
-import time
+import threading
 
 import pytest
 from click.testing import CliRunner
@@ -170,22 +170,24 @@ def test_every_saved_study_survives_sigkill(tmp_path):
     cmd = [sys.executable, "-m", "slr.cli", "code", "-p", str(review.protocol.path)]
     cmd += ["--coder", "r1", "--plain"]
     proc = subprocess.Popen(
-        cmd, stdin=subprocess.PIPE, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=ROOT
+        cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT
     )
+    guard = threading.Timer(600, proc.kill)  # only against a hang, never a timing assumption
+    guard.start()
     try:
-        assert proc.stdin is not None
+        assert proc.stdin is not None and proc.stdout is not None
         # code three studies (toggle C3 each time, then save), then leave the prompt waiting
         proc.stdin.write(("3\n\n" * saved).encode())
         proc.stdin.flush()
-        path = review.store.coding_file("r1")
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            if path.exists() and len(path.read_bytes().splitlines()) >= saved * len(CONCEPTS):
-                break
-            time.sleep(0.05)
+        # wait on what the coder sees: the next study is shown once the last one is saved
+        marker = f"Study {saved + 1} of {n_works}".encode()
+        while (line := proc.stdout.readline()) and marker not in line:
+            pass
+        assert marker in line
         os.kill(proc.pid, signal.SIGKILL)
         proc.wait(timeout=10)
     finally:
+        guard.cancel()
         if proc.poll() is None:
             proc.kill()
     assert proc.returncode == -signal.SIGKILL

@@ -1,4 +1,10 @@
-"""The ranking model on a small constructed set."""
+"""The ranking model on a small constructed set.
+
+Background rankings are awaited with the ranker's public `wait()`, never with sleeps.
+"""
+
+import os
+import signal
 
 import pytest
 
@@ -30,10 +36,17 @@ class D:
         self.decision = decision
 
 
+WAIT = 600  # seconds: only a guard against a hang, never a timing assumption
+
+
 @pytest.fixture
 def no_throttle(monkeypatch):
-    clock = iter(range(0, 100000, 5))  # each call to the clock is 5 s later: no throttling
-    monkeypatch.setattr("slr.ranking.time.monotonic", lambda: next(clock))
+    monkeypatch.setattr(WorkRanker, "RERANK_EVERY", 0.0)  # every call may start a re-ranking
+
+
+def settle(ranker):
+    """Wait on the ranker's public event: the ranking under way has finished."""
+    assert ranker.wait(WAIT), "the background ranking did not finish"
 
 
 def test_ranker_orders_the_pool_by_relevance():
@@ -70,16 +83,16 @@ def test_background_ranking_never_blocks_and_catches_up(no_throttle):
     first = ranker(works, {"s:0": D("include"), "s:1": D("exclude")})
     # no wait: the ranking runs in a thread (on this tiny set it may already be done)
     assert [w.work_id for w in first[:2]] == ["s:0", "s:1"] and len(first) == 6
-    ranker._job.join(timeout=30)
+    settle(ranker)
     ranked = ranker(works, {"s:0": D("include"), "s:1": D("exclude")})
     assert {w.work_id for w in ranked[2:4]} == {"s:2", "s:4"}
-    ranker._job.join(timeout=30)
+    settle(ranker)
     decided = {"s:0": D("include"), "s:1": D("exclude"), "s:2": D("include")}
     second = ranker(works, decided)  # at once: the last finished ordering (s:2 in it)
     assert [w.work_id for w in second[:2]] == ["s:0", "s:1"] and len(second) == 6
     # the model stored with a decision is the one behind the order in use, not a newer one
     assert ranker.decision_extra()["ranking"]["training"] == {"relevant": 1, "irrelevant": 1}
-    ranker._job.join(timeout=30)  # the re-ranking with the new decision finished meanwhile
+    settle(ranker)  # the re-ranking with the new decision finished meanwhile
     assert ranker.decision_extra()["ranking"]["training"] == {"relevant": 1, "irrelevant": 1}
     ranker(works, decided)  # handed out now: from here on decisions carry that model
     assert ranker.decision_extra()["ranking"]["training"] == {"relevant": 2, "irrelevant": 1}
@@ -102,21 +115,20 @@ def test_a_dead_ranking_process_leaves_the_last_order_in_place(no_throttle):
     ranker = WorkRanker(seed=0, background=True)
     assert ranker.state() == "ranking: not ready yet"
     ranker(works, decided)
-    ranker._job.join(timeout=60)
+    settle(ranker)
     last = ranker(works, decided)
     assert ranker.state() == ""
     assert ranker.ready and {w.work_id for w in last[2:4]} == {"s:2", "s:4"}
-    ranker._job.join(timeout=60)
-    ranker.ranker._process.kill()  # e.g. killed by the system for memory
-    ranker.ranker._process.join(timeout=10)
+    settle(ranker)
+    os.kill(ranker.pid, signal.SIGKILL)  # e.g. killed by the system for memory
     decided["s:2"] = D("include")
     ranker(works, decided)  # the thread finds the process gone ...
-    ranker._job.join(timeout=60)
+    settle(ranker)
     assert "ranking stopped" in ranker.error
     assert ranker.state() == "ranking stopped, order kept"  # shown in the screen header
     again = ranker(works, decided)  # ... and the screen keeps the last order, no new attempt
     assert [w.work_id for w in again] == [w.work_id for w in last]
-    assert not ranker._job.is_alive()
+    assert ranker.wait(0)  # no new attempt under way
     ranker.close()
 
 
@@ -130,27 +142,24 @@ def test_without_a_child_process_the_ranking_runs_in_a_thread(monkeypatch, no_th
     decided = {"s:0": D("include"), "s:1": D("exclude")}
     ranker = WorkRanker(seed=0, background=True)
     ranker(works, decided)
-    ranker._job.join(timeout=60)
+    settle(ranker)
     ranked = ranker(works, decided)
     assert isinstance(ranker.ranker, Ranker) and not ranker.error
     assert {w.work_id for w in ranked[2:4]} == {"s:2", "s:4"}
 
 
 def test_the_ranking_process_started_first_is_the_one_used_and_ignores_ctrl_c(no_throttle):
-    import os
-    import signal
-
     works = works_of()
 
     ranker = WorkRanker(seed=0, background=True)
-    pid = ranker._remote._process.pid  # started before the works are known
+    pid = ranker.pid  # started before the works are known
     try:
         os.kill(pid, signal.SIGINT)  # Ctrl-C reaches the whole process group
         decided = {"s:0": D("include"), "s:1": D("exclude")}
         ranker(works, decided)
-        ranker._job.join(timeout=60)
+        settle(ranker)
         ranked = ranker(works, decided)
-        assert ranker.ranker._process.pid == pid and not ranker.error
+        assert ranker.pid == pid and not ranker.error
         assert {w.work_id for w in ranked[2:4]} == {"s:2", "s:4"}
     finally:
         ranker.close()
@@ -173,8 +182,8 @@ def test_new_works_while_a_model_is_built_void_the_old_job_and_get_ranked(no_thr
         decided = {"b:0": D("include"), "b:1": D("exclude")}
         first = ranker(new, decided)  # the old job is void, whatever it was doing
         assert [w.work_id for w in first] == [w.work_id for w in new]
-        for _ in range(20):
-            ranker._job.join(timeout=30)
+        for _ in range(3):  # the voided job may still hold the slot once, then one re-ranking
+            settle(ranker)
             ranked = ranker(new, decided)
             if ranker.ready:
                 break

@@ -165,14 +165,19 @@ def old_year(k: int) -> bool:
     return k % 7 == 0
 
 
-def serve_openalex(batches=None, fail_at=None, extra_works=(), doi_of=None):
-    """Seed work, `openalex:` batches (constructed answers) and any extra single works."""
+def serve_seed():
+    """The seed's own work: its referenced_works (backward) and cited_by_count (forward)."""
     responses.add(
         responses.GET,
         f"{OPENALEX}/{SEED}",
         body=seed_body(),
         content_type="application/json",
     )
+
+
+def serve_openalex(batches=None, fail_at=None, extra_works=(), doi_of=None):
+    """Seed work, `openalex:` batches (constructed answers) and any extra single works."""
+    serve_seed()
     ids = referenced_ids()
     position = {w: k for k, w in enumerate(ids)}
     doi_of = doi_of or {}
@@ -295,12 +300,14 @@ def test_forward_pages_the_cited_by_cursor_to_its_end(tmp_path):
 
     def pages(request):
         params = query(request)
-        sent.append((params["filter"], params["cursor"], params["per-page"]))
+        sent.append((params["filter"], params["cursor"], params["per-page"], params["sort"]))
         return json_response(page1 if params["cursor"] == "*" else page2)
 
+    serve_seed()
     responses.add_callback(responses.GET, OPENALEX, callback=pages)
     report = run_round(review, direction="forward", client=client(), env=ENV)
-    assert sent == [(f"cites:{SEED}", "*", "100"), (f"cites:{SEED}", cursor, "100")]
+    order = "cited_by_count:desc"
+    assert sent == [(f"cites:{SEED}", "*", "200", order), (f"cites:{SEED}", cursor, "200", order)]
     c = report.directions["forward"]
     assert (c.found, c.resolved, c.unresolved, c.reported) == (2, 2, 0, 2)
     got = {r.source_id: r for r in load_records(review) if r.extra.get("direction") == "forward"}
@@ -465,8 +472,11 @@ def test_an_interrupted_round_must_be_finished_with_its_own_options(tmp_path):
 
 
 def forward_pages():
+    serve_seed()
     page1 = shared("openalex", "openalexpro_works_filter_cursor_page1.body.json").read_bytes()
     page2 = shared("openalex", "openalexpro_works_filter_cursor_page2_final.body.json").read_bytes()
+    for work in json.loads(page1)["results"]:  # the citing works, looked up as later seeds
+        responses.add(responses.GET, f"{OPENALEX}/{work['id'].rsplit('/', 1)[-1]}", json=work)
 
     def pages(request):
         params = query(request)

@@ -132,7 +132,7 @@ def test_semanticscholar_kill_on_the_second_page_resumes_there_and_asks_nothing_
     with pytest.raises(KeyboardInterrupt):
         run_round(review, direction="backward", via="semanticscholar", client=client(), env={})
     state = rounds(review)[0][1]
-    assert next(iter(state["tasks"].values()))["state"] == {"offset": 50, "index": 1}
+    assert next(iter(state["tasks"].values()))["state"] == {"offset": 50, "index": 1, "fetched": 50}
     assert len(matches) == 10  # the ten null entries of page 1 were looked up
     responses.reset()
     offsets.clear()
@@ -209,8 +209,10 @@ def test_semanticscholar_forward_follows_next_through_19_citation_pages(tmp_path
     responses.add_callback(
         responses.GET, re.compile(re.escape(S2) + r"/paper/CorpusID.*"), callback=citations
     )
-    report = run_round(review, direction="forward", via="semanticscholar", client=client(), env={})
-    assert offsets == sorted(pages) == list(range(0, 1900, 100))
+    report = run_round(
+        review, direction="forward", via="semanticscholar", client=client(), env={}, max_per_seed=0
+    )
+    assert offsets == sorted(pages) == list(range(0, 1900, 100))  # no cap: every page
     citing = [x["citingPaper"] for o in sorted(pages) for x in json.loads(pages[o])["data"]]
     c = report.directions["forward"]
     assert (c.found, c.unresolved) == (len(citing), sum(1 for p in citing if not p["paperId"]))

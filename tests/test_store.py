@@ -53,15 +53,14 @@ def test_append_survives_sigkill_of_the_writer(tmp_path):
     code = (
         "import sys; from slr.store import append_jsonl; from pathlib import Path\n"
         "p = Path(sys.argv[1])\n"
-        "for i in range(100000): append_jsonl(p, {'i': i, 'pad': 'x' * 200})\n"
+        "for i in range(100000):\n"
+        "    append_jsonl(p, {'i': i, 'pad': 'x' * 200})\n"
+        "    if i == 100: print('100 written', flush=True)\n"
     )
-    proc = subprocess.Popen([sys.executable, "-c", code, str(path)])
+    proc = subprocess.Popen([sys.executable, "-c", code, str(path)], stdout=subprocess.PIPE)
     try:
-        import time
-
-        deadline = time.time() + 10
-        while (not path.exists() or path.stat().st_size < 20000) and time.time() < deadline:
-            time.sleep(0.01)
+        assert proc.stdout is not None
+        assert proc.stdout.readline() == b"100 written\n"  # the writer's own signal, no polling
     finally:
         proc.kill()
         proc.wait()

@@ -28,5 +28,14 @@ def quiet_option(func: Callable[..., Any]) -> Callable[..., Any]:
 
 
 def load(protocol_path: str | None) -> Review:
-    """Open the review named by -p (or the default one)."""
-    return open_review(protocol_path)
+    """Open the review named by -p (or the default one).
+
+    Derived files a git merge left stale are rebuilt here, with a one-line warning, so that
+    every command counts what both merged clones recorded.
+    """
+    from slr.works import refresh, stale_reason
+
+    review = open_review(protocol_path)
+    if stale_reason(review):
+        refresh(review)
+    return review

@@ -20,6 +20,22 @@ def _wait(todo: dict[str, int]) -> bool:
     return click.confirm("Screened them (in another terminal)? Continue snowballing", default=True)
 
 
+class Cap(click.ParamType):
+    """--max-per-seed: a number of citing works, or 0 / "all" for no cap."""
+
+    name = "N|all"
+
+    def convert(self, value: object, param: click.Parameter | None, ctx: click.Context | None):
+        if isinstance(value, int):
+            return value
+        text = str(value).strip().lower()
+        if text in ("all", "none"):
+            return 0
+        if text.isdigit():
+            return int(text)
+        self.fail(f"{value!r}: use a number of citing works, or 0 / all for no cap", param, ctx)
+
+
 @click.command("snowball")
 @protocol_option
 @click.option(
@@ -50,7 +66,22 @@ def _wait(todo: dict[str, int]) -> bool:
     help="Repeat rounds until one adds no new included study, pausing for screening.",
 )
 @click.option(
+    "--max-per-seed",
+    type=Cap(),
+    default=None,
+    help=f"Forward: fetch at most N citing works per seed [default: {sb.MAX_PER_SEED}; "
+    "0 or all: no cap]. OpenAlex keeps the most-cited, Semantic Scholar its own order "
+    "(it cannot sort). Fixed when a round starts; each capped seed is logged with how "
+    "many citing works exist and how many were fetched.",
+)
+@click.option(
     "--offline", is_flag=True, help="Rebuild all rounds from the raw archive, no network."
+)
+@click.option(
+    "--abandon",
+    is_flag=True,
+    help="Drop an interrupted round (its records, works, log rows and raw responses) "
+    "instead of resuming it; completed rounds stay.",
 )
 @quiet_option
 def snowball_cmd(
@@ -59,7 +90,9 @@ def snowball_cmd(
     via: str,
     stage: str,
     until_saturation: bool,
+    max_per_seed: int | None,
     offline: bool,
+    abandon: bool,
     quiet: bool,
 ) -> None:
     """Snowball from the included studies: one numbered round per run (Wohlin 2014).
@@ -68,7 +101,11 @@ def snowball_cmd(
     against the whole review (screened works keep their decisions), auto-screened with
     the protocol's machine rules and queued for `slr screen`. References that cannot be
     resolved are counted and listed. Each round adds "citation" rows to the search log.
-    An interrupted round resumes on the next run; --offline replays every round.
+    An interrupted round resumes on the next run, or is dropped with --abandon;
+    --offline replays every round. Forward rounds fetch at most --max-per-seed citing
+    works per seed (1000 by default: most seeds have fewer, while a landmark paper with
+    30,000 citing works would cost about 150 requests and bring mostly off-topic
+    candidates; capped, it costs the seed and 5 pages).
     OpenAlex needs OPENALEX_API_KEY; SEMANTIC_SCHOLAR_API_KEY is used when set.
 
     \b
@@ -77,15 +114,36 @@ def snowball_cmd(
       slr snowball --via semanticscholar --from title-abstract
       slr snowball --until-saturation
       slr snowball --offline
+      slr snowball --direction forward --max-per-seed 500
+      slr snowball --abandon
     """
     review = load(protocol_path)
+    if abandon:
+        if offline or until_saturation:
+            raise sb.SnowballError(
+                "--abandon drops the interrupted round and does nothing else; "
+                "run it without --offline and --until-saturation"
+            )
+        lines = sb.abandon(review)
+        if not lines:
+            click.echo("no snowballing round is interrupted; nothing to abandon")
+            return
+        click.echo("\n".join(lines))
+        click.echo("next: slr snowball (starts a fresh round)")
+        return
     if offline:
         for report in sb.replay(review, quiet=quiet):
             click.echo(sb.format_round(report))
         return
     if until_saturation:
         result = sb.until_saturation(
-            review, direction=direction, via=via, stage=stage, quiet=quiet, wait=_wait
+            review,
+            direction=direction,
+            via=via,
+            stage=stage,
+            quiet=quiet,
+            wait=_wait,
+            max_per_seed=max_per_seed,
         )
         for report in result.rounds:
             click.echo(sb.format_round(report))
@@ -97,7 +155,14 @@ def snowball_cmd(
                 else "saturation: no included study left to snowball"
             )
         return
-    one = sb.run_round(review, direction=direction, via=via, stage=stage, quiet=quiet)
+    one = sb.run_round(
+        review,
+        direction=direction,
+        via=via,
+        stage=stage,
+        quiet=quiet,
+        max_per_seed=max_per_seed,
+    )
     if one is None:
         click.echo(
             f"every study included at {stage} is already snowballed {direction} via {via}; "

@@ -5,29 +5,38 @@ pairs that touch them; the works of the last run are kept as they were (seed lin
 work ids stay stable and screening decisions keyed by a work id stay attached to it
 (`slr.works.resolve_work_id` finds the work an older id was merged into). A full run
 happens when the thresholds changed, a reviewer's `n` splits an existing work, or
-`full=True`. `dedupe-state.json` keeps the settings and the unanswered grey pairs.
+`full=True`. `dedupe-state.json` keeps the settings, the unanswered grey pairs and the
+sha256 of works.jsonl: when a git merge changed works.jsonl, the next run is a full one.
 """
 
 from __future__ import annotations
 
 import json
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from typing import Any
 
-from slr.corpus import load_records, now_iso
+from slr.corpus import load_records
 from slr.dedupe import merge
 from slr.dedupe.cluster import Link
 from slr.dedupe.compare import Settings, Verdict
 from slr.dedupe.engine import Pair, Result, run
 from slr.dedupe.grey import Question, answers_path, load_answers, pair_key
-from slr.errors import StoreError
 from slr.records import Record
 from slr.review import Review
 from slr.store import write_atomic
-from slr.works import Work, load_works, record_index, save_works
+from slr.works import (
+    DEDUPE_STATE,
+    RebuiltWarning,
+    Work,
+    read_works,
+    record_index,
+    save_works,
+    stale_reason,
+)
 
-STATE_FILE = "dedupe-state.json"
+STATE_FILE = DEDUPE_STATE
 ENGINE_VERSION = 1  # bump when rules change so that stored works are recomputed
 
 
@@ -57,16 +66,14 @@ def fingerprint(settings: Settings) -> dict[str, Any]:
 
 
 def read_state(review: Review) -> dict[str, Any]:
-    """The state of the last run ({} before the first)."""
+    """The state of the last run ({} before the first, or when damaged: a full run rebuilds it)."""
     path = review.store.root / STATE_FILE
     if not path.exists():
         return {}
     try:
         data = json.loads(path.read_text("utf-8"))
-    except ValueError:
-        raise StoreError(
-            f"{path}: not valid JSON; delete it (the next `slr dedupe` runs in full)"
-        ) from None
+    except (UnicodeDecodeError, ValueError):
+        return {}  # e.g. two versions merged by git; `stale_reason` says so before the run
     return data if isinstance(data, dict) else {}
 
 
@@ -99,8 +106,16 @@ def update(
     records = load_records(review)
     position = {r.id: k for k, r in enumerate(records)}
     answers = load_answers(answers_path(review))
+    why = "" if full else stale_reason(review)
+    if why:  # after a git merge of two clones: their works are rebuilt together
+        warnings.warn(
+            f"{review.store.works_file}: {why}; de-duplicating in full",
+            RebuiltWarning,
+            stacklevel=2,
+        )
+        full = True
     state = read_state(review)
-    old = [] if full else load_works(review)
+    old = [] if full else read_works(review)
     incremental = (
         bool(old)
         and state.get("settings") == fingerprint(st)
@@ -122,12 +137,13 @@ def update(
         _restore_pending(result, state.get("pending", []), position, answers)
     works = merge.works(result, records, kept)
     if save:
-        save_works(review, works)
+        sha = save_works(review, works)
         pending = [
             [records[p.a].id, records[p.b].id, p.verdict.rule, round(p.verdict.score, 2)]
             for p in result.grey
         ]
-        payload = {"time": now_iso(), "settings": fingerprint(st), "pending": pending}
+        # no time stamp: a run with nothing new to do leaves the file (and git) untouched
+        payload = {"settings": fingerprint(st), "pending": pending, "works_sha256": sha}
         write_atomic(review.store.root / STATE_FILE, json.dumps(payload, indent=1) + "\n")
     new = sum(fresh) if fresh is not None else len(records)
     return Outcome(records, works, result, "incremental" if incremental else "full", new)

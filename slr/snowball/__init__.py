@@ -12,6 +12,12 @@ Every response goes through the shared HTTP layer and is archived verbatim under
 `raw/<via>/snowball-NN/`; `round.json` there is the checkpoint, rewritten atomically after
 each step once the step's records are stored. A request already archived is read back, not
 sent again: a killed round resumes where it stopped and `offline=True` replays every round.
+`abandon` drops an interrupted round instead (records, works, log rows, raw folder).
+
+Forward rounds fetch at most `max_per_seed` citing works per seed (MAX_PER_SEED = 1000 by
+default, fixed when the round starts; 0 = no cap): OpenAlex pages most-cited first,
+Semantic Scholar in its own order. Each capped seed is logged with how many citing works
+exist and how many were fetched.
 
 Candidates keep their `<source>:<id>` record ids (one found again later is not added twice)
 and are tagged in `extra` with method "citation", round, direction, seed (work id) and via.
@@ -26,6 +32,7 @@ Modules: `base` (values, the cache-first fetcher, title matching), one per citat
 
 from slr.snowball.base import (
     DIRECTIONS,
+    MAX_PER_SEED,
     ROUND_FILE,
     Found,
     SnowballError,
@@ -36,6 +43,7 @@ from slr.snowball.base import (
 from slr.snowball.report import (
     DirectionCounts,
     RoundReport,
+    caps_hit,
     format_pending,
     format_round,
     round_of,
@@ -45,6 +53,7 @@ from slr.snowball.run import (
     TASKS,
     VIAS,
     Saturation,
+    abandon,
     dedupe,
     pending,
     replay,
@@ -56,6 +65,7 @@ from slr.snowball.run import (
 
 __all__ = [
     "DIRECTIONS",
+    "MAX_PER_SEED",
     "ROUND_FILE",
     "TASKS",
     "VIAS",
@@ -65,6 +75,8 @@ __all__ = [
     "Saturation",
     "SnowballError",
     "Step",
+    "abandon",
+    "caps_hit",
     "dedupe",
     "format_pending",
     "format_round",

@@ -22,6 +22,7 @@ from slr.sources.base import Source
 
 DIRECTIONS = ("backward", "forward")
 ROUND_FILE = "round.json"
+MAX_PER_SEED = 1000  # default cap on the citing works fetched per seed (forward)
 TITLE_MATCH = 92.0  # rapidfuzz ratio on normalised titles to accept a title match
 
 State = dict[str, Any]
@@ -50,6 +51,8 @@ class Step:
     state: State | None  # where to resume after this step; None when the task is done
     total: int | None = None  # what the API reported for the whole task
     note: str = ""
+    capped: bool = False  # paging stopped at the per-seed cap while more works existed
+    citing: int | None = None  # the seed's own count of citing works, where the API has one
 
 
 def slug(text: str) -> str:
@@ -115,6 +118,10 @@ class Fetcher:
         parts = archive.folder.relative_to(review_root).parts
         self.rel = "/".join(parts)
 
+    def can_get(self, name: str) -> bool:
+        """`name` is archived, or may be fetched (not offline)."""
+        return name in self.done or not self.offline
+
     def get(self, name: str, request: Request, missing_ok: bool = False) -> Response | None:
         """The response for `name` (archived or fetched); None for a 400/404 when `missing_ok`."""
         if name in self.done:
@@ -144,5 +151,11 @@ class Fetcher:
         return self.src.to_record(item).evolve(raw=self.raw(name, index))
 
 
-Task = Callable[[Fetcher, dict[str, Any], str, State], Iterator[Step]]
-"""A source's citation task: (fetcher, seed, direction, resume state) -> steps."""
+def room(cap: int | None, fetched: int, page: int) -> int:
+    """How many items to ask for next: a full page, or what is left under the cap."""
+    return page if cap is None else max(0, min(page, cap - fetched))
+
+
+Task = Callable[[Fetcher, dict[str, Any], str, State, int | None], Iterator[Step]]
+"""A source's citation task: (fetcher, seed, direction, resume state, cap on the citing
+works of a forward task; None for no cap) -> steps."""

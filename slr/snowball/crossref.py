@@ -45,7 +45,9 @@ def _label(ref: dict[str, Any]) -> str:
     return "(empty reference)"
 
 
-def task(f: Fetcher, seed: dict[str, Any], direction: str, state: State) -> Iterator[Step]:
+def task(
+    f: Fetcher, seed: dict[str, Any], direction: str, state: State, cap: int | None = None
+) -> Iterator[Step]:
     """The deposited references of one seed (`direction` is always backward)."""
     src = f.src
     base = slug(seed["work_id"])

@@ -1,5 +1,10 @@
 """Snowballing through OpenAlex: backward resolves the seed's `referenced_works` in batches
-of `openalex:` ids; forward pages through `filter=cites:` with a cursor."""
+of `openalex:` ids; forward pages through `filter=cites:` with a cursor, most-cited first
+(`sort=cited_by_count:desc`), so that a per-seed cap keeps the most-cited citing works.
+
+Both directions first read the seed's own work (one request, shared by the two directions
+of a round): backward needs its `referenced_works`, forward its current id (OpenAlex merges
+works) and its `cited_by_count`, the number of citing works a cap is measured against."""
 
 from __future__ import annotations
 
@@ -8,11 +13,13 @@ from typing import Any
 from urllib.parse import quote
 
 from slr.http import Request
-from slr.snowball.base import Fetcher, Found, State, Step, chunks, mailto, slug, steps
+from slr.snowball.base import Fetcher, Found, State, Step, chunks, mailto, room, slug, steps
 from slr.sources.base import Source
 from slr.sources.openalex import short_id
 
 BATCH = 100  # ids per `openalex:` filter (OpenAlex allows 100 OR values)
+PAGE = 200  # citing works per `cites:` page (the most OpenAlex serves)
+ORDER = "cited_by_count:desc"  # forward order: most-cited first, so a cap keeps those
 
 
 def _params(src: Source) -> dict[str, Any]:
@@ -23,29 +30,36 @@ def _params(src: Source) -> dict[str, Any]:
     return params
 
 
-def task(f: Fetcher, seed: dict[str, Any], direction: str, state: State) -> Iterator[Step]:
-    """The references (backward) or citing works (forward) of one seed."""
+def task(
+    f: Fetcher, seed: dict[str, Any], direction: str, state: State, cap: int | None = None
+) -> Iterator[Step]:
+    """The references (backward) or citing works (forward, at most `cap`) of one seed."""
     src = f.src
     base = slug(seed["work_id"])
     key = seed.get("openalex")
-    doc: dict[str, Any] = {}
-    if direction == "backward" or not key:
-        ident = key or (f"doi:{seed['doi']}" if seed.get("doi") else None)
-        if ident is None:
-            yield Step((), None, note="no OpenAlex id or DOI to look it up")
-            return
-        resp = f.get(
-            f"seed-{base}",
-            Request(f"{src.url}/works/{quote(ident, safe=':/')}", _params(src)),
-            True,
-        )
-        if resp is None:
-            yield Step((), None, note=f"not found in OpenAlex ({ident})")
-            return
-        doc = resp.json()
-        key = short_id(doc.get("id"))
+    ident = key or (f"doi:{seed['doi']}" if seed.get("doi") else None)
+    if direction == "forward" and key and not f.can_get(f"seed-{base}"):
+        # replaying a forward round archived before seeds were looked up: page as it did
+        yield from _citing(f, base, f"cites:{key}", state, cap, None)
+        return
+    if ident is None:
+        yield Step((), None, note="no OpenAlex id or DOI to look it up")
+        return
+    resp = f.get(
+        f"seed-{base}",
+        Request(f"{src.url}/works/{quote(ident, safe=':/')}", _params(src)),
+        True,
+    )
+    if resp is None:
+        yield Step((), None, note=f"not found in OpenAlex ({ident})")
+        return
+    doc: dict[str, Any] = resp.json()
+    key = short_id(doc.get("id")) or key
     if direction == "forward":
-        yield from _citing(f, base, f"cites:{key}", state)
+        cited = doc.get("cited_by_count")
+        yield from _citing(
+            f, base, f"cites:{key}", state, cap, cited if isinstance(cited, int) else None
+        )
         return
     ids = list(
         dict.fromkeys(s for s in (short_id(w) for w in doc.get("referenced_works") or []) if s)
@@ -72,20 +86,38 @@ def task(f: Fetcher, seed: dict[str, Any], direction: str, state: State) -> Iter
         yield Step(tuple(found), nxt, total=len(ids))
 
 
-def _citing(f: Fetcher, base: str, filt: str, state: State) -> Iterator[Step]:
+def _citing(
+    f: Fetcher, base: str, filt: str, state: State, cap: int | None, citing: int | None
+) -> Iterator[Step]:
+    """Cursor paging, stopped once `cap` works are fetched: a 30,000-citation seed costs
+    cap/PAGE requests, not 150."""
     cursor, index = state.get("cursor", "*"), int(state.get("index", 0))
+    fetched = int(state.get("fetched", 0))
     while True:
+        want = room(cap, fetched, PAGE)
         name = f"forward-{base}-p{index:05d}"
-        params = {"filter": filt, "per-page": 100, "cursor": cursor, **_params(f.src)}
-        resp = f.get(name, Request(f"{f.src.url}/works", params))
+        params = {"filter": filt, "sort": ORDER, "per-page": want, "cursor": cursor}
+        resp = f.get(name, Request(f"{f.src.url}/works", {**params, **_params(f.src)}))
         assert resp is not None
         data = resp.json()
         results = data.get("results") or []
         meta = data.get("meta") or {}
-        found = tuple(Found(f.parse(x, name, i)) for i, x in enumerate(results))
+        kept = results[:want]  # a server ignoring per-page never takes us past the cap
+        found = tuple(Found(f.parse(x, name, i)) for i, x in enumerate(kept))
+        fetched += len(kept)
         cursor, index = meta.get("next_cursor"), index + 1
-        more = bool(cursor and results)
-        total = meta.get("count")
-        yield Step(found, {"cursor": cursor, "index": index} if more else None, total)
-        if not more:
+        count = meta.get("count")
+        more = bool(cursor and results) or len(kept) < len(results)
+        full = cap is not None and fetched >= cap
+        go_on = more and not full
+        if isinstance(count, int) and len(kept) == len(results):
+            more = count > fetched  # the last page may still carry a cursor
+        yield Step(
+            found,
+            {"cursor": cursor, "index": index, "fetched": fetched} if go_on else None,
+            count if isinstance(count, int) else None,
+            capped=full and more,
+            citing=citing,
+        )
+        if not go_on:
             return

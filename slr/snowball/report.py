@@ -43,6 +43,8 @@ class DirectionCounts:
     new_works: int = 0
     auto_excluded: int = 0
     to_screen: int = 0
+    cap: int | None = None  # citing works fetched at most per seed (forward); None: no cap
+    capped: list[dict[str, Any]] = field(default_factory=list)  # seed, citing, fetched
 
 
 @dataclass
@@ -90,9 +92,13 @@ def round_report(review: Review, folder: Path, state: dict[str, Any]) -> RoundRe
     works = load_works(review)
     ta = stage_states(review, works)[STAGES[0]]
     counts = {d: DirectionCounts(d) for d in state["directions"]}
+    if "forward" in counts:
+        counts["forward"].cap = state.get("max_per_seed")
     for task in state["tasks"].values():
         c = counts[task["direction"]]
         c.seeds += 1
+        if task.get("capped"):
+            c.capped.append(capped_seed(task))
         if task["total"] is not None:
             c.reported = (c.reported or 0) + task["total"]
         c.found += task["found"]
@@ -132,6 +138,44 @@ def round_report(review: Review, folder: Path, state: dict[str, Any]) -> RoundRe
         out.unresolved_file = review.store.root / "snowball" / f"round-{number:02d}-unresolved.csv"
         write_atomic(out.unresolved_file, unresolved_csv(out.unresolved))
     return out
+
+
+ORDERS = {
+    "openalex": "most-cited first (OpenAlex sort=cited_by_count:desc)",
+    "semanticscholar": "in Semantic Scholar's own order (/citations has no sort)",
+}
+
+
+def capped_seed(task: dict[str, Any]) -> dict[str, Any]:
+    """A seed whose citing works were cut at the cap: how many exist (the seed's own count,
+    else the count the API reported for the query; None where neither says) and how many
+    were fetched."""
+    citing = task.get("citing") if task.get("citing") is not None else task.get("total")
+    return {"seed": task["seed"], "citing": citing, "fetched": task["found"]}
+
+
+def cap_notes(via: str, c: DirectionCounts) -> list[str]:
+    """What the per-seed cap did in a forward direction, in words (search log, end table)."""
+    if c.direction != "forward":
+        return []
+    if c.cap is None:
+        return ["forward: no cap on citing works per seed (every citing work fetched)"]
+    order = ORDERS.get(via, "in the API's order")
+    head = f"forward: at most {c.cap} citing works per seed, {order}"
+    if not c.capped:
+        return [f"{head}; no seed reached the cap"]
+    notes = [f"{head}; {len(c.capped)} of {c.seeds} seed(s) reached the cap"]
+    for row in c.capped:
+        citing = (
+            f"{row['citing']:,} citing works"
+            if row["citing"] is not None
+            else "more citing works (the API reports no total)"
+        )
+        notes.append(
+            f"cap hit: {row['seed']} has {citing}; {row['fetched']:,} fetched "
+            f"(--max-per-seed 0 fetches all)"
+        )
+    return notes
 
 
 def unresolved_csv(rows: list[dict[str, Any]]) -> str:
@@ -183,9 +227,12 @@ def log_round(review: Review, src: Source, state: dict[str, Any], report: RoundR
                 "unresolved": c.unresolved,
                 "new_records": c.new_records,
                 "new_works": c.new_works,
-                "caps": [],
+                "max_per_seed": c.cap if direction == "forward" else None,
+                "order": ORDERS.get(state["via"]) if direction == "forward" else None,
+                "caps": [{"cap": c.cap, **row} for row in c.capped],
                 "status": "ok",
                 "notes": list(state.get("notes") or [])
+                + cap_notes(state["via"], c)
                 + [
                     f"{t['seed']}: {t['note']}"
                     for t in state["tasks"].values()
@@ -209,6 +256,8 @@ def format_round(report: RoundReport, limit: int = 10) -> str:
         "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)).rstrip()
         for row in (head, *rows)
     ]
+    for c in report.directions.values():  # the cap is said where it cut something
+        lines += [f"note: {n}" for n in cap_notes(report.via, c) if c.capped]
     lines += [f"note: {n}" for n in report.notes]
     if report.unresolved:
         lines.append(f"{len(report.unresolved)} reference(s) could not be resolved:")
@@ -227,3 +276,17 @@ def format_pending(todo: Mapping[str, int]) -> str:
         f"{n} work(s) at {stage}: slr screen --stage {stage}" for stage, n in todo.items() if n
     ]
     return "screen next:\n  " + "\n  ".join(steps) if steps else "nothing left to screen"
+
+
+def caps_hit(review: Review) -> list[str]:
+    """One line per logged round direction whose per-seed cap cut citing works (for
+    `slr status`): the cap, and how many seeds it cut."""
+    out = []
+    for e in search_log(review):
+        if e.get("kind") == "citation" and e.get("caps"):
+            out.append(
+                f"snowball round {e.get('round')} {e.get('direction')}: cap of "
+                f"{e.get('max_per_seed')} citing works per seed hit for "
+                f"{len(e['caps'])} seed(s); see the search log"
+            )
+    return out

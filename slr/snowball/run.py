@@ -1,18 +1,22 @@
 """Rounds: start one from the included studies, resume an interrupted one from its
-checkpoint (`round.json`), replay all of them offline, or repeat until saturation."""
+checkpoint (`round.json`) or abandon it, replay all of them offline, or repeat until
+saturation. A round's cap on citing works per seed is fixed when it starts."""
 
 from __future__ import annotations
 
 import json
+import shutil
+import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import click
+
 from slr.corpus import add_records, now_iso
-from slr.decisions import STAGES
+from slr.decisions import STAGES, read_log, reviewers
 from slr.http import Archive, Client
-from slr.progress import progress
 from slr.records import Record
 from slr.review import Review
 from slr.screen_rules import auto_screen
@@ -20,6 +24,7 @@ from slr.screening import included_works, stage_states
 from slr.snowball import crossref, openalex, semanticscholar
 from slr.snowball.base import (
     DIRECTIONS,
+    MAX_PER_SEED,
     ROUND_FILE,
     Fetcher,
     SnowballError,
@@ -31,7 +36,7 @@ from slr.snowball.report import RoundReport, log_round, round_of, round_report
 from slr.sources import registry
 from slr.sources.base import Source
 from slr.store import write_atomic
-from slr.works import Work, load_works, record_index
+from slr.works import Work, load_works, record_index, save_works
 
 TASKS: dict[str, Task] = {
     "openalex": openalex.task,
@@ -145,10 +150,20 @@ def run_round(
     quiet: bool = True,
     client: Client | None = None,
     env: Mapping[str, str] | None = None,
+    max_per_seed: int | None = None,
 ) -> RoundReport | None:
-    """Run (or resume) one round; None when every included study is already snowballed."""
+    """Run (or resume) one round; None when every included study is already snowballed.
+
+    `max_per_seed` caps the citing works fetched per seed (forward): None means the
+    default (MAX_PER_SEED) for a new round and the round's own cap when resuming; 0 means
+    no cap.
+    """
     if stage not in STAGES:
         raise SnowballError(f"unknown stage {stage!r}; use --from {' or --from '.join(STAGES)}")
+    if max_per_seed is not None and max_per_seed < 0:
+        raise SnowballError(
+            f"--max-per-seed {max_per_seed}: use a number of citing works, or 0 for no cap"
+        )
     wanted, notes = _directions(direction, via)
     src = _source(review, via, client, env)
     review.store.ensure()
@@ -161,10 +176,19 @@ def run_round(
                 f"{folder / ROUND_FILE}: round {state['round']} ({state['via']}, "
                 f"{'+'.join(state['directions'])}) was interrupted; finish it first with "
                 f"`slr snowball --via {state['via']} --direction "
-                f"{state['directions'][0] if len(state['directions']) == 1 else 'both'}`"
+                f"{state['directions'][0] if len(state['directions']) == 1 else 'both'}` "
+                "or drop it with `slr snowball --abandon`"
+            )
+        had = state.get("max_per_seed")
+        if max_per_seed is not None and "forward" in wanted and (max_per_seed or None) != had:
+            raise SnowballError(
+                f"{folder / ROUND_FILE}: round {state['round']} was started with "
+                f"--max-per-seed {had or 0}; resume it with that cap (or without the option) "
+                "or drop it with `slr snowball --abandon`"
             )
     else:
-        folder, state = _new_round(review, wanted, via, stage, notes)
+        cap = MAX_PER_SEED if max_per_seed is None else max_per_seed
+        folder, state = _new_round(review, wanted, via, stage, notes, cap or None)
     if folder is None:
         return None
     missing = src.missing_keys() if state["status"] == "running" else ()
@@ -175,7 +199,7 @@ def run_round(
 
 
 def _new_round(
-    review: Review, wanted: list[str], via: str, stage: str, notes: list[str]
+    review: Review, wanted: list[str], via: str, stage: str, notes: list[str], cap: int | None
 ) -> tuple[Path | None, dict[str, Any]]:
     works = load_works(review)
     included = included_works(review, stage) if works else []
@@ -203,6 +227,8 @@ def _new_round(
                 "resolved": 0,
                 "unresolved": 0,
                 "total": None,
+                "citing": None,
+                "capped": False,
                 "note": "",
             }
     if not tasks:
@@ -220,6 +246,7 @@ def _new_round(
         "started": now_iso(),
         "finished": None,
         "protocol_hash": review.protocol.hash,
+        "max_per_seed": cap if "forward" in wanted else None,
         "seeds": seeds,
         "tasks": tasks,
         "unresolved": [],
@@ -240,6 +267,29 @@ def _tag(record: Record, state: dict[str, Any], task: dict[str, Any]) -> Record:
     return record.evolve(extra=extra)
 
 
+class Ticker:
+    """Progress of a round's fetching on stderr, one line per page (rewritten in place on a
+    terminal): a capped seed of 30,000 citing works must not look like a hang."""
+
+    def __init__(self, quiet: bool) -> None:
+        self.on = not quiet
+        self.tty = sys.stderr.isatty()
+        self.width = 0
+
+    def show(self, text: str) -> None:
+        if not self.on:
+            return
+        if self.tty:
+            click.echo("\r" + text.ljust(self.width), nl=False, err=True)
+            self.width = len(text)
+        else:
+            click.echo(text, err=True)
+
+    def close(self) -> None:
+        if self.on and self.tty and self.width:
+            click.echo(err=True)
+
+
 def _fetch(
     review: Review,
     src: Source,
@@ -255,9 +305,14 @@ def _fetch(
     known = review.store.record_ids()
     tasks = [t for t in state["tasks"].values() if replay or not t["done"]]
     run = TASKS[state["via"]]
-    for task in progress(tasks, f"snowball round {state['round']} ({state['via']})", quiet):
+    cap = state.get("max_per_seed")  # None: no cap (and every round started before caps)
+    ticker = Ticker(quiet or replay)
+    head = f"snowball round {state['round']} ({state['via']})"
+    for k, task in enumerate(tasks, 1):
         start: State = {} if replay else task["state"]
-        for step in run(fetcher, seeds[task["seed"]], task["direction"], start):
+        limit = cap if task["direction"] == "forward" else None
+        what = f"{head} {k}/{len(tasks)}: {task['direction']} {task['seed']}"
+        for step in run(fetcher, seeds[task["seed"]], task["direction"], start, limit):
             records = [_tag(x.record, state, task) for x in step.found if x.record is not None]
             add_records(review, records, known)
             if replay:
@@ -267,6 +322,8 @@ def _fetch(
             task["resolved"] += len(records)
             task["unresolved"] += len(lost)
             task["total"] = step.total if step.total is not None else task["total"]
+            task["citing"] = step.citing if step.citing is not None else task.get("citing")
+            task["capped"] = step.capped or task.get("capped", False)
             task["note"] = step.note or task["note"]
             state["unresolved"] += [
                 {
@@ -281,6 +338,18 @@ def _fetch(
             task["state"] = step.state or {}
             task["done"] = step.state is None
             _save(folder, state)
+            ticker.show(f"{what}: {task['found']} fetched{_of(task, limit)}")
+    ticker.close()
+
+
+def _of(task: dict[str, Any], cap: int | None) -> str:
+    """` of N` for the progress line: what the task will fetch, where it is known."""
+    exists = task.get("citing") if task.get("citing") is not None else task["total"]
+    if exists is None:
+        return f" (cap {cap})" if cap else ""
+    if cap is not None and exists > cap:
+        return f" of {cap} (cap; {exists} citing)"
+    return f" of {exists}"
 
 
 def _complete(
@@ -370,6 +439,7 @@ def until_saturation(
     client: Client | None = None,
     env: Mapping[str, str] | None = None,
     wait: Callable[[dict[str, int]], bool] | None = None,
+    max_per_seed: int | None = None,
 ) -> Saturation:
     """Repeat rounds until one adds no new included study, pausing whenever works await
     screening: `wait(pending)` returns True once they are screened (False stops here)."""
@@ -381,7 +451,14 @@ def until_saturation(
                 return Saturation("paused", reports, todo, _last_round(review))
             todo = pending(review, stage)
         report = run_round(
-            review, direction=direction, via=via, stage=stage, quiet=quiet, client=client, env=env
+            review,
+            direction=direction,
+            via=via,
+            stage=stage,
+            quiet=quiet,
+            client=client,
+            env=env,
+            max_per_seed=max_per_seed,
         )
         if report is None:
             return Saturation("saturated", reports, todo, _last_round(review))
@@ -391,3 +468,176 @@ def until_saturation(
 def _last_round(review: Review) -> int | None:
     found = rounds(review)
     return int(found[-1][1]["round"]) if found else None
+
+
+# ---------------------------------------------------------------- abandoning a round
+
+
+def abandon(review: Review) -> list[str]:
+    """Drop the interrupted round as if it had never started; one line per thing dropped.
+
+    Its records, its works (and grey pairs) if it was de-duplicated, its search-log rows
+    if it was logged, its unresolved list and, last, its raw folder (so that a kill half
+    way leaves a round that `abandon` can still find). Completed rounds are not touched;
+    decisions anyone made on its candidates stay in the logs, attached to nothing.
+    Returns [] when no round is interrupted (nothing is written then).
+    """
+    found = rounds(review)
+    unfinished = [(p, s) for p, s in found if s["status"] != "complete"]
+    if not unfinished:
+        return []
+    lines: list[str] = []
+    for folder, state in unfinished:
+        lines += _abandon_one(review, folder, state)
+    done = [str(s["round"]) for _, s in found if s["status"] == "complete"]
+    lines.append(
+        f"kept: completed round(s) {', '.join(done)} untouched"
+        if done
+        else "kept: there is no completed round"
+    )
+    return lines
+
+
+def _abandon_one(review: Review, folder: Path, state: dict[str, Any]) -> list[str]:
+    number, via = int(state["round"]), state["via"]
+    tasks = list(state["tasks"].values())
+    finished = sum(1 for t in tasks if t["done"])
+    lines = [
+        f"abandoned round {number} via {via} ({'+'.join(state['directions'])}, started "
+        f"{state['started']}): {finished} of {len(tasks)} seed task(s) had finished"
+    ]
+
+    def ours(row: dict[str, Any]) -> bool:
+        extra = row.get("extra") or {}
+        return (
+            isinstance(extra, dict)
+            and extra.get("method") == "citation"
+            and extra.get("round") == number
+            and extra.get("via") == via
+        )
+
+    # works first and records last: a kill in between leaves what a second run still finds
+    dropped = _drop_lines(review.store.records_file, ours, write=False)
+    gone_works = _drop_from_works(review, {str(r.get("id")) for r in dropped})
+    lines.append(
+        f"works: dropped {len(gone_works)} candidate work(s) from works.jsonl"
+        if gone_works
+        else "works: none to drop (the round had not been de-duplicated)"
+    )
+    decided = _decisions_on(review, gone_works)
+    if decided:
+        lines.append(
+            f"decisions: {decided} screening decision(s) on those works stay in the "
+            "decision logs and no longer count"
+        )
+    rows = _drop_lines(
+        review.store.searchlog_file,
+        lambda e: (
+            e.get("kind") == "citation"
+            and e.get("run_id") == state["run_id"]
+            and e.get("source") == via
+        ),
+    )
+    lines.append(
+        f"search log: dropped {len(rows)} row(s) of round {number}"
+        if rows
+        else "search log: nothing to drop (the round had not been logged)"
+    )
+    _drop_lines(review.store.records_file, ours)
+    lines.insert(
+        1,
+        f"records: dropped {len(dropped)} record(s) the round had added to records.jsonl"
+        if dropped
+        else "records: none to drop",
+    )
+    unresolved = review.store.root / "snowball" / f"round-{number:02d}-unresolved.csv"
+    if unresolved.exists():
+        unresolved.unlink()
+        lines.append(f"unresolved list: deleted {unresolved.relative_to(review.store.root)}")
+    responses = len(Archive(folder).names())
+    rel = folder.relative_to(review.store.root)
+    trash = folder.with_name(f".abandoned-{folder.name}")  # out of `rounds()` at once
+    if trash.exists():
+        shutil.rmtree(trash)
+    folder.rename(trash)
+    shutil.rmtree(trash)
+    if folder.parent.is_dir() and not any(folder.parent.iterdir()):
+        folder.parent.rmdir()
+    lines.append(f"raw responses: deleted {responses} archived response(s) and {rel}/")
+    return lines
+
+
+def _drop_lines(
+    path: Path, drop: Callable[[dict[str, Any]], bool], write: bool = True
+) -> list[dict[str, Any]]:
+    """Rewrite a JSONL file without the lines `drop` selects (every other line, a torn one
+    included, stays byte for byte); returns the dropped objects. No match (or
+    write=False): no write."""
+    if not path.exists():
+        return []
+    data = path.read_bytes()
+    kept: list[bytes] = []
+    dropped: list[dict[str, Any]] = []
+    for line in data.splitlines(keepends=True):
+        try:
+            obj = json.loads(line)
+        except ValueError:
+            obj = None
+        if isinstance(obj, dict) and drop(obj):
+            dropped.append(obj)
+        else:
+            kept.append(line)
+    if dropped and write:
+        write_atomic(path, b"".join(kept))
+    return dropped
+
+
+def _drop_from_works(review: Review, ids: set[str]) -> set[str]:
+    """Take the dropped records out of works.jsonl: a work left empty goes, a work that
+    only lost a member gets its canonical record merged again. Returns the gone work ids."""
+    from slr.dedupe.merge import canonical
+
+    if not ids or not review.store.works_file.exists():
+        return set()
+    works = load_works(review)
+    if not any(rid in ids for w in works for rid in w.record_ids):
+        return set()
+    records = records_by_id(review)
+    out: list[Work] = []
+    for w in works:
+        rest = [rid for rid in w.record_ids if rid not in ids]
+        if len(rest) == len(w.record_ids):
+            out.append(w)
+        elif rest:
+            recs = [records[rid] for rid in rest]
+            rules = {rid: w.rules.get(rid, "") for rid in rest}
+            if len(rest) == 1:
+                rules = {rest[0]: "unique"}
+            sources = tuple(dict.fromkeys(r.source for r in recs))
+            canon = canonical(recs) if len(recs) > 1 else recs[0]
+            out.append(Work(rest[0], tuple(rest), sources, canon, rules))
+    save_works(review, out)
+    _drop_grey(review, ids)
+    kept = {w.work_id for w in out}
+    return {w.work_id for w in works if w.work_id not in kept}
+
+
+def _drop_grey(review: Review, ids: set[str]) -> None:
+    """Forget the possible-duplicate pairs that name a dropped record."""
+    from slr.dedupe.incremental import STATE_FILE, read_state
+
+    state = read_state(review)
+    pending = state.get("pending") or []
+    left = [p for p in pending if p[0] not in ids and p[1] not in ids]
+    if len(left) != len(pending):
+        state["pending"] = left
+        write_atomic(review.store.root / STATE_FILE, json.dumps(state, indent=1) + "\n")
+
+
+def _decisions_on(review: Review, work_ids: set[str]) -> int:
+    """How many logged decisions name one of these (now gone) works."""
+    if not work_ids:
+        return 0
+    return sum(
+        1 for who in reviewers(review) for d in read_log(review, who) if d.work_id in work_ids
+    )

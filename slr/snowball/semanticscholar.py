@@ -1,5 +1,8 @@
 """Snowballing through Semantic Scholar: `/references` and `/citations` with offset paging;
-a `paperId: null` entry is looked up by its DOI, else matched by its title."""
+a `paperId: null` entry is looked up by its DOI, else matched by its title.
+
+`/citations` has no sort and reports no total: under a per-seed cap the first works in the
+API's own order are kept, and the number of citing works is "not reported"."""
 
 from __future__ import annotations
 
@@ -9,7 +12,17 @@ from urllib.parse import quote
 
 from slr.http import Request
 from slr.records import normalise_doi
-from slr.snowball.base import Fetcher, Found, State, Step, resolved, same_title, slug, title_name
+from slr.snowball.base import (
+    Fetcher,
+    Found,
+    State,
+    Step,
+    resolved,
+    room,
+    same_title,
+    slug,
+    title_name,
+)
 from slr.sources.base import Source
 from slr.sources.semanticscholar import FIELDS
 
@@ -56,8 +69,10 @@ def _resolve(f: Fetcher, paper: dict[str, Any]) -> Found:
     return Found(None, label, why, doi)
 
 
-def task(f: Fetcher, seed: dict[str, Any], direction: str, state: State) -> Iterator[Step]:
-    """The references (backward) or citing works (forward) of one seed."""
+def task(
+    f: Fetcher, seed: dict[str, Any], direction: str, state: State, cap: int | None = None
+) -> Iterator[Step]:
+    """The references (backward) or citing works (forward, at most `cap`) of one seed."""
     src = f.src
     base = slug(seed["work_id"])
     key = seed.get("semanticscholar") or (f"DOI:{seed['doi']}" if seed.get("doi") else None)
@@ -70,10 +85,14 @@ def task(f: Fetcher, seed: dict[str, Any], direction: str, state: State) -> Iter
     endpoint, wrap = (
         ("references", "citedPaper") if direction == "backward" else ("citations", "citingPaper")
     )
+    if direction == "backward":
+        cap = None
     offset, index = int(state.get("offset", 0)), int(state.get("index", 0))
+    fetched = int(state.get("fetched", offset))
     while True:
+        want = room(cap, fetched, LIMIT)
         name = f"{direction}-{base}-p{index:05d}"
-        params = {"fields": FIELDS, "offset": offset, "limit": LIMIT}
+        params = {"fields": FIELDS, "offset": offset, "limit": want}
         url = f"{src.url}/paper/{quote(key, safe=':/')}/{endpoint}"
         resp = f.get(name, Request(url, params, _headers(src)), True)
         if resp is None:
@@ -81,17 +100,22 @@ def task(f: Fetcher, seed: dict[str, Any], direction: str, state: State) -> Iter
             return
         data = resp.json()
         items = data.get("data") or []
+        kept = items[:want]  # a page longer than asked never takes us past the cap
         found = []
-        for i, item in enumerate(items):
+        for i, item in enumerate(kept):
             paper = (item or {}).get(wrap) or {}
             if paper.get("paperId"):
                 found.append(Found(f.parse(paper, name, i)))
             else:
                 found.append(_resolve(f, paper))
+        fetched += len(kept)
         nxt = data.get("next")
         index += 1
-        more = nxt is not None and bool(items)
-        yield Step(tuple(found), {"offset": int(nxt), "index": index} if more else None)
-        if not more:
+        more = (nxt is not None and bool(items)) or len(kept) < len(items)
+        full = cap is not None and fetched >= cap
+        go_on = more and not full
+        state_next = {"offset": int(nxt), "index": index, "fetched": fetched} if go_on else None
+        yield Step(tuple(found), state_next, capped=full and more)
+        if not go_on:
             return
         offset = int(nxt)
