@@ -220,14 +220,20 @@ def set_labels(review: Review, labels: dict[str, str]) -> None:
 
 
 def included(review: Review) -> list[Work]:
-    """The studies to code: those included at full text, in order of inclusion."""
+    """The studies to code: one report per study included at full text, in order of inclusion.
+
+    A study with several included reports (a conference abstract and its article) is coded
+    once, on its main report (slr.screening.included_by_study), so the concept matrix counts
+    each study once, as PRISMA counts studies; without studies.jsonl every included work is
+    a study of its own, as before.
+    """
     try:
-        from slr.screening import included_works
+        from slr.screening import included_by_study
     except ImportError:  # pragma: no cover - only before the screening stage exists
         raise SlrError(
             "screening is not available in this slr; cannot list included studies"
         ) from None
-    return list(included_works(review, stage="full-text"))
+    return [reports[0] for reports in included_by_study(review, stage="full-text")]
 
 
 # --------------------------------------------------------------------------- suggestions

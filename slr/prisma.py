@@ -3,9 +3,18 @@
 Column A (databases and registers) holds works with at least one record from a database
 search or a database export; column B (other methods) holds works found only by citation
 searching or by imports from other sources. Boxes count records up to screening and works
-afterwards (one report per study). Nothing is typed: every number comes from records.jsonl,
-works.jsonl and the decision logs, and `check` verifies the PRISMA identities
+(reports) afterwards; the included box counts studies and their reports apart, a study being
+included when one of its reports is (studies.jsonl links reports into studies; without it
+every work is a study of its own). Nothing is typed: every number comes from records.jsonl,
+works.jsonl, studies.jsonl and the decision logs, and `check` verifies the PRISMA identities
 (methods.md section 1) so an inconsistent state is an error naming the boxes and numbers.
+
+Notices (errata, retraction notices, comments linked to the report they concern) are not
+screened on their own: they follow their report. They are records identified, but no one
+screened them, so column A counts them under "Records removed for other reasons" (one line per
+kind) and they appear in no later box; identity 2 then holds as methods.md writes it, and no
+box claims a decision that was taken on another record. In column B they are part of the
+logged gap between records identified and reports sought (identity 6).
 """
 
 from __future__ import annotations
@@ -70,6 +79,8 @@ class PrismaCounts:
     duplicates: int = 0
     excluded_automatic: dict[str, int] = field(default_factory=dict)  # criterion label -> n
     excluded_other: int = 0
+    notices: dict[str, int] = field(default_factory=dict)  # column A notices per relation
+    other_notices: int = 0  # column B notices (part of the logged identity-6 gap)
     records_screened: int = 0
     records_excluded: int = 0
     records_excluded_by_human: dict[str, int] = field(default_factory=dict)
@@ -116,6 +127,8 @@ class PrismaCounts:
             "excluded_automatic": sum(self.excluded_automatic.values()),
             "excluded_automatic_by_criterion": dict(self.excluded_automatic),
             "excluded_other": self.excluded_other,
+            "excluded_other_notices": dict(self.notices),
+            "other_notices": self.other_notices,
             "records_screened": self.records_screened,
             "records_excluded": self.records_excluded,
             "dbr_sought_reports": self.databases.sought,
@@ -162,6 +175,13 @@ def criterion_label(protocol: Protocol, cid: str) -> str:
     return f"{cid} (no longer in the protocol)"
 
 
+NOTICE_REMOVED = {
+    "erratum": "Errata and corrections, with the report they correct",
+    "retraction": "Retraction notices, with the report they retract",
+    "comment": "Comments and replies, with the report they discuss",
+}
+
+
 def _reason(protocol: Protocol, criteria: tuple[str, ...]) -> str:
     # PRISMA needs one primary reason per report: the first criterion given.
     return criterion_label(protocol, criteria[0]) if criteria else "No reason recorded"
@@ -173,7 +193,7 @@ def compute(review: Review, interim: bool = False) -> PrismaCounts:
     `interim` draws it while screening is unfinished: works without a final decision are
     counted as awaiting their stage instead of being an error.
     """
-    from slr.screening import stage_states  # screening builds on works; import late
+    from slr.screening import included_studies, stage_states  # builds on works; import late
 
     records = {r.id: r for r in load_records(review)}
     works = load_works(review)
@@ -202,6 +222,12 @@ def compute(review: Review, interim: bool = False) -> PrismaCounts:
 
     states = stage_states(review, works)
     ta, ft = states["title-abstract"], states["full-text"]
+    notices = ta.notices
+    counts.notices = dict(
+        sorted(Counter(rel for w, (_, rel) in notices.items() if column_of[w] == "A").items())
+    )
+    counts.excluded_other = sum(counts.notices.values())
+    counts.other_notices = len(notices) - counts.excluded_other
     if not interim:
         _require_complete(ta, "title-abstract", "slr screen")
         _require_complete(ft, "full-text", "slr screen --stage full-text")
@@ -209,11 +235,15 @@ def compute(review: Review, interim: bool = False) -> PrismaCounts:
         _reason(review.protocol, d.criteria) for w, d in ta.auto.items() if column_of[w] == "A"
     )
     counts.excluded_automatic = dict(sorted(auto.items()))
-    counts.awaiting_screening = sum(1 for w in a_works if w.work_id not in ta.final)
-    counts.other_awaiting_screening = sum(
-        1 for w in works if column_of[w.work_id] == "B" and w.work_id not in ta.final
+    counts.awaiting_screening = sum(
+        1 for w in a_works if w.work_id not in ta.final and w.work_id not in notices
     )
-    counts.records_screened = len(a_works) - sum(auto.values()) - counts.awaiting_screening
+    counts.other_awaiting_screening = sum(
+        1 for w in ta.pool if column_of[w.work_id] == "B" and w.work_id not in ta.final
+    )
+    counts.records_screened = (
+        len(a_works) - sum(auto.values()) - counts.excluded_other - counts.awaiting_screening
+    )
     human_out = Counter(
         _reason(review.protocol, d.criteria)
         for w, d in ta.final.items()
@@ -246,8 +276,8 @@ def compute(review: Review, interim: bool = False) -> PrismaCounts:
         )
         box.excluded = dict(sorted(reasons.items()))
         box.included = sum(1 for d in decided.values() if d.decision == "include")
-    counts.new_studies = counts.databases.included + counts.other.included
-    counts.new_reports = counts.new_studies
+    counts.new_reports = counts.databases.included + counts.other.included
+    counts.new_studies = len(included_studies(ft))
     check(counts)
     return counts
 
@@ -315,9 +345,24 @@ def check(c: PrismaCounts) -> None:
             f"{c.other.sought} <= {c.other_identified}",
         )
     )
+    reports = c.databases.included + c.other.included
+    rules.append(
+        (
+            "reports of included studies = included (databases) + included (other)",
+            c.new_reports,
+            reports,
+            f"{c.databases.included} + {c.other.included}",
+        )
+    )
     for name, got, want, how in rules:
         if got != want:
             raise PrismaError(f"PRISMA boxes do not balance: {name}: {got} != {how} = {want}")
+    # each included report is of one included study, and an included study has a report
+    if not (min(reports, 1) <= c.new_studies <= reports):
+        raise PrismaError(
+            "PRISMA boxes do not balance: studies included must be at least 1 and at most the "
+            f"reports of included studies: {c.new_studies} studies, {reports} reports"
+        )
     values = [
         c.duplicates,
         c.records_screened,
@@ -351,7 +396,8 @@ def boxes(c: PrismaCounts) -> dict[str, list[str]]:
             + n(sum(c.excluded_automatic.values())),
         ]
         + [f"  {label} {n(v)}" for label, v in c.excluded_automatic.items()]
-        + [f"Records removed for other reasons {n(c.excluded_other)}"],
+        + [f"Records removed for other reasons {n(c.excluded_other)}"]
+        + [f"  {NOTICE_REMOVED.get(rel, rel)} {n(v)}" for rel, v in c.notices.items()],
         "screened": ["Records screened", n(c.records_screened)],
         "excluded": [f"Records excluded** {n(c.records_excluded)}"]
         + [f"  {label} {n(v)}" for label, v in c.records_excluded_by_human.items()],

@@ -88,6 +88,34 @@ def _excluded_table(review: Review) -> list[str]:
     return lines
 
 
+NOTICE_NAMES = {"erratum": "Erratum", "retraction": "RETRACTED", "comment": "Comment"}
+
+
+def _included_list(review: Review) -> list[str]:
+    """One numbered entry per included study: its main report, then its other included
+    reports and the notices (errata, retractions, comments) that follow them."""
+    from slr.screening import included_by_study, stage_states
+    from slr.works import load_works
+
+    studies = included_by_study(review)
+    if not studies:
+        return []
+    works = load_works(review)
+    by_id = {w.work_id: w for w in works}
+    following: dict[str, list[tuple[str, str]]] = {}
+    for wid, (target, relation) in stage_states(review, works)["full-text"].notices.items():
+        following.setdefault(target, []).append((relation, wid))
+    lines = []
+    for i, reports in enumerate(studies, 1):
+        lines.append(f"{i}. {reference(reports[0])}")
+        lines += [f"   - Also reported in: {reference(w)}" for w in reports[1:]]
+        for report in reports:
+            for relation, wid in sorted(following.get(report.work_id, [])):
+                name = NOTICE_NAMES.get(relation, relation)
+                lines.append(f"   - {name}: {reference(by_id[wid])}")
+    return lines
+
+
 def _sentence(text: str) -> str:
     """`text.` unless it already ends a sentence (a title ending in '.', '?' or '!')."""
     text = text.rstrip()
@@ -123,11 +151,11 @@ def build_markdown(
     from slr.coding import coders
     from slr.matrix import render, review_matrix
     from slr.prisma import summary as prisma_summary
-    from slr.screening import included_works
+    from slr.screening import included_by_study
 
     counts = compute(review)
     proto = review.protocol
-    works = included_works(review)
+    studies = included_by_study(review)
     lines = [f"# {proto.title}", "", f"Protocol `{proto.path.name}`, hash `{proto.hash}`.", ""]
     if proto.questions:
         lines += ["## Research questions", ""] + [f"- {x}" for x in proto.questions] + [""]
@@ -146,8 +174,10 @@ def build_markdown(
     else:
         lines += ["No included study has been coded yet (`slr code`).", ""]
     lines += ["### Included studies", ""]
-    per_source = Counter(src for w in works for src in w.sources)
-    lines += [f"{i}. {reference(w)}" for i, w in enumerate(works, 1)] + [""]
+    per_source = Counter(
+        src for reports in studies for src in {s for w in reports for s in w.sources}
+    )
+    lines += _included_list(review) + [""]
     if per_source:
         found = ", ".join(f"{display_name(k)} {v}" for k, v in sorted(per_source.items()))
         lines += [f"Included studies found per source: {found}.", ""]

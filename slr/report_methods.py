@@ -100,7 +100,15 @@ def _dedupe_paragraph(counts: PrismaCounts) -> str:
         f"matching within blocks, guarded against generic titles, series parts and errata), "
         f"removing {counts.duplicates} duplicates; "
         f"{sum(counts.excluded_automatic.values())} records were excluded automatically by "
-        f"the protocol's metadata rules, leaving {counts.records_screened} records to screen."
+        "the protocol's metadata rules"
+        + (
+            f" and {counts.excluded_other} notices (errata, retraction notices, comments) "
+            "followed the report they concern, shown with it during screening rather than "
+            "screened on their own"
+            if counts.excluded_other
+            else ""
+        )
+        + f", leaving {counts.records_screened} records to screen."
     )
 
 
@@ -323,6 +331,15 @@ def _citation_paragraph(review: Review, counts: PrismaCounts) -> str:
     )
 
 
+def _included_sentence(counts: PrismaCounts) -> str:
+    """Studies and their reports, counted apart as PRISMA 2020 does."""
+    studies, reports = counts.new_studies, counts.new_reports
+    return (
+        f"{studies} {'study was' if studies == 1 else 'studies were'} included, "
+        f"reported in {reports} {'report' if reports == 1 else 'reports'}."
+    )
+
+
 def methods(review: Review, counts: PrismaCounts, coder: str | None = None) -> list[str]:
     """The methods section, paragraph by paragraph."""
     out = [
@@ -331,7 +348,8 @@ def methods(review: Review, counts: PrismaCounts, coder: str | None = None) -> l
         *_screening_paragraph(review).split("\n\n"),
         _citation_paragraph(review, counts),
         _coding_paragraph(review, coder),
-        f"{counts.new_studies} studies were included. The concept matrix below codes each "
-        f"included study against the protocol's {len(review.protocol.concepts)} concepts.",
+        _included_sentence(counts)
+        + " The concept matrix below codes each included study against the protocol's "
+        f"{len(review.protocol.concepts)} concepts.",
     ]
     return [p for p in out if p]

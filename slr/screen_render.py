@@ -20,7 +20,7 @@ from slr.screen_keys import ACTIONS, LABELS, Keymap
 from slr.screen_session import Session, describe
 from slr.works import Work
 
-Segment = tuple[str, str]  # (text, style); styles: plain, bold, hl, dim, header, mark, title
+Segment = tuple[str, str]  # (text, style); plain, bold, hl, dim, header, mark, title, alert
 Row = list[Segment]
 
 # ---------------------------------------------------------------- highlighting
@@ -135,12 +135,37 @@ def _authors(work: Work) -> str:
     return "; ".join(authors[:6]) + (f"; ... ({len(authors)} authors)" if len(authors) > 6 else "")
 
 
+NOTICE_LABELS = {
+    "retraction": "RETRACTED - retraction notice",
+    "erratum": "erratum/correction",
+    "comment": "comment/reply",
+}
+
+
+def notice_line(relation: str, notice: Work) -> str:
+    """`RETRACTED - retraction notice: Title (2021) · id X · DOI 10.1/x` for a notice shown
+    under the report it concerns."""
+    rec = notice.canonical
+    title = " ".join((rec.title or "(no title)").split())
+    bits = [f"{NOTICE_LABELS.get(relation, relation)}: {title} ({rec.year or 'year ?'})"]
+    bits.append(f"id {notice.work_id}")
+    if rec.doi:
+        bits.append(f"DOI {rec.doi}")
+    return "  ·  ".join(bits)
+
+
 def work_lines(session: Session, work: Work) -> list[tuple[str, str]]:
-    """The metadata lines of a work (label, style), in display order."""
+    """The metadata lines of a work (label, style), in display order.
+
+    A retraction notice comes first, right under the title, so it is seen before anything
+    else (and is the last line a small terminal gives up); other notices follow the links.
+    """
     rec = work.canonical
     meta = [str(rec.year or "year ?"), rec.venue or "venue ?", rec.type or "type ?"]
     meta.append(rec.language or "language ?")
-    lines = [(_authors(work), "plain"), ("  ·  ".join(meta), "dim")]
+    attached = session.attached.get(work.work_id, [])
+    lines = [("!! " + notice_line(r, n), "alert") for r, n in attached if r == "retraction"]
+    lines += [(_authors(work), "plain"), ("  ·  ".join(meta), "dim")]
     lines.append((f"found by {', '.join(work.sources) or '?'}  ·  id {work.work_id}", "dim"))
     links = []
     if rec.doi:
@@ -157,6 +182,7 @@ def work_lines(session: Session, work: Work) -> list[tuple[str, str]]:
             links.append(f"URL {rec.url}")
     if links:
         lines.append(("  ".join(links), "plain"))
+    lines += [(notice_line(r, n), "mark") for r, n in attached if r != "retraction"]
     for extra in session.context.get(work.work_id, []):
         lines.append((extra, "mark"))
     mine = session.decision_on(work.work_id)
@@ -214,6 +240,11 @@ def header(session: Session) -> str:
     ]
     if session.stage == STAGES[1]:
         parts.append(f"not retrieved {c['not-retrieved']}")
+    work = session.current
+    if work is not None and any(
+        r == "retraction" for r, _ in session.attached.get(work.work_id, [])
+    ):
+        parts.insert(0, "RETRACTED")  # first, so no terminal is too narrow to show it
     recall = _recall_text(session)
     if recall:
         parts.append(recall)

@@ -16,7 +16,15 @@ from slr.progress import progress
 from slr.protocol import Protocol, Rule
 from slr.records import Record
 from slr.review import Review
-from slr.screening import YEARS, _load_logs, _mapped_log, _require_works, _standing
+from slr.screening import (
+    YEARS,
+    _load_logs,
+    _mapped_log,
+    _require_works,
+    _standing,
+    screened_works,
+    study_view,
+)
 from slr.works import record_index
 
 
@@ -64,13 +72,17 @@ def auto_screen(review: Review, quiet: bool = True) -> dict[str, Any]:
     protocol changed so that an earlier automatic exclusion no longer holds, it is undone.
     A new exclusion of a work a person already included (or marked maybe) is listed in
     `overridden`: the rule wins, but nobody should learn that from a PRISMA count.
+    Notices (errata, retractions, comments linked to their report) are not screened on their
+    own, by rules or people: they follow their report.
     """
     works = _require_works(review)
+    screened = screened_works(works, study_view(review, works)[1])
     rules = auto_rules(review.protocol)
     stage = STAGES[0]
     stacks = _stacks(_mapped_log(review, AUTO_REVIEWER, record_index(works)), stage)
     summary: dict[str, Any] = {
-        "works": len(works),
+        "works": len(screened),
+        "notices": len(works) - len(screened),
         "rules": [cid for cid, _ in rules],
         "excluded": 0,
         "new": 0,
@@ -80,7 +92,7 @@ def auto_screen(review: Review, quiet: bool = True) -> dict[str, Any]:
         "overridden": [],
     }
     human: dict[str, dict[str, tuple[int, Decision]]] | None = None  # read on first need
-    for work in progress(works, "auto-screening", quiet=quiet, length=len(works)):
+    for work in progress(screened, "auto-screening", quiet=quiet, length=len(screened)):
         failed, undecidable = auto_verdict(rules, work.canonical)
         stack = stacks.get(work.work_id, [])
         standing = stack[-1] if stack else None

@@ -32,6 +32,7 @@ from slr.screening import (
     _require_works,
     resolve_reviewer,
     stage_states,
+    study_view,
 )
 from slr.works import Work, record_index
 
@@ -129,12 +130,15 @@ class Session:
         extra: Mapping[str, Any] | None = None,
         context: Mapping[str, list[str]] | None = None,
         notes: Iterable[Note] = (),
+        attached: Mapping[str, list[tuple[str, Work]]] | None = None,
     ) -> None:
         self.review = review
         self.reviewer = reviewer
         self.stage = _check_stage(stage)
         self.extra = dict(extra or {})
         self.context = dict(context or {})  # work id -> lines shown with it (e.g. in resolve)
+        # work id -> the notices that follow it, as (relation, notice): shown under it
+        self.attached = dict(attached or {})
         self.criteria = [c.id for c in review.protocol.exclusion]
         self._order = order
         self._rerank_every = int(getattr(order, "rerank_every", 0) or 0)
@@ -364,7 +368,8 @@ def open_session(
             else "no works to screen: every work was excluded by the automatic criteria"
         )
     log, notes = _mapped_log_and_notes(review, reviewer, index)
-    session = Session(review, reviewer, stage, pool, log, order, notes=notes)
+    attached = attached_notices(works, study_view(review, works)[1])
+    session = Session(review, reviewer, stage, pool, log, order, notes=notes, attached=attached)
     # the works and decisions live as long as the session: frozen, a full garbage collection
     # no longer walks them all (100-300 ms at 100,000 works) in the middle of a keystroke
     gc.freeze()
@@ -396,7 +401,22 @@ def open_resolution(
         extra={"resolver": resolver, "method": method},
         context=context,
         notes=notes,
+        attached=attached_notices(works, state.notices),
     )
+
+
+def attached_notices(
+    works: Sequence[Work], notices: Mapping[str, tuple[str, str]]
+) -> dict[str, list[tuple[str, Work]]]:
+    """work id -> (relation, notice) for the notices that follow it, retractions first, so
+    the screen shows them under the report they concern (slr.studies.notices)."""
+    by_id = {w.work_id: w for w in works} if notices else {}
+    out: dict[str, list[tuple[str, Work]]] = {}
+    for wid, (target, relation) in notices.items():
+        out.setdefault(target, []).append((relation, by_id[wid]))
+    for items in out.values():
+        items.sort(key=lambda item: item[0] != "retraction")
+    return out
 
 
 def with_notes(given: Mapping[str, Decision], notes: Mapping[str, list[str]]) -> list[str]:

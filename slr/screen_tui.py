@@ -221,14 +221,17 @@ class _suppress_curses:
 def _curses_styles(curses: Any) -> dict[str, int]:
     hl = curses.A_BOLD | curses.A_UNDERLINE
     mark = curses.A_BOLD
+    alert = curses.A_REVERSE | curses.A_BOLD  # a retraction: seen even without colours
     if curses.has_colors():
         with _suppress_curses():
             curses.start_color()
             curses.use_default_colors()
             curses.init_pair(1, curses.COLOR_YELLOW, -1)
             curses.init_pair(2, curses.COLOR_CYAN, -1)
+            curses.init_pair(3, curses.COLOR_RED, -1)
             hl = curses.color_pair(1) | curses.A_BOLD
             mark = curses.color_pair(2) | curses.A_BOLD
+            alert = curses.color_pair(3) | curses.A_REVERSE | curses.A_BOLD
     return {
         "plain": curses.A_NORMAL,
         "bold": curses.A_BOLD,
@@ -237,6 +240,7 @@ def _curses_styles(curses: Any) -> dict[str, int]:
         "dim": curses.A_DIM,
         "header": curses.A_REVERSE,
         "mark": mark,
+        "alert": alert,
     }
 
 

@@ -16,8 +16,8 @@ slr.screen_rules, and a reviewer's queue (the ordering and the session) in slr.s
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from slr.decisions import (
@@ -32,6 +32,7 @@ from slr.decisions import (
 from slr.decisions import stacks as decision_stacks
 from slr.errors import SlrError
 from slr.review import Review
+from slr.studies import load_links, notices, study_index
 from slr.works import Work, load_works, record_index, resolve_work_id
 
 RESOLVED_REVIEWER = "resolved"  # the log of `slr resolve`
@@ -129,6 +130,10 @@ class StageState:
     disagreements: dict[str, dict[str, Decision]]
     conflicts: dict[str, dict[str, Decision]]
     notes: dict[str, dict[str, list[str]]]  # work id -> reviewer -> their notes, oldest first
+    study_of: dict[str, str] = field(default_factory=dict)  # work id -> study id (every work)
+    # notices (errata, retractions, comments) -> (the report they follow, relation): not in
+    # the pool, they follow that report's decisions
+    notices: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 def _agreement_key(d: Decision, stage: str) -> tuple[str, ...]:
@@ -222,13 +227,49 @@ def _load_all(
     return logs, notes
 
 
+def study_view(
+    review: Review, works: Sequence[Work]
+) -> tuple[dict[str, str], dict[str, tuple[str, str]]]:
+    """work id -> study id for every work, and the notices -> (report they follow, relation).
+
+    Without studies.jsonl (before `slr dedupe` links studies) every work is its own study.
+    """
+    links = load_links(review)
+    ids = [w.work_id for w in works]
+    if not links:
+        return {w: w for w in ids}, {}
+    return study_index(ids, links), notices(ids, links)
+
+
+def screened_works(works: Sequence[Work], notice_ids: Collection[str]) -> list[Work]:
+    """The works screened on their own: all but the notices, which follow their report."""
+    return [w for w in works if w.work_id not in notice_ids] if notice_ids else list(works)
+
+
 def stage_states(review: Review, works: list[Work] | None = None) -> dict[str, StageState]:
     """Both stages' states, from one read of works.jsonl and the logs."""
     works = load_works(review) if works is None else works
     logs, notes = _load_all(review, works)
-    first = _stage_state(review, STAGES[0], works, logs, None, notes)
-    second = _stage_state(review, STAGES[1], works, logs, first, notes)
+    study_of, notice_of = study_view(review, works)
+    screened = screened_works(works, notice_of)
+    first = _stage_state(review, STAGES[0], screened, logs, None, notes)
+    second = _stage_state(review, STAGES[1], screened, logs, first, notes)
+    for state in (first, second):
+        state.study_of, state.notices = study_of, notice_of
     return {STAGES[0]: first, STAGES[1]: second}
+
+
+def included_studies(state: StageState) -> dict[str, list[str]]:
+    """study id -> its included reports' work ids, in order of inclusion.
+
+    A study is included when one of its reports is included (PRISMA 2020: studies and
+    reports are counted apart); notices are never included on their own.
+    """
+    ids = [w for w, d in state.final.items() if d.decision == "include"]
+    out: dict[str, list[str]] = {}
+    for wid in sorted(ids, key=lambda w: state.order[w]):
+        out.setdefault(state.study_of.get(wid, wid), []).append(wid)
+    return out
 
 
 def _check_stage(stage: str) -> str:
@@ -256,6 +297,23 @@ def included_works(review: Review, stage: str = "full-text") -> list[Work]:
     return [by_id[w] for w in sorted(ids, key=lambda w: state.order[w])]
 
 
+def included_by_study(review: Review, stage: str = "full-text") -> list[list[Work]]:
+    """Each included study's included reports, in order of the study's first inclusion.
+
+    The study's main report comes first when it is included (else the report included
+    first): that is the one a study is coded and cited by. Without studies.jsonl every
+    included work is a study of one report, in order of inclusion, as `included_works`.
+    """
+    works = load_works(review)
+    state = stage_states(review, works)[_check_stage(stage)]
+    by_id = {w.work_id: w for w in works}
+    out = []
+    for study, ids in included_studies(state).items():
+        ids = sorted(ids, key=lambda w: w != study)  # stable: the rest keep inclusion order
+        out.append([by_id[w] for w in ids])
+    return out
+
+
 def independent_decisions(review: Review, stage: str) -> dict[str, dict[str, Decision]]:
     """reviewer -> work id -> their own standing decision (pre-consensus), for agreement."""
     state = stage_states(review)[_check_stage(stage)]
@@ -263,7 +321,8 @@ def independent_decisions(review: Review, stage: str) -> dict[str, dict[str, Dec
 
 
 def screening_counts(review: Review) -> dict[str, dict[str, Any]]:
-    """Per stage: works in the stage, to screen, included, excluded per criterion, maybe, conflicts."""
+    """Per stage: works in the stage, to screen, included (reports and studies), excluded per
+    criterion, maybe, conflicts; `notices` follow their report and are in no stage's works."""
     works = load_works(review)
     out = {}
     order = [c.id for c in review.protocol.criteria] + [YEARS]
@@ -283,6 +342,8 @@ def screening_counts(review: Review) -> dict[str, dict[str, Any]]:
             "works": len(state.pool),
             "to_screen": len(state.pool) - len(state.final) - len(state.conflicts),
             "included": decided["include"],
+            "included_studies": len(included_studies(state)),
+            "notices": len(state.notices),
             "maybe": decided["maybe"],
             "excluded": decided["exclude"],
             "excluded_auto": len(state.auto),
@@ -337,7 +398,8 @@ def _recall(state: StageState) -> dict[str, Any]:
 
 
 def stage_pool(review: Review, stage: str, works: list[Work] | None = None) -> list[Work]:
-    """The works a human screens at a stage (protocol order): not auto-excluded / passed the first."""
+    """The works a human screens at a stage (protocol order): not auto-excluded / passed the
+    first, and never a notice (an erratum, retraction or comment follows its report)."""
     works = load_works(review) if works is None else works
     return _pool(review, _check_stage(stage), works, record_index(works), None)
 
@@ -349,10 +411,11 @@ def _pool(
     index: dict[str, str],
     logs: dict[str, list[Decision]] | None,
 ) -> list[Work]:
+    screened = screened_works(works, study_view(review, works)[1])
     if stage == STAGES[0]:  # only the automatic log matters: no other reviewer's log is read
         auto_log = logs[AUTO_REVIEWER] if logs else _mapped_log(review, AUTO_REVIEWER, index)
         auto = {w for w, (_, d) in _standing(auto_log, stage).items() if d.decision == "exclude"}
-        return [w for w in works if w.work_id not in auto]
+        return [w for w in screened if w.work_id not in auto]
     logs = _load_logs(review, works) if logs is None else logs
-    first = _stage_state(review, STAGES[0], works, logs, None)
-    return _stage_state(review, STAGES[1], works, logs, first).pool
+    first = _stage_state(review, STAGES[0], screened, logs, None)
+    return _stage_state(review, STAGES[1], screened, logs, first).pool

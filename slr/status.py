@@ -150,14 +150,23 @@ def format_status(data: dict[str, Any]) -> str:
         per = ", ".join(f"{k} {v}" for k, v in c["excluded_per_criterion"].items())
         if sum(c["excluded_per_criterion"].values()) > c["excluded"]:
             per += "; a work can fail several criteria"
+        included = f"{c['included']} included"
+        if stage == STAGES[1]:  # PRISMA 2020: studies and their reports counted apart
+            n = c.get("included_studies", c["included"])
+            included += f" (reports of {n} {'study' if n == 1 else 'studies'})"
         lines.append(
             f"screening {stage}: {c['works']} works, {c['to_screen']} to screen, "
-            f"{c['included']} included, {c['excluded']} excluded"
+            f"{included}, {c['excluded']} excluded"
             + (f" ({per})" if per else "")
             + f", {c['maybe']} maybe"
             + (f", {c['not_retrieved']} not retrieved" if stage == "full-text" else "")
             + f", {c['conflicts']} conflicts"
         )
+        if c.get("notices") and stage == STAGES[0]:
+            lines.append(
+                f"  {c['notices']} notice(s) (errata, retractions, comments) follow the report "
+                "they concern: shown under it, not screened on their own"
+            )
         if c.get("awaiting_reviewers"):
             lines.append(
                 f"  {c['awaiting_reviewers']} work(s) decided by some reviewers, not yet by all "

@@ -110,3 +110,34 @@ def study_members(index: dict[str, str]) -> dict[str, list[str]]:
         else:
             members[study].append(work_id)
     return members
+
+
+def notices(work_ids: Iterable[str], links: Iterable[StudyLink]) -> dict[str, tuple[str, str]]:
+    """notice work id -> (the report it follows, its relation), for linked errata, retractions
+    and comments: they are not screened on their own but shown under that report.
+
+    A notice follows the nearest report up its chain that is not itself a notice (a reply to
+    an erratum follows the article); a link that `study_index` ignores makes no notice.
+    """
+    ids, links = list(work_ids), list(links)
+    index = study_index(ids, links)
+    known = set(ids)
+    parent: dict[str, StudyLink] = {
+        link.work_id: link
+        for link in links
+        if link.work_id in known and link.study_id in known and link.work_id != link.study_id
+    }
+
+    def is_notice(work_id: str) -> bool:
+        return index[work_id] != work_id and parent[work_id].relation in NOTICES
+
+    out: dict[str, tuple[str, str]] = {}
+    for work_id in ids:
+        if not is_notice(work_id):
+            continue
+        target, seen = parent[work_id].study_id, {work_id}
+        while is_notice(target) and target not in seen:
+            seen.add(target)
+            target = parent[target].study_id
+        out[work_id] = (index[work_id] if is_notice(target) else target, parent[work_id].relation)
+    return out

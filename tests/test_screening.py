@@ -544,6 +544,8 @@ def test_dual_screening_conflicts_final_decisions_and_resolution(tmp_path, runne
         "works": 6,
         "to_screen": 1,
         "included": 2,
+        "included_studies": 2,
+        "notices": 0,
         "maybe": 1,
         "excluded": 2,
         "excluded_auto": 0,
