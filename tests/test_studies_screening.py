@@ -16,6 +16,7 @@ import pytest
 from test_screening import rec, runner, write_protocol  # noqa: F401  (runner is a fixture)
 
 from slr.cli import main
+from slr.commands.screen import format_auto
 from slr.corpus import add_records
 from slr.decisions import Decision, record_decision
 from slr.prisma import PrismaCounts, PrismaError, boxes, check, compute
@@ -103,6 +104,7 @@ def test_notices_are_not_queued_and_not_counted_as_screened_works(tmp_path):
     review = build(tmp_path)
     summary = auto_screen(review)  # types "retraction"/"erratum" would fail IC1 on their own
     assert summary["excluded"] == 0 and summary["notices"] == 2 and summary["works"] == 4
+    assert "works: 4 (and 2 notices, which follow the article they concern)" in format_auto(summary)
     session = open_session(review, "alice", TA)
     assert [w.work_id for w in session.works] == [ART, ABSTRACT, FULL, OTHER]
     assert session.total == 4

@@ -112,7 +112,12 @@ def format_auto(summary: dict[str, Any]) -> str:
         per += "; a work can fail several criteria, none here failed more than one"
     lines = [
         f"rules: {', '.join(summary['rules']) or 'none in the protocol'}",
-        f"works: {summary['works']}",
+        f"works: {summary['works']}"
+        + (
+            f" (and {summary['notices']} notices, which follow the article they concern)"
+            if summary.get("notices")
+            else ""
+        ),
         f"excluded automatically: {_works(summary['excluded'])}"
         + (f" (failing {per})" if per else "")
         + f"; {summary['new']} new decisions, {summary['withdrawn']} withdrawn",
