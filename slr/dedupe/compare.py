@@ -24,7 +24,7 @@ class Settings:
 
     auto: float = 95.0  # score at or above which a pair is linked without asking
     grey: float = 85.0  # scores in [grey, auto) are asked in `slr dedupe --review`
-    versions: bool = True  # link a preprint and its published version as one work
+    versions: bool = True  # link a preprint and its published version as one study
     window: int = 4  # sorted-neighbourhood window (distinct title keys)
     block_cap: int = 40  # larger exact-key blocks are compared only within that window
 
@@ -36,6 +36,7 @@ class Verdict:
     decision: str  # link | grey | distinct
     rule: str  # why, in words a reviewer recognises
     score: float  # 0-100
+    apart: bool = False  # never in one work through other links (only a reviewer's `y` joins)
 
 
 def ratio(a: str, b: str) -> float:
@@ -158,8 +159,32 @@ def evidence(t: Table, i: int, j: int) -> dict[str, object]:
     }
 
 
+# Placement patterns that explain two first pages in one issue (placement.py).
+PLACEMENT_RULES = ("one-page-before-article", "abstract-listed-twice")
+
+
 def compare(t: Table, i: int, j: int, st: Settings, sim: float | None = None) -> Verdict:
-    """Decide whether records i and j are the same work; `sim` = title similarity if known."""
+    """Decide whether records i and j are the same work; `sim` = title similarity if known.
+
+    Two records that place themselves in different volumes, issues, or pages of one issue
+    are two items of a series (a recurring column, a proceedings' Part I and Part II) however
+    alike their titles and authors: only a DOI, the same abstract or a recognised placement
+    pattern may link them; otherwise the pair is at most grey and never joined by a chain.
+    """
+    v = _compare(t, i, j, st, sim)
+    conflict = placement.numbering_conflict(t, i, j)
+    if not conflict or v.rule == "doi" or v.rule in PLACEMENT_RULES:
+        return v
+    if placement.same_abstract(t, i, j):
+        return v if v.decision != LINK else Verdict(LINK, f"{v.rule}+same-abstract", v.score)
+    if v.decision == DISTINCT:
+        return Verdict(DISTINCT, v.rule, v.score, apart=True)
+    rule = f"{conflict}-differs, {v.rule}"
+    score = min(v.score, st.auto - 1)
+    return Verdict(GREY if score >= st.grey else DISTINCT, rule, score, apart=True)
+
+
+def _compare(t: Table, i: int, j: int, st: Settings, sim: float | None = None) -> Verdict:
     ki, kj = t.key[i], t.key[j]
     di, dj = t.doi[i], t.doi[j]
     same_doi = bool(di) and di == dj
@@ -211,9 +236,8 @@ def compare(t: Table, i: int, j: int, st: Settings, sim: float | None = None) ->
         pre, pub = (i, j) if ci == "preprint" else (j, i)
         in_order = dy is None or 0 <= t.year[pub] - t.year[pre] <= 3
         if sim >= 90 and auth >= 0 and in_order:
-            if st.versions:
-                return Verdict(LINK, "version", sim)
-            return Verdict(DISTINCT, "version-not-linked", sim)
+            # two reports of one study (linked in studies.jsonl), never one work
+            return Verdict(DISTINCT, "version" if st.versions else "version-not-linked", sim)
         if not st.versions:
             return Verdict(DISTINCT, "version-not-linked", sim)
     if t.generic[i] or t.generic[j]:
