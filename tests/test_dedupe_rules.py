@@ -269,8 +269,8 @@ def test_grey_zone_pairs_are_not_linked_but_reported():
     assert len(groups) == 1  # a lower threshold links it
     # issue 15: with two different volumes no threshold links it; it stays a question
     c = rec("3", venue="Clinical Cancer Research", volume="16", pages=None)
-    for settings in (None, Settings(auto=80, grey=70)):
-        groups, result = works_of([a, c], settings)
+    for chosen in (None, Settings(auto=80, grey=70)):
+        groups, result = works_of([a, c], chosen)
         assert len(groups) == 2 and result.grey[0].verdict.rule.startswith("volume-differs")
 
 

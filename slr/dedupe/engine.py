@@ -68,16 +68,25 @@ class Result:
         at = {rid: k for k, rid in enumerate(ids)}
         return {at[w]: (at[s], rel) for w, (s, rel) in found.items()}
 
+    def study_links(self) -> list[StudyLink]:
+        """One StudyLink per work that is another report of some other work's study."""
+        ids = self.table.ids
+        return [
+            StudyLink(ids[w], ids[s], rel.relation, rel.rule, self.evidence(rel))
+            for w, (s, rel) in sorted(self.study_pairs().items())
+        ]
+
+    def evidence(self, rel: links.Related) -> str:
+        """The link's evidence, naming the two records it was found between."""
+        ids = self.table.ids
+        return f"{ids[rel.a]} -> {ids[rel.b]}: {rel.evidence}"
+
     def studies(self) -> list[int]:
         """Per record: the first record of the main report (work) of its study."""
         where = self.root()
         ids = self.table.ids
         works = sorted(set(where.values()))
-        study_links = [
-            StudyLink(ids[w], ids[s], rel.relation, rel.rule)
-            for w, (s, rel) in self.study_pairs().items()
-        ]
-        index = study_index((ids[w] for w in works), study_links)
+        index = study_index((ids[w] for w in works), self.study_links())
         at = {rid: k for k, rid in enumerate(ids)}
         return [at[index[ids[where[i]]]] for i in range(len(ids))]
 

@@ -8,7 +8,8 @@ from slr.dedupe.incremental import update
 from slr.dedupe.table import build
 from slr.errors import SlrError
 from slr.review import Review
-from slr.works import load_works, record_index
+from slr.studies import load_links, study_index, study_members
+from slr.works import Work, load_works, record_index
 
 _AGREE = {1: "same", 0: "unknown", -1: "differs"}
 
@@ -54,6 +55,7 @@ def explain(review: Review, rid: str, settings: Settings | None = None) -> str:
         other = why.rpartition(" with ")[2] if " with " in why else ""
         if other in at:
             lines.append(f"    {_evidence_line(evidence(table, at[rec.id], at[other]))}")
+    lines += _study_lines(review, works, work)
     prov = canon.extra.get("provenance") if isinstance(canon.extra, dict) else None
     if prov:
         lines.append("canonical fields from: " + ", ".join(f"{k}={v}" for k, v in prov.items()))
@@ -74,3 +76,24 @@ def explain(review: Review, rid: str, settings: Settings | None = None) -> str:
         else:
             lines.append(f"kept apart: {inside} / {outside} ({v.rule})")
     return "\n".join(lines)
+
+
+def _study_lines(review: Review, works: list[Work], work: Work) -> list[str]:
+    """The study the work belongs to, its reports and every link with its rule and evidence."""
+    links = load_links(review)
+    index = study_index((w.work_id for w in works), links)
+    study = index[work.work_id]
+    members = study_members(index)[study]
+    if len(members) == 1:
+        return ["study: this work is a study of its own (no other report linked)"]
+    titles = {w.work_id: (w.canonical.title or "(no title)")[:70] for w in works}
+    lines = [f"study {study}: {len(members)} reports"]
+    by_work = {link.work_id: link for link in links}
+    for member in members:
+        link = by_work.get(member)
+        if member == study or link is None:
+            lines.append(f"  main report {member}  {titles[member]}")
+            continue
+        lines.append(f"  {link.relation} {member} of {link.study_id}  {titles[member]}")
+        lines.append(f"    rule {link.rule}; evidence: {link.evidence or 'not recorded'}")
+    return lines
