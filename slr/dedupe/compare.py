@@ -145,13 +145,17 @@ def same_item_other_doi(t: Table, i: int, j: int) -> bool:
 def evidence(t: Table, i: int, j: int) -> dict[str, object]:
     """Field-by-field agreement of two records (for --explain)."""
     yi, yj = t.year[i], t.year[j]
+    conflict = placement.numbering_conflict(t, i, j)
     return {
         "title": round(ratio(t.words[i], t.words[j]), 1),
         "doi": _same(t.doi[i], t.doi[j]),
         "first_author": authors_agree(t, i, j),
         "year": (yi - yj) if yi and yj else None,
         "venue": _venue(t, i, j),
-        "volume": _same(t.volume[i], t.volume[j]),
+        # numbers filed in the other field (a supplement as the volume, the page as the
+        # issue) are not "other": they count as unknown
+        "volume": -1 if conflict == "volume" else max(0, _same(t.volume[i], t.volume[j])),
+        "issue": -1 if conflict == "issue" else max(0, _same(t.issue[i], t.issue[j])),
         "pages": pages_agree(t.page[i], t.page[j]),
         "abstract": round(ratio(t.abstract[i][:200], t.abstract[j][:200]), 1)
         if t.abstract[i] and t.abstract[j]
@@ -283,7 +287,7 @@ def _compare(t: Table, i: int, j: int, st: Settings, sim: float | None = None) -
     support = (auth == 1) + (dy == 0) + (venue == 1) + (vol == 1) + (page == 1)
     if (
         (dy == 1 and page != 1 and vol != 1)
-        or page == -1
+        or (page == -1 and not placement.same_abstract(t, i, j))
         or (min(len(ki), len(kj)) < 40 and support < 2)
     ):
         # a year apart with nothing else in common, another first page (an erratum?), or a

@@ -14,10 +14,15 @@ from slr.works import Work, load_works, record_index
 _AGREE = {1: "same", 0: "unknown", -1: "differs"}
 
 
-def _evidence_line(ev: dict[str, object]) -> str:
+def _evidence_line(ev: dict[str, object], rule: str) -> str:
+    """Field-by-field agreement; a linked pair's other volume or issue names what outweighed it."""
     parts = [f"title {ev['title']}"]
-    for name in ("doi", "first_author", "venue", "volume", "pages"):
-        parts.append(f"{name.replace('_', ' ')} {_AGREE[int(ev[name])]}")  # type: ignore[call-overload]
+    for name in ("doi", "first_author", "venue", "volume", "issue", "pages"):
+        value = int(ev[name])  # type: ignore[call-overload]
+        if value == -1 and name in ("volume", "issue"):
+            parts.append(f"{name} other, outweighed by {_outweighed(ev, rule)}")
+        else:
+            parts.append(f"{name.replace('_', ' ')} {_AGREE[value]}")
     year = ev["year"]
     parts.append(
         "year unknown" if year is None else f"years {'same' if year == 0 else f'{year:+d}'}"
@@ -25,6 +30,16 @@ def _evidence_line(ev: dict[str, object]) -> str:
     if ev["abstract"] is not None:
         parts.append(f"abstract {ev['abstract']}")
     return ", ".join(parts)
+
+
+def _outweighed(ev: dict[str, object], rule: str) -> str:
+    if ev["doi"] == 1:
+        return "the same DOI"
+    if "same-abstract" in rule:
+        return "the same abstract"
+    if rule.startswith("reviewer") or "reviewer" in rule:
+        return "a reviewer's answer"
+    return f"the rule {rule.split(' (')[0]}"
 
 
 def explain(review: Review, rid: str, settings: Settings | None = None) -> str:
@@ -54,7 +69,8 @@ def explain(review: Review, rid: str, settings: Settings | None = None) -> str:
         lines.append(f"    {why}")
         other = why.rpartition(" with ")[2] if " with " in why else ""
         if other in at:
-            lines.append(f"    {_evidence_line(evidence(table, at[rec.id], at[other]))}")
+            ev = evidence(table, at[rec.id], at[other])
+            lines.append(f"    {_evidence_line(ev, why)}")
     lines += _study_lines(review, works, work)
     prov = canon.extra.get("provenance") if isinstance(canon.extra, dict) else None
     if prov:
