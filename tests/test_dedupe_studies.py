@@ -15,7 +15,6 @@ from slr.review import open_review
 from slr.studies import load_links, study_index
 from slr.works import load_works
 
-
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -102,7 +101,9 @@ def test_explain_never_says_volume_differs_of_a_merge(tmp_path, monkeypatch):
     records = [column(str(k), str(k)) for k in (1, 2)]
     # one DOI, two volumes: the DOI is independent evidence, so they merge
     records.append(column("A", "2", source="wos", doi="10.25300/MISQ/2017/41:2.3", volume="42"))
-    records.append(column("B", "2", source="crossref", doi="10.25300/MISQ/2017/41:2.3", volume="43"))
+    records.append(
+        column("B", "2", source="crossref", doi="10.25300/MISQ/2017/41:2.3", volume="43")
+    )
     add_records(review, records)
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
