@@ -87,25 +87,35 @@ _DOI_IN_TEXT = re.compile(r"\b10\.\d{4,9}/[^\s\"<>,;]+", re.IGNORECASE)
 
 def notices(t: Table, records: Sequence[Record] | None) -> list[Related]:
     """Errata, retractions and replies linked to the report they name, by title or by DOI."""
+    about = [k for k, kind in enumerate(t.kind) if kind != "item"]
+    if not about:
+        return []
+    cores = {k: about_core(t, k) for k in about}
+    wanted = {c for c in cores.values() if len(c) >= 20}
+    heads = {c[:20] for c in wanted}
     by_key: dict[str, list[int]] = {}
     by_head: dict[str, list[int]] = {}
+    for k, key in enumerate(t.key):  # one pass, two set look-ups per record
+        head = key[:20]
+        if head in heads and t.kind[k] == "item" and not t.generic[k] and len(key) >= 20:
+            by_head.setdefault(head, []).append(k)
+            if key in wanted:
+                by_key.setdefault(key, []).append(k)
     by_doi: dict[str, list[int]] = {}
-    for k, kind in enumerate(t.kind):
-        if t.doi[k]:
-            by_doi.setdefault(t.doi[k], []).append(k)
-        if kind != "item" or t.generic[k] or len(t.key[k]) < 20:
-            continue
-        by_key.setdefault(t.key[k], []).append(k)
-        by_head.setdefault(t.key[k][:20], []).append(k)
+    if records is not None and any(
+        "10." in f"{records[k].title}{records[k].abstract}" for k in about
+    ):
+        for k, doi in enumerate(t.doi):
+            if doi:
+                by_doi.setdefault(doi, []).append(k)
     out: list[Related] = []
-    for k, kind in enumerate(t.kind):
-        if kind == "item":
-            continue
+    for k in about:
+        kind = t.kind[k]
         found = _quoted_doi(k, t, records, by_doi)
         if found is not None:
             out.append(found)
             continue
-        core = about_core(t, k)
+        core = cores[k]
         if len(core) < 20:
             continue
         hits = by_key.get(core) or [x for x in by_head.get(core[:20], ()) if _names(core, t.key[x])]
