@@ -1,11 +1,21 @@
 """De-duplication accuracy on the labelled sets in ../shared/benchmarks/dedup_*.
 
-Prints, per set, pairwise precision/recall/F1 and record-level sensitivity, precision,
-specificity (as ASySD and bib-dedupe report them; definitions in the sets' README), the
-record-level FP count (a unique study lost: must be 0), the grey-zone pairs left for a
-person, and the wall time of the automatic run. "After review" answers every grey-zone
-question from the truth (a perfect reviewer) and reports the questions asked and the
-resulting sensitivity and FP.
+Prints, per set, two tables.
+
+Work level (one work = one report): pairwise precision/recall/F1 and record-level
+sensitivity, precision, specificity (as ASySD and bib-dedupe report them; definitions in
+the sets' README), the record-level FP count (a unique study lost: must be 0), the
+grey-zone pairs left for a person, and the wall time of the automatic run. A study link
+(an erratum and its article, ...) is not a duplicate here. "After review" answers every
+grey-zone question from the truth (a perfect reviewer).
+
+Study level: a truth pair counts as found when its two records share a study (one work,
+or works linked in studies.jsonl); record-level sensitivity computed on studies, with
+bib-dedupe's sensitivity beside it, and how many study links join records of different
+truth clusters (the sets disagree on errata, so these are shown, not scored).
+
+Every figure is printed with all truth pairs and without the pairs listed in
+benchmarks/dedupe_disputes.csv (set, ids, reason: every pair among `ids` is disputed).
 
     .venv/bin/python benchmarks/dedupe_accuracy.py [--show-errors] [--auto 95 --grey 85]
 """
@@ -25,6 +35,15 @@ from slr.dedupe.standalone import read_csv
 from slr.records import Record
 
 ROOT = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
+DISPUTES = Path(__file__).resolve().parent / "dedupe_disputes.csv"
+# bib-dedupe 0.11 record-level sensitivity on these files (../shared/benchmarks/README.md)
+BIB_DEDUPE = {
+    "diabetes": 1.000,
+    "cytology": 0.992,
+    "haematology": 0.889,
+    "stroke": 0.994,
+    "special_cases": 0.333,
+}
 SETS = {
     "diabetes": ("dedup_asysd_diabetes", "labelled_test_set.csv"),
     "cytology": ("dedup_cytology_screening", "records_pre_merged.csv"),
@@ -43,6 +62,38 @@ def load(folder: str, name: str) -> tuple[list[Record], list[list[str]]]:
         rows = list(csv.DictReader(fh))
     truth = [row["merged_ids"].split(";") for row in rows]
     return records, truth
+
+
+def disputes(name: str) -> set[tuple[str, str]]:
+    """The truth pairs of set `name` that dedupe_disputes.csv says are wrong."""
+    out: set[tuple[str, str]] = set()
+    with open(DISPUTES, encoding="utf-8") as fh:
+        for row in csv.DictReader(fh):
+            if row["set"] == name:
+                ids = sorted(row["ids"].split(";"))
+                out.update(combinations(ids, 2))
+    return out
+
+
+def without(truth: list[list[str]], disputed: set[tuple[str, str]]) -> list[list[str]]:
+    """The truth clusters with the disputed pairs cut (clusters split into what stays joined)."""
+    out = []
+    for c in truth:
+        parent = {x: x for x in c}
+
+        def find(x: str, parent: dict[str, str] = parent) -> str:
+            while parent[x] != x:
+                x = parent[x]
+            return x
+
+        for a, b in combinations(sorted(c), 2):
+            if (a, b) not in disputed:
+                parent[find(a)] = find(b)
+        groups: dict[str, list[str]] = {}
+        for x in c:
+            groups.setdefault(find(x), []).append(x)
+        out += [g for g in groups.values() if len(g) > 1]
+    return out
 
 
 def metrics(ids: list[str], predicted: dict[str, str], truth: list[list[str]]) -> dict[str, float]:
@@ -145,31 +196,78 @@ def main() -> int:
         print(f"{ROOT} is absent: the labelled sets are not available here", file=sys.stderr)
         return 1
     settings = Settings(auto=args.auto, grey=args.grey)
-    header = (
-        f"{'set':<14}{'records':>8}{'pair P':>8}{'pair R':>8}{'pair F1':>8}"
+    print("WORK LEVEL (a study link is not a duplicate); [without disputed truth pairs]")
+    print(
+        f"{'set':<14}{'records':>8}{'pair P':>8}{'pair R':>8}"
         f"{'sens':>7}{'prec':>7}{'spec':>7}{'FP':>4}{'FN':>5}{'grey':>6}{'wall s':>8}"
-        f"  | after review: {'asked':>5}{'sens':>7}{'FP':>4}"
+        f"{'[sens':>7}{'FP]':>4}  | after review: {'asked':>5}{'sens':>7}{'FP':>4}"
     )
-    print(header)
+    study_rows = []
+    figures: dict[str, list[float]] = {"work": [], "work_d": [], "study": [], "study_d": []}
     for name, (folder, file) in SETS.items():
         if args.only and name != args.only:
             continue
         records, truth = load(folder, file)
+        cut = without(truth, disputes(name))
         start = time.perf_counter()
         result = run(records, settings)
         wall = time.perf_counter() - start
         ids = [r.source_id for r in records]
         predicted = {ids[i]: ids[root] for i, (root, _, _) in enumerate(result.assignments())}
         m = metrics(ids, predicted, truth)
+        md = metrics(ids, predicted, cut)
         reviewed, asked = oracle_review(records, truth, settings)
         r = metrics(ids, reviewed, truth)
         print(
-            f"{name:<14}{len(records):>8}{m['pair_p']:>8.4f}{m['pair_r']:>8.4f}{m['pair_f1']:>8.4f}"
+            f"{name:<14}{len(records):>8}{m['pair_p']:>8.4f}{m['pair_r']:>8.4f}"
             f"{m['sens']:>7.3f}{m['prec']:>7.3f}{m['spec']:>7.3f}{m['fp']:>4}{m['fn']:>5}"
-            f"{len(result.grey):>6}{wall:>8.2f}  | {'':>14}{asked:>5}{r['sens']:>7.3f}{r['fp']:>4}"
+            f"{len(result.grey):>6}{wall:>8.2f}{md['sens']:>7.3f}{md['fp']:>4}"
+            f"  | {'':>14}{asked:>5}{r['sens']:>7.3f}{r['fp']:>4}"
         )
+        study = result.studies()
+        in_study = {ids[i]: ids[study[i]] for i in range(len(ids))}
+        s_all = metrics(ids, in_study, truth)
+        s_cut = metrics(ids, in_study, cut)
+        true_of = {rid: k for k, c in enumerate(truth) for rid in c}
+        across = sum(
+            1
+            for i in range(len(ids))
+            if study[i] != result.root()[i]
+            and true_of.get(ids[i], ids[i]) != true_of.get(ids[study[i]], ids[study[i]])
+        )
+        study_rows.append((name, s_all, s_cut, across))
+        for key, value in (("work", m), ("work_d", md), ("study", s_all), ("study_d", s_cut)):
+            figures[key].append(value["sens"])
         if args.show_errors:
             show_errors(records, predicted, truth)
+            print("  study level:")
+            show_errors(records, in_study, truth)
+    print()
+    print("STUDY LEVEL (a truth pair is found when both records share a study)")
+    print(
+        f"{'set':<14}{'sens':>7}{'FN':>5}{'[sens':>7}{'FN]':>5}{'bib-dedupe':>12}"
+        f"  links across truth clusters"
+    )
+    for name, s_all, s_cut, across in study_rows:
+        print(
+            f"{name:<14}{s_all['sens']:>7.3f}{s_all['fn']:>5}{s_cut['sens']:>7.3f}{s_cut['fn']:>5}"
+            f"{BIB_DEDUPE[name]:>12.3f}  {across}"
+        )
+    print()
+    for key, label in (
+        ("work", "work-level sensitivity"),
+        ("work_d", "work-level sensitivity without disputes"),
+        ("study", "study-level sensitivity"),
+        ("study_d", "study-level sensitivity without disputes"),
+    ):
+        values = figures[key]
+        if values:
+            worst = min(range(len(values)), key=values.__getitem__)
+            names = [row[0] for row in study_rows]
+            print(
+                f"{label:<42} mean {sum(values) / len(values):.3f}, "
+                f"worst {values[worst]:.3f} ({names[worst]})"
+            )
     return 0
 
 

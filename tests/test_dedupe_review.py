@@ -238,9 +238,9 @@ def test_cli_review_loop_answers_undoes_and_reapplies(tmp_path, monkeypatch):
     # y, then undo it, then n; the side-by-side view marks differing fields with *
     result = runner.invoke(main, ["dedupe", "--review", "-q"], input="x\ny\nu\nn\n")
     assert result.exit_code == 0, result.output
-    assert "* venue" in result.output and "press y, n, u or q" in result.output
+    assert "* venue" in result.output and "press y, s, n, u or q" in result.output
     assert "undone: scopus:1 / scopus:2" in result.output
-    assert "answers saved: 1 same, 1 different, 1 undone" in result.output
+    assert "answers saved: 1 same work, 0 same study, 1 unrelated, 1 undone" in result.output
     assert load_answers(answers_path(review)) == {("scopus:1", "scopus:2"): "n"}
     assert len(load_works(review)) == 2
     # a later session can undo the stored answer and change it

@@ -65,7 +65,8 @@ def test_reworded_author_names_link_when_titles_and_pages_agree():
     assert together([a, b])
 
 
-def test_preprint_and_published_version_are_one_work_unless_switched_off():
+def test_preprint_and_published_version_are_two_reports_of_one_study_unless_switched_off():
+    # issue 15: a preprint and its journal version are two reports (works) of one study
     title = "Machine Learning Operations (MLOps): Overview, Definition, and Architecture"
     pre = Record(
         "arxiv",
@@ -89,8 +90,10 @@ def test_preprint_and_published_version_are_one_work_unless_switched_off():
         doi="10.1109/ACCESS.2023.3262138",
     )
     groups, result = works_of([pre, pub])
-    assert len(groups) == 1 and result.assignments()[1][1] == "version"
-    assert not together([pre, pub], Settings(versions=False))
+    assert len(groups) == 2
+    assert [(r.a, r.b, r.relation) for r in result.related] == [(0, 1, "preprint")]
+    groups, result = works_of([pre, pub], Settings(versions=False))
+    assert len(groups) == 2 and not result.related
 
 
 # ------------------------------------------------------------------ hard negatives
@@ -256,14 +259,19 @@ def test_records_without_title_link_only_by_doi():
 
 
 def test_grey_zone_pairs_are_not_linked_but_reported():
-    # identical title and authors, but another journal and volume: maybe, maybe not
+    # one word reworded, no venue or volume to check it against: maybe, maybe not
     a = rec("1", venue="Cancer Prevention Research", volume="3", pages=None)
-    b = rec("2", venue="Clinical Cancer Research", volume="16", pages=None)
+    b = rec("2", title=TITLE.replace("mortality", "death"), venue=None, volume=None, pages=None)
     groups, result = works_of([a, b])
     assert len(groups) == 2
     assert [(p.a, p.b) for p in result.grey] == [(0, 1)]
-    groups, result = works_of([a, b], Settings(auto=90, grey=80))
+    groups, result = works_of([a, b], Settings(auto=85, grey=80))
     assert len(groups) == 1  # a lower threshold links it
+    # issue 15: with two different volumes no threshold links it; it stays a question
+    c = rec("3", venue="Clinical Cancer Research", volume="16", pages=None)
+    for chosen in (None, Settings(auto=80, grey=70)):
+        groups, result = works_of([a, c], chosen)
+        assert len(groups) == 2 and result.grey[0].verdict.rule.startswith("volume-differs")
 
 
 def test_transitive_chains_cannot_join_records_that_must_stay_apart():

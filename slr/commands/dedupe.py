@@ -13,6 +13,7 @@ from slr.commands import load, protocol_option, quiet_option
 from slr.dedupe.compare import Settings
 from slr.errors import SlrError
 from slr.progress import progress
+from slr.studies import study_index
 
 if TYPE_CHECKING:
     from slr.dedupe.incremental import Outcome
@@ -71,6 +72,13 @@ def _summary(outcome: Outcome) -> str:
         lines.append(
             f"  {source:<20} {per_source[source]:>7} records  {works_per_source[source]:>7} works"
         )
+    if outcome.links:
+        relations = Counter(link.relation for link in outcome.links)
+        studies = len(set(study_index((x.work_id for x in outcome.works), outcome.links).values()))
+        lines.append(
+            f"{w} works (reports) -> {studies} studies; {len(outcome.links)} work(s) linked "
+            "to another's study: " + ", ".join(f"{k} {v}" for k, v in sorted(relations.items()))
+        )
     if result.grey:
         lines.append(
             f"{len(result.grey)} pair(s) in the grey zone were not linked: decide them with "
@@ -89,7 +97,7 @@ def _summary(outcome: Outcome) -> str:
     "--review",
     "review_grey",
     is_flag=True,
-    help="Decide grey-zone pairs side by side: y, n, u(ndo), q(uit).",
+    help="Decide grey-zone pairs side by side: y (same work), s (same study), n, u(ndo), q(uit).",
 )
 @click.option(
     "--input",
@@ -121,7 +129,7 @@ def _summary(outcome: Outcome) -> str:
     "--versions/--no-versions",
     default=True,
     show_default=True,
-    help="Link a preprint and its published version as one work.",
+    help="Link a preprint and its published version as two reports of one study.",
 )
 @click.option(
     "--format",
@@ -149,8 +157,10 @@ def dedupe(
     """Link duplicate records of every source into works; no record is ever deleted.
 
     Exact DOIs and titles, fuzzy titles checked against authors, year, venue, volume and
-    pages; errata, replies, series parts and other years stay apart. Pairs in the grey
-    zone wait for `--review`; the answers are kept and re-applied on every run.
+    pages; errata, replies, series parts, other volumes or issues and other years stay
+    apart. Each work is one report; errata, replies, meeting abstracts, preprints and
+    publications citing one trial registration are linked to their study in studies.jsonl.
+    Pairs in the grey zone wait for `--review`; the answers are kept and re-applied.
 
     \b
     Example:
@@ -215,8 +225,8 @@ def dedupe(
         if outcome.questions or previous:
             counts = review_loop(outcome.questions, path, _ask, click.echo, previous)
             click.echo(
-                f"answers saved: {counts['y']} same, {counts['n']} different, "
-                f"{counts['undo']} undone"
+                f"answers saved: {counts['y']} same work, {counts['s']} same study, "
+                f"{counts['n']} unrelated, {counts['undo']} undone"
             )
             outcome = update(review, settings)
     click.echo(_summary(outcome))

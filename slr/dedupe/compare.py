@@ -24,7 +24,7 @@ class Settings:
 
     auto: float = 95.0  # score at or above which a pair is linked without asking
     grey: float = 85.0  # scores in [grey, auto) are asked in `slr dedupe --review`
-    versions: bool = True  # link a preprint and its published version as one work
+    versions: bool = True  # link a preprint and its published version as one study
     window: int = 4  # sorted-neighbourhood window (distinct title keys)
     block_cap: int = 40  # larger exact-key blocks are compared only within that window
 
@@ -36,6 +36,7 @@ class Verdict:
     decision: str  # link | grey | distinct
     rule: str  # why, in words a reviewer recognises
     score: float  # 0-100
+    apart: bool = False  # never in one work through other links (only a reviewer's `y` joins)
 
 
 def ratio(a: str, b: str) -> float:
@@ -144,13 +145,17 @@ def same_item_other_doi(t: Table, i: int, j: int) -> bool:
 def evidence(t: Table, i: int, j: int) -> dict[str, object]:
     """Field-by-field agreement of two records (for --explain)."""
     yi, yj = t.year[i], t.year[j]
+    conflict = placement.numbering_conflict(t, i, j)
     return {
         "title": round(ratio(t.words[i], t.words[j]), 1),
         "doi": _same(t.doi[i], t.doi[j]),
         "first_author": authors_agree(t, i, j),
         "year": (yi - yj) if yi and yj else None,
         "venue": _venue(t, i, j),
-        "volume": _same(t.volume[i], t.volume[j]),
+        # numbers filed in the other field (a supplement as the volume, the page as the
+        # issue) are not "other": they count as unknown
+        "volume": -1 if conflict == "volume" else max(0, _same(t.volume[i], t.volume[j])),
+        "issue": -1 if conflict == "issue" else max(0, _same(t.issue[i], t.issue[j])),
         "pages": pages_agree(t.page[i], t.page[j]),
         "abstract": round(ratio(t.abstract[i][:200], t.abstract[j][:200]), 1)
         if t.abstract[i] and t.abstract[j]
@@ -158,8 +163,32 @@ def evidence(t: Table, i: int, j: int) -> dict[str, object]:
     }
 
 
+# Placement patterns that explain two first pages in one issue (placement.py).
+PLACEMENT_RULES = ("one-page-before-article", "abstract-listed-twice")
+
+
 def compare(t: Table, i: int, j: int, st: Settings, sim: float | None = None) -> Verdict:
-    """Decide whether records i and j are the same work; `sim` = title similarity if known."""
+    """Decide whether records i and j are the same work; `sim` = title similarity if known.
+
+    Two records that place themselves in different volumes, issues, or pages of one issue
+    are two items of a series (a recurring column, a proceedings' Part I and Part II) however
+    alike their titles and authors: only a DOI, the same abstract or a recognised placement
+    pattern may link them; otherwise the pair is at most grey and never joined by a chain.
+    """
+    v = _compare(t, i, j, st, sim)
+    conflict = placement.numbering_conflict(t, i, j)
+    if not conflict or v.rule == "doi" or v.rule in PLACEMENT_RULES:
+        return v
+    if placement.same_abstract(t, i, j):
+        return v if v.decision != LINK else Verdict(LINK, f"{v.rule}+same-abstract", v.score)
+    if v.decision == DISTINCT:
+        return Verdict(DISTINCT, v.rule, v.score, apart=True)
+    rule = f"{conflict}-differs, {v.rule}"
+    score = min(v.score, st.auto - 1)
+    return Verdict(GREY if score >= st.grey else DISTINCT, rule, score, apart=True)
+
+
+def _compare(t: Table, i: int, j: int, st: Settings, sim: float | None = None) -> Verdict:
     ki, kj = t.key[i], t.key[j]
     di, dj = t.doi[i], t.doi[j]
     same_doi = bool(di) and di == dj
@@ -211,9 +240,8 @@ def compare(t: Table, i: int, j: int, st: Settings, sim: float | None = None) ->
         pre, pub = (i, j) if ci == "preprint" else (j, i)
         in_order = dy is None or 0 <= t.year[pub] - t.year[pre] <= 3
         if sim >= 90 and auth >= 0 and in_order:
-            if st.versions:
-                return Verdict(LINK, "version", sim)
-            return Verdict(DISTINCT, "version-not-linked", sim)
+            # two reports of one study (linked in studies.jsonl), never one work
+            return Verdict(DISTINCT, "version" if st.versions else "version-not-linked", sim)
         if not st.versions:
             return Verdict(DISTINCT, "version-not-linked", sim)
     if t.generic[i] or t.generic[j]:
@@ -259,7 +287,7 @@ def compare(t: Table, i: int, j: int, st: Settings, sim: float | None = None) ->
     support = (auth == 1) + (dy == 0) + (venue == 1) + (vol == 1) + (page == 1)
     if (
         (dy == 1 and page != 1 and vol != 1)
-        or page == -1
+        or (page == -1 and not placement.same_abstract(t, i, j))
         or (min(len(ki), len(kj)) < 40 and support < 2)
     ):
         # a year apart with nothing else in common, another first page (an erratum?), or a

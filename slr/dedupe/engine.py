@@ -10,11 +10,12 @@ from dataclasses import dataclass, field
 import numpy as np
 from rapidfuzz import fuzz, process
 
-from slr.dedupe import blocking
+from slr.dedupe import blocking, links
 from slr.dedupe.cluster import Link, cluster
-from slr.dedupe.compare import DISTINCT, GREY, LINK, Settings, Verdict, compare
+from slr.dedupe.compare import DISTINCT, GREY, LINK, Settings, Verdict, authors_agree, compare
 from slr.dedupe.table import Table
 from slr.records import Record
+from slr.studies import StudyLink, study_index
 
 # Distinct verdicts that also forbid any transitive merge of the two records.
 HARD_NEGATIVES = (
@@ -25,6 +26,7 @@ HARD_NEGATIVES = (
     "doi-differs",
     "other-year",
     "years-differ",
+    "version",
     "version-not-linked",
     "doi-shared-by-different-items",
 )
@@ -52,6 +54,41 @@ class Result:
     refused: list[Link]
     grey: list[Pair] = field(default_factory=list)  # pending: unanswered and still apart
     apart: list[Pair] = field(default_factory=list)  # hard negatives among candidates
+    related: list[links.Related] = field(default_factory=list)  # other reports of one study
+
+    def root(self) -> dict[int, int]:
+        """Record position -> position of its work's first record."""
+        return {i: members[0] for members in self.clusters for i in members}
+
+    def study_pairs(self) -> dict[int, tuple[int, links.Related]]:
+        """Work (first record) -> (work of its study, the link): one study per work."""
+        where = self.root()
+        ids = self.table.ids
+        found = links.best_per_report((ids[where[r.a]], ids[where[r.b]], r) for r in self.related)
+        at = {rid: k for k, rid in enumerate(ids)}
+        return {at[w]: (at[s], rel) for w, (s, rel) in found.items()}
+
+    def study_links(self) -> list[StudyLink]:
+        """One StudyLink per work that is another report of some other work's study."""
+        ids = self.table.ids
+        return [
+            StudyLink(ids[w], ids[s], rel.relation, rel.rule, self.evidence(rel))
+            for w, (s, rel) in sorted(self.study_pairs().items())
+        ]
+
+    def evidence(self, rel: links.Related) -> str:
+        """The link's evidence, naming the two records it was found between."""
+        ids = self.table.ids
+        return f"{ids[rel.a]} -> {ids[rel.b]}: {rel.evidence}"
+
+    def studies(self) -> list[int]:
+        """Per record: the first record of the main report (work) of its study."""
+        where = self.root()
+        ids = self.table.ids
+        works = sorted(set(where.values()))
+        index = study_index((ids[w] for w in works), self.study_links())
+        at = {rid: k for k, rid in enumerate(ids)}
+        return [at[index[ids[where[i]]]] for i in range(len(ids))]
 
     def assignments(self) -> list[tuple[int, str, str]]:
         """Per record: (cluster's first record position, rule, why in words)."""
@@ -141,11 +178,18 @@ def _run(
         if x in position and y in position:
             a, b = sorted((position[x], position[y]))
             answered[(a, b)] = ans
-    links = list(seed)
-    cannot = [pair for pair, ans in answered.items() if ans == "n"]
-    links += [Link(a, b, "reviewer", 101.0) for (a, b), ans in answered.items() if ans == "y"]
+    records_ = None if isinstance(records, Table) else records
+    merges = list(seed)
+    cannot = [pair for pair, ans in answered.items() if ans in ("n", "s")]
+    merges += [Link(a, b, "reviewer", 101.0) for (a, b), ans in answered.items() if ans == "y"]
+    related = [
+        links.Related(b, a, "same-study", "reviewer", "answered `s` in `slr dedupe --review`")
+        for (a, b), ans in answered.items()
+        if ans == "s"
+    ]
     grey: list[Pair] = []
     apart: list[Pair] = []
+    series: list[tuple[int, int]] = []  # other volume/issue/page: apart unless a reviewer joins
     words = t.words
     lefts, rights = pairs[:, 0].tolist(), pairs[:, 1].tolist()
     for start in range(0, len(lefts), CHUNK):
@@ -158,15 +202,25 @@ def _run(
             if (a, b) in answered:
                 continue
             v = compare(t, a, b, st, sim)
+            if v.decision != LINK and (sim >= 95 or v.rule in links.PAIR_RULES):
+                rel = links.pair(t, a, b, v.rule, authors_agree(t, a, b), st.versions)
+                if rel is not None:
+                    related.append(rel)
             if v.decision == LINK:
-                links.append(Link(a, b, v.rule, v.score))
+                merges.append(Link(a, b, v.rule, v.score))
             elif v.decision == GREY:
                 grey.append(Pair(a, b, v))
             elif v.rule in HARD_NEGATIVES:
                 cannot.append((a, b))
                 apart.append(Pair(a, b, v))
+            elif v.apart:
+                apart.append(Pair(a, b, v))
+            if v.apart and v.decision != DISTINCT:
+                series.append((a, b))
+            elif v.apart and v.rule not in HARD_NEGATIVES:
+                cannot.append((a, b))
         tick(0)
-    clusters, used, refused = cluster(n, links, cannot, t.doi)
+    clusters, used, refused = cluster(n, merges, cannot + series, t.doi)
     where = {}
     for members in clusters:
         for i in members:
@@ -183,4 +237,5 @@ def _run(
             best[key] = p
     pending = sorted(best.values(), key=lambda p: (-p.verdict.score, p.a, p.b))
     apart += [Pair(k.a, k.b, Verdict(DISTINCT, f"refused {k.rule}", k.score)) for k in refused]
-    return Result(t, clusters, used, refused, pending, apart)
+    related += links.notices(t, records_) + links.registry(records_)
+    return Result(t, clusters, used, refused, pending, apart, related)

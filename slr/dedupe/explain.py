@@ -8,15 +8,21 @@ from slr.dedupe.incremental import update
 from slr.dedupe.table import build
 from slr.errors import SlrError
 from slr.review import Review
-from slr.works import load_works, record_index
+from slr.studies import load_links, study_index, study_members
+from slr.works import Work, load_works, record_index
 
 _AGREE = {1: "same", 0: "unknown", -1: "differs"}
 
 
-def _evidence_line(ev: dict[str, object]) -> str:
+def _evidence_line(ev: dict[str, object], rule: str) -> str:
+    """Field-by-field agreement; a linked pair's other volume or issue names what outweighed it."""
     parts = [f"title {ev['title']}"]
-    for name in ("doi", "first_author", "venue", "volume", "pages"):
-        parts.append(f"{name.replace('_', ' ')} {_AGREE[int(ev[name])]}")  # type: ignore[call-overload]
+    for name in ("doi", "first_author", "venue", "volume", "issue", "pages"):
+        value = int(ev[name])  # type: ignore[call-overload]
+        if value == -1 and name in ("volume", "issue"):
+            parts.append(f"{name} other, outweighed by {_outweighed(ev, rule)}")
+        else:
+            parts.append(f"{name.replace('_', ' ')} {_AGREE[value]}")
     year = ev["year"]
     parts.append(
         "year unknown" if year is None else f"years {'same' if year == 0 else f'{year:+d}'}"
@@ -24,6 +30,16 @@ def _evidence_line(ev: dict[str, object]) -> str:
     if ev["abstract"] is not None:
         parts.append(f"abstract {ev['abstract']}")
     return ", ".join(parts)
+
+
+def _outweighed(ev: dict[str, object], rule: str) -> str:
+    if ev["doi"] == 1:
+        return "the same DOI"
+    if "same-abstract" in rule:
+        return "the same abstract"
+    if rule.startswith("reviewer") or "reviewer" in rule:
+        return "a reviewer's answer"
+    return f"the rule {rule.split(' (')[0]}"
 
 
 def explain(review: Review, rid: str, settings: Settings | None = None) -> str:
@@ -53,7 +69,9 @@ def explain(review: Review, rid: str, settings: Settings | None = None) -> str:
         lines.append(f"    {why}")
         other = why.rpartition(" with ")[2] if " with " in why else ""
         if other in at:
-            lines.append(f"    {_evidence_line(evidence(table, at[rec.id], at[other]))}")
+            ev = evidence(table, at[rec.id], at[other])
+            lines.append(f"    {_evidence_line(ev, why)}")
+    lines += _study_lines(review, works, work)
     prov = canon.extra.get("provenance") if isinstance(canon.extra, dict) else None
     if prov:
         lines.append("canonical fields from: " + ", ".join(f"{k}={v}" for k, v in prov.items()))
@@ -74,3 +92,24 @@ def explain(review: Review, rid: str, settings: Settings | None = None) -> str:
         else:
             lines.append(f"kept apart: {inside} / {outside} ({v.rule})")
     return "\n".join(lines)
+
+
+def _study_lines(review: Review, works: list[Work], work: Work) -> list[str]:
+    """The study the work belongs to, its reports and every link with its rule and evidence."""
+    links = load_links(review)
+    index = study_index((w.work_id for w in works), links)
+    study = index[work.work_id]
+    members = study_members(index)[study]
+    if len(members) == 1:
+        return ["study: this work is a study of its own (no other report linked)"]
+    titles = {w.work_id: (w.canonical.title or "(no title)")[:70] for w in works}
+    lines = [f"study {study}: {len(members)} reports"]
+    by_work = {link.work_id: link for link in links}
+    for member in members:
+        link = by_work.get(member)
+        if member == study or link is None:
+            lines.append(f"  main report {member}  {titles[member]}")
+            continue
+        lines.append(f"  {link.relation} {member} of {link.study_id}  {titles[member]}")
+        lines.append(f"    rule {link.rule}; evidence: {link.evidence or 'not recorded'}")
+    return lines

@@ -1,7 +1,8 @@
 """Grey-zone pairs: a person decides; answers are stored append-only and re-applied each run.
 
 `corpus/<id>/dedupe-answers.jsonl` holds one line per answer:
-`{"time", "a", "b", "answer": "y" | "n" | "undo", "rule", "score"}` (a < b, record ids).
+`{"time", "a", "b", "answer": "y" | "s" | "n" | "undo", "rule", "score"}` (a < b, record
+ids): `y` one work, `s` two reports of one study (linked in studies.jsonl), `n` unrelated.
 `undo` withdraws the latest answer on that pair. The file is flushed at every answer, so
 quitting or a crash loses nothing.
 """
@@ -21,7 +22,7 @@ from slr.review import Review
 from slr.store import append_jsonl, read_entries
 
 ANSWERS_FILE = "dedupe-answers.jsonl"
-ANSWERS = ("y", "n")
+ANSWERS = ("y", "s", "n")
 
 
 def answers_path(review: Review) -> Path:
@@ -47,7 +48,7 @@ def _answer_lines(path: Path) -> list[dict[str, Any]]:
 
 
 def load_answers(path: Path) -> dict[tuple[str, str], str]:
-    """(id, id) -> `y`/`n`: the standing answer per pair after undos."""
+    """(id, id) -> `y`/`s`/`n`: the standing answer per pair after undos."""
     stacks: dict[tuple[str, str], list[str]] = {}
     for line in _answer_lines(path):
         key = pair_key(line["a"], line["b"])
@@ -63,7 +64,7 @@ def load_answers(path: Path) -> dict[tuple[str, str], str]:
 def record_answer(
     path: Path, a: str, b: str, answer: str, rule: str = "", score: float = 0
 ) -> None:
-    """Append one answer (`y`, `n` or `undo`) and fsync before returning."""
+    """Append one answer (`y`, `s`, `n` or `undo`) and fsync before returning."""
     x, y = pair_key(a, b)
     line: dict[str, object] = {"time": now_iso(), "a": x, "b": y, "answer": answer}
     if rule:
@@ -145,13 +146,14 @@ def review_loop(
     show: Callable[[str], None],
     previous: Sequence[Question] = (),
 ) -> dict[str, int]:
-    """Ask each question; `y` same work, `n` different, `u` undo the last answer, `q` quit.
+    """Ask each question; `y` same work, `s` same study (another report), `n` unrelated,
+    `u` undo the last answer, `q` quit.
 
     Each answer is appended to `path` at once; `ask` returns `q` at end of input. `u`
     first undoes this session's answers, then those of earlier sessions (`previous`,
-    latest last), and asks that pair again. Returns counts of y, n, undo.
+    latest last), and asks that pair again. Returns counts of y, s, n, undo.
     """
-    counts = {"y": 0, "n": 0, "undo": 0}
+    counts = {"y": 0, "s": 0, "n": 0, "undo": 0}
     queue = list(questions)
     earlier = list(previous)
     done: list[Question] = []
@@ -160,7 +162,7 @@ def review_loop(
         if k < len(queue):
             q: Question | None = queue[k]
             show(f"\n[{k + 1}/{len(queue)}] " + side_by_side(queue[k]))
-            key = ask("Same work? [y]es [n]o [u]ndo [q]uit: ")
+            key = ask("Same work? [y]es [s]ame study, other report [n]o [u]ndo [q]uit: ")
         elif done or earlier:  # nothing left to ask, but an answer can still be undone
             q = None
             key = ask("No more pairs. [u]ndo the last answer or [q]uit: ")
@@ -188,5 +190,5 @@ def review_loop(
         elif key == "q":
             break
         else:
-            show("press y, n, u or q")
+            show("press y, s, n, u or q")
     return counts

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Callable
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from slr.corpus import load_records
@@ -26,6 +26,7 @@ from slr.dedupe.grey import Question, answers_path, load_answers, pair_key
 from slr.records import Record
 from slr.review import Review
 from slr.store import write_atomic
+from slr.studies import StudyLink, load_links, save_links
 from slr.works import (
     DEDUPE_STATE,
     RebuiltWarning,
@@ -37,7 +38,7 @@ from slr.works import (
 )
 
 STATE_FILE = DEDUPE_STATE
-ENGINE_VERSION = 1  # bump when rules change so that stored works are recomputed
+ENGINE_VERSION = 2  # bump when rules change so that stored works are recomputed
 
 
 @dataclass
@@ -49,6 +50,7 @@ class Outcome:
     result: Result
     mode: str  # "full" or "incremental"
     new_records: int
+    links: list[StudyLink] = field(default_factory=list)  # studies.jsonl
 
     @property
     def questions(self) -> list[Question]:
@@ -90,7 +92,8 @@ def _consistent(
         if w.work_id != min(w.record_ids, key=position.__getitem__):
             return False
     return not any(
-        ans == "n" and a in index and index[a] == index.get(b) for (a, b), ans in answers.items()
+        ans in ("n", "s") and a in index and index[a] == index.get(b)
+        for (a, b), ans in answers.items()
     )
 
 
@@ -136,8 +139,10 @@ def update(
     if incremental:
         _restore_pending(result, state.get("pending", []), position, answers)
     works = merge.works(result, records, kept)
+    links = study_links(review, result, works, answers, incremental)
     if save:
         sha = save_works(review, works)
+        save_links(review, links)
         pending = [
             [records[p.a].id, records[p.b].id, p.verdict.rule, round(p.verdict.score, 2)]
             for p in result.grey
@@ -146,7 +151,35 @@ def update(
         payload = {"settings": fingerprint(st), "pending": pending, "works_sha256": sha}
         write_atomic(review.store.root / STATE_FILE, json.dumps(payload, indent=1) + "\n")
     new = sum(fresh) if fresh is not None else len(records)
-    return Outcome(records, works, result, "incremental" if incremental else "full", new)
+    return Outcome(records, works, result, "incremental" if incremental else "full", new, links)
+
+
+def study_links(
+    review: Review,
+    result: Result,
+    works: list[Work],
+    answers: dict[tuple[str, str], str],
+    incremental: bool,
+) -> list[StudyLink]:
+    """This run's study links; an incremental run keeps the earlier ones among old works.
+
+    An incremental run compares only pairs touching new records, so links found earlier
+    between old works are carried over unless a reviewer has since answered about them.
+    """
+    found = {link.work_id: link for link in result.study_links()}
+    if not incremental:
+        return list(found.values())
+    index = record_index(works)
+    answered = {
+        tuple(sorted((index[a], index[b]))) for a, b in answers if a in index and b in index
+    }
+    ids = set(index.values())
+    for link in load_links(review):
+        if link.work_id in found or link.work_id not in ids or link.study_id not in ids:
+            continue
+        if tuple(sorted((link.work_id, link.study_id))) not in answered:
+            found[link.work_id] = link
+    return list(found.values())
 
 
 def _restore_pending(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from rapidfuzz.distance import Indel
 
+from slr.dedupe.normalise import pages_agree, venue_match
 from slr.dedupe.table import Table
 
 
@@ -77,3 +78,43 @@ def full_articles(t: Table, i: int, j: int) -> bool:
     """Both records span three pages or more (articles, not abstracts or letters)."""
     si, sj = page_span(t.page[i]), page_span(t.page[j])
     return si is not None and sj is not None and si[1] - si[0] >= 2 and sj[1] - sj[0] >= 2
+
+
+def _first_page(page: str) -> str:
+    return page.lstrip("@").partition("-")[0]
+
+
+def numbering_conflict(t: Table, i: int, j: int) -> str:
+    """`volume`, `issue` or `page` when both records place themselves and the places differ.
+
+    Such a pair is two items of one series (a column that recurs in every issue, the parts
+    of a proceedings series) unless independent evidence says otherwise. Two database habits
+    are not disagreements: an issue field that holds the page or article number, and a
+    supplement or issue number filed as the volume (volume 1 / volume 55 issue 1).
+    """
+    vi, vj = t.volume[i], t.volume[j]
+    pages = {_first_page(t.page[i]), _first_page(t.page[j])} - {""}
+    ii = "" if t.issue[i] in pages else t.issue[i]
+    ij = "" if t.issue[j] in pages else t.issue[j]
+    if (vi and vi == ij) or (vj and vj == ii):
+        return ""  # the issue (or supplement) number filed as the volume
+    if vi and vj and vi != vj:
+        return "volume"
+    if ii and ij and ii != ij:
+        return "issue"
+    if ii and ii == ij and pages_agree(t.page[i], t.page[j]) == -1:
+        return "page"  # two items of one issue
+    return ""
+
+
+def same_abstract(t: Table, i: int, j: int) -> bool:
+    """Both records carry an abstract and it is the same text (independent of the title)."""
+    ai, aj = t.abstract[i], t.abstract[j]
+    if len(ai) < 80 or len(aj) < 80:
+        return False
+    return Indel.normalized_similarity(ai[:200], aj[:200]) >= 0.9
+
+
+def venue_agrees(t: Table, i: int, j: int) -> bool | None:
+    """Same journal or meeting (abbreviations allowed); None when either is unknown."""
+    return venue_match(t.venue[i], t.venue[j])
