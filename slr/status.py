@@ -146,6 +146,13 @@ def format_status(data: dict[str, Any]) -> str:
             f"{dd['works_found_by_several_sources']} works found by several sources, "
             f"{dd['grey_pairs_pending']} grey pairs to review (slr dedupe --review)"
         )
+        rel = ", ".join(f"{k} {v}" for k, v in dd.get("study_links", {}).items())
+        lines.append(
+            f"  {data['works']} works -> {dd.get('studies', data['works'])} studies"
+            + (f" (linked: {rel})" if rel else "")
+        )
+        if dd.get("study_links_pending"):
+            lines[-1] += f", {dd['study_links_pending']} proposed study links to review"
     for stage, c in data.get("screening", {}).items():
         per = ", ".join(f"{k} {v}" for k, v in c["excluded_per_criterion"].items())
         if sum(c["excluded_per_criterion"].values()) > c["excluded"]:

@@ -297,7 +297,7 @@ def test_dedupe_standalone_takes_a_format_and_rejects_an_empty_explain(tmp_path)
     )
     assert result.exit_code == 0, result.output
     rows = out.read_text().splitlines()
-    assert rows[0] == "id,cluster_id,rule" and len(rows) == 3
+    assert rows[0] == "id,cluster_id,rule,study" and len(rows) == 3
     assert rows[1].split(",")[1] == rows[2].split(",")[1]
     result = CliRunner().invoke(main, ["dedupe", "--explain", " "])
     assert result.exit_code == 1 and result.output.startswith("Error: --explain needs")

@@ -14,6 +14,7 @@ from slr.dedupe.grey import answers_path, load_answers, record_answer
 from slr.dedupe.incremental import update
 from slr.records import Record
 from slr.review import open_review
+from slr.studies import load_links
 from slr.works import load_works, record_index, resolve_work_id
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -364,3 +365,119 @@ def test_terminal_review_takes_single_keys(tmp_path):
     assert child.exitstatus == 0
     assert load_answers(answers_path(review)) == {("scopus:1", "scopus:2"): "y"}
     assert len(load_works(review)) == 1
+
+
+def _weak_links_review(tmp_path):
+    """An erratum naming its article only fuzzily; a meeting abstract five years before."""
+    review = _review(tmp_path)
+    article = "Terminal complement inhibitor eculizumab in atypical hemolytic-uremic syndrome"
+    add_records(
+        review,
+        [
+            Record(
+                "scopus",
+                "art",
+                title=article,
+                authors=("Legendre, C. M.",),
+                year=2013,
+                venue="N Engl J Med",
+                volume="368",
+                pages="2169-2181",
+            ),
+            Record(
+                "wos",
+                "err",
+                title="Erratum: Terminal complement inhibitor eculizumab for atypical HUS",
+                year=2013,
+                venue="N Engl J Med",
+                volume="369",
+                pages="1379",
+            ),
+            Record(
+                "embase",
+                "abs",
+                title="Complement factor H autoantibodies in children with kidney failure",
+                authors=("Dragon-Durey, M. A.",),
+                year=2008,
+                venue="Pediatric Nephrology. Conference: IPNA Congress",
+                pages="1612",
+                type="conference-paper",
+            ),
+            Record(
+                "scopus",
+                "full",
+                title="Complement factor H autoantibodies in children with kidney failure",
+                authors=("Dragon-Durey, M. A.",),
+                year=2013,
+                venue="Journal of the American Society of Nephrology",
+                volume="24",
+                pages="1100-1110",
+            ),
+        ],
+    )
+    return review
+
+
+def test_review_offers_proposed_study_links_and_reapplies_the_answers(tmp_path, monkeypatch):
+    review = _weak_links_review(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    result = runner.invoke(main, ["dedupe", "-q"])
+    assert result.exit_code == 0, result.output
+    assert "2 proposed study link(s) were not made" in result.output
+    assert load_links(review) == []  # weak evidence: nothing linked without a person
+    result = runner.invoke(main, ["dedupe", "--review", "-q"], input="s\nn\n")
+    assert result.exit_code == 0, result.output
+    assert "study link? wos:err would be a report (erratum) of the study of scopus:art" in (
+        result.output
+    )
+    assert "the title it names is 90% alike" in result.output
+    assert "[s] same study, erratum" in result.output
+    assert "1 same study, 1 unrelated" in result.output
+    lines = [json.loads(x) for x in answers_path(review).read_text().splitlines()]
+    assert (lines[0]["answer"], lines[0]["relation"], lines[0]["study"]) == (
+        "s",
+        "erratum",
+        "scopus:art",
+    )
+    expected = [("wos:err", "scopus:art", "erratum", "reviewer")]
+    assert [(x.work_id, x.study_id, x.relation, x.rule) for x in load_links(review)] == expected
+    assert len(load_works(review)) == 4  # study links are never merges
+    outcome = update(review, full=True)  # a full run from scratch applies both answers again
+    assert [(x.work_id, x.study_id, x.relation, x.rule) for x in outcome.links] == expected
+    assert not outcome.questions
+    assert json.loads((review.store.root / "dedupe-state.json").read_text())["pending_links"] == []
+
+
+def test_an_n_to_an_automatic_study_link_removes_it(tmp_path):
+    review = _review(tmp_path)
+    title = "Terminal complement inhibitor eculizumab in atypical hemolytic-uremic syndrome"
+    add_records(
+        review,
+        [
+            Record("scopus", "art", title=title, year=2013, venue="N Engl J Med", pages="1-9"),
+            Record("wos", "err", title="Erratum: " + title, year=2013, venue="N Engl J Med"),
+        ],
+    )
+    assert [x.relation for x in update(review).links] == ["erratum"]
+    record_answer(answers_path(review), "wos:err", "scopus:art", "n")
+    assert update(review).links == []
+
+
+def test_status_counts_works_studies_and_links_by_relation(tmp_path, monkeypatch):
+    review = _weak_links_review(tmp_path)
+    monkeypatch.chdir(tmp_path)
+    runner = CliRunner()
+    assert runner.invoke(main, ["dedupe", "-q"]).exit_code == 0
+    result = runner.invoke(main, ["status"])
+    assert "  4 works -> 4 studies, 2 proposed study links to review" in result.output
+    record_answer(
+        answers_path(review), "wos:err", "scopus:art", "s", "", 0, "erratum", "scopus:art"
+    )
+    record_answer(answers_path(review), "embase:abs", "scopus:full", "s")
+    assert runner.invoke(main, ["dedupe", "-q"]).exit_code == 0
+    data = json.loads(runner.invoke(main, ["status", "--json"]).output)["dedupe"]
+    assert data["studies"] == 2 and data["study_links_pending"] == 0
+    assert data["study_links"] == {"erratum": 1, "same-study": 1}
+    result = runner.invoke(main, ["status"])
+    assert "  4 works -> 2 studies (linked: erratum 1, same-study 1)" in result.output

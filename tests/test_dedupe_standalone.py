@@ -1,4 +1,4 @@
-"""Standalone mode: any citation list in, `id,cluster_id,rule` out, no review folder needed."""
+"""Standalone mode: any citation list in, `id,cluster_id,rule,study` out, no review folder."""
 
 import csv
 
@@ -108,7 +108,7 @@ def test_output_contract_every_id_once_with_cluster_and_rule(tmp_path, monkeypat
     assert result.exit_code == 0, result.output
     assert "7 records -> 5 works (2 duplicates); wrote out/clusters.csv" in result.output
     rows = _clusters(tmp_path / "out" / "clusters.csv")
-    assert rows[0] == ["id", "cluster_id", "rule"]
+    assert rows[0] == ["id", "cluster_id", "rule", "study"]
     body = rows[1:]
     assert [r[0] for r in body] == [r[0] for r in ROWS]  # every input id once, in order
     cluster = {r[0]: r[1] for r in body}
@@ -118,6 +118,11 @@ def test_output_contract_every_id_once_with_cluster_and_rule(tmp_path, monkeypat
     assert rule["r1"] == "first" and rule["r4"] == "first"
     for lone in ("r3", "r6", "r7"):  # erratum and generic titles stay apart
         assert cluster[lone] == lone and rule[lone] == "unique"
+    # the study column: the erratum is a report of its article's study (cluster r1)
+    study = {r[0]: r[3] for r in body}
+    assert study == {"r1": "r1", "r2": "r1", "r3": "r1", "r4": "r4", "r5": "r4"} | {
+        k: k for k in ("r6", "r7")
+    }
     assert not (tmp_path / "corpus").exists()
 
 
@@ -127,9 +132,9 @@ def test_default_output_name_and_csv_without_ids_or_optional_columns(tmp_path, m
     result = CliRunner().invoke(main, ["dedupe", "--input", "t.csv", "-q"])
     assert result.exit_code == 0, result.output
     assert _clusters(tmp_path / "clusters.csv") == [
-        ["id", "cluster_id", "rule"],
-        ["1", "1", "first"],
-        ["2", "1", "title"],
+        ["id", "cluster_id", "rule", "study"],
+        ["1", "1", "first", "1"],
+        ["2", "1", "title", "1"],
     ]
 
 

@@ -84,6 +84,11 @@ def _summary(outcome: Outcome) -> str:
             f"{len(result.grey)} pair(s) in the grey zone were not linked: decide them with "
             "`slr dedupe --review`"
         )
+    if outcome.link_questions:
+        lines.append(
+            f"{len(outcome.link_questions)} proposed study link(s) were not made: decide them "
+            "with `slr dedupe --review`"
+        )
     return "\n".join(lines)
 
 
@@ -97,7 +102,8 @@ def _summary(outcome: Outcome) -> str:
     "--review",
     "review_grey",
     is_flag=True,
-    help="Decide grey-zone pairs side by side: y (same work), s (same study), n, u(ndo), q(uit).",
+    help="Decide grey-zone pairs and proposed study links side by side: y (same work), "
+    "s (same study), n, u(ndo), q(uit).",
 )
 @click.option(
     "--input",
@@ -109,7 +115,7 @@ def _summary(outcome: Outcome) -> str:
     "--output",
     "output_path",
     type=click.Path(dir_okay=False),
-    help="Standalone: where to write id,cluster_id,rule [default: clusters.csv].",
+    help="Standalone: where to write id,cluster_id,rule,study [default: clusters.csv].",
 )
 @click.option(
     "--auto-threshold",
@@ -171,7 +177,7 @@ def dedupe(
     """
     # numpy, pandas and rapidfuzz load here, not when the CLI starts
     from slr.dedupe.explain import explain
-    from slr.dedupe.grey import Question, answers_path, history, review_loop
+    from slr.dedupe.grey import answers_path, previous_questions, review_loop
     from slr.dedupe.incremental import update
     from slr.dedupe.standalone import dedupe_file
 
@@ -214,12 +220,7 @@ def dedupe(
     outcome = update(review, settings, full, _ticker(n_records, "de-duplicating", quiet))
     if review_grey:
         path = answers_path(review)
-        by_id = {r.id: r for r in outcome.records}
-        previous = [
-            Question(by_id[a], by_id[b], rule, score)
-            for a, b, rule, score in history(path)
-            if a in by_id and b in by_id
-        ]
+        previous = previous_questions(path, {r.id: r for r in outcome.records})
         if not outcome.questions:
             click.echo("no grey-zone pairs to decide")
         if outcome.questions or previous:

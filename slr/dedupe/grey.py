@@ -3,6 +3,8 @@
 `corpus/<id>/dedupe-answers.jsonl` holds one line per answer:
 `{"time", "a", "b", "answer": "y" | "s" | "n" | "undo", "rule", "score"}` (a < b, record
 ids): `y` one work, `s` two reports of one study (linked in studies.jsonl), `n` unrelated.
+An answer to a proposed study link also names the `relation` (erratum, conference-abstract
+...) and the `study` record (the main report): an `s` keeps that relation.
 `undo` withdraws the latest answer on that pair. The file is flushed at every answer, so
 quitting or a crash loses nothing.
 """
@@ -20,6 +22,7 @@ from slr.corpus import now_iso
 from slr.records import Record
 from slr.review import Review
 from slr.store import append_jsonl, read_entries
+from slr.studies import RELATIONS
 
 ANSWERS_FILE = "dedupe-answers.jsonl"
 ANSWERS = ("y", "s", "n")
@@ -62,24 +65,55 @@ def load_answers(path: Path) -> dict[tuple[str, str], str]:
 
 
 def record_answer(
-    path: Path, a: str, b: str, answer: str, rule: str = "", score: float = 0
+    path: Path,
+    a: str,
+    b: str,
+    answer: str,
+    rule: str = "",
+    score: float = 0,
+    relation: str = "",
+    study: str = "",
 ) -> None:
     """Append one answer (`y`, `s`, `n` or `undo`) and fsync before returning."""
     x, y = pair_key(a, b)
     line: dict[str, object] = {"time": now_iso(), "a": x, "b": y, "answer": answer}
     if rule:
         line.update(rule=rule, score=round(score, 1))
+    if relation and answer != "undo":
+        line.update(relation=relation, study=study)
     append_jsonl(path, line)
+
+
+def proposed_relations(path: Path) -> dict[tuple[str, str], tuple[str, str]]:
+    """(id, id) -> (relation, study record id) for standing `s` answers to a proposed link."""
+    stacks: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for line in _answer_lines(path):
+        stack = stacks.setdefault(pair_key(line["a"], line["b"]), [])
+        if line["answer"] == "undo":
+            if stack:
+                stack.pop()
+        elif line["answer"] in ANSWERS:
+            stack.append(line)
+    out = {}
+    for key, stack in stacks.items():
+        if stack and stack[-1]["answer"] == "s":
+            relation, study = stack[-1].get("relation"), stack[-1].get("study")
+            if relation in RELATIONS and study in key:
+                out[key] = (str(relation), str(study))
+    return out
 
 
 @dataclass(frozen=True)
 class Question:
-    """One grey pair to put to the reviewer."""
+    """One grey pair, or one proposed study link (`a` is a `relation` of `b`), to put to the
+    reviewer."""
 
     a: Record
     b: Record
     rule: str
     score: float
+    relation: str = ""  # set for a study-link question
+    evidence: str = ""
 
 
 _ROWS = (
@@ -100,7 +134,13 @@ def side_by_side(q: Question, width: int | None = None) -> str:
     """The two records in two columns; `*` marks fields that differ."""
     total = width or shutil.get_terminal_size((120, 24)).columns
     col = max(24, (total - 14) // 2)
-    lines = [f"score {q.score:.1f} ({q.rule})"]
+    if q.relation:
+        lines = [
+            f"study link? {q.a.id} would be a report ({q.relation}) of the study of {q.b.id}",
+            f"  evidence: {q.evidence} ({q.rule})",
+        ]
+    else:
+        lines = [f"score {q.score:.1f} ({q.rule})"]
     for label, get in _ROWS:
         va, vb = get(q.a), get(q.b)
         if not va and not vb:
@@ -139,6 +179,27 @@ def history(path: Path) -> list[tuple[str, str, str, float]]:
     return out
 
 
+def previous_questions(path: Path, by_id: dict[str, Record]) -> list[Question]:
+    """The answered pairs (latest last) as questions, for `u` to ask again; a proposed study
+    link keeps its relation, with the main report second."""
+    proposed = {
+        pair_key(line["a"], line["b"]): (line.get("relation", ""), line.get("study", ""))
+        for line in _answer_lines(path)
+        if line["answer"] != "undo"
+    }
+    out = []
+    for a, b, rule, score in history(path):
+        if a not in by_id or b not in by_id:
+            continue
+        relation, study = proposed.get((a, b), ("", ""))
+        if relation not in RELATIONS:
+            relation = ""
+        if relation and study == a:
+            a, b = b, a
+        out.append(Question(by_id[a], by_id[b], rule, score, relation, "answered before"))
+    return out
+
+
 def review_loop(
     questions: Sequence[Question],
     path: Path,
@@ -162,7 +223,8 @@ def review_loop(
         if k < len(queue):
             q: Question | None = queue[k]
             show(f"\n[{k + 1}/{len(queue)}] " + side_by_side(queue[k]))
-            key = ask("Same work? [y]es [s]ame study, other report [n]o [u]ndo [q]uit: ")
+            other = f"same study, {queue[k].relation}" if queue[k].relation else "same study"
+            key = ask(f"Same work? [y]es [s] {other} [n]o, unrelated [u]ndo [q]uit: ")
         elif done or earlier:  # nothing left to ask, but an answer can still be undone
             q = None
             key = ask("No more pairs. [u]ndo the last answer or [q]uit: ")
@@ -170,7 +232,7 @@ def review_loop(
             break
         key = key.strip().lower()[:1]
         if key in ANSWERS and q is not None:
-            record_answer(path, q.a.id, q.b.id, key, q.rule, q.score)
+            record_answer(path, q.a.id, q.b.id, key, q.rule, q.score, q.relation, q.b.id)
             counts[key] += 1
             done.append(q)
             k += 1

@@ -18,15 +18,15 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from slr.corpus import load_records
-from slr.dedupe import merge
+from slr.dedupe import links, merge
 from slr.dedupe.cluster import Link
 from slr.dedupe.compare import Settings, Verdict
 from slr.dedupe.engine import Pair, Result, run
-from slr.dedupe.grey import Question, answers_path, load_answers, pair_key
+from slr.dedupe.grey import Question, answers_path, load_answers, pair_key, proposed_relations
 from slr.records import Record
 from slr.review import Review
 from slr.store import write_atomic
-from slr.studies import StudyLink, load_links, save_links
+from slr.studies import StudyLink, load_links, save_links, study_index
 from slr.works import (
     DEDUPE_STATE,
     RebuiltWarning,
@@ -51,15 +51,17 @@ class Outcome:
     mode: str  # "full" or "incremental"
     new_records: int
     links: list[StudyLink] = field(default_factory=list)  # studies.jsonl
+    link_questions: list[Question] = field(default_factory=list)  # proposed study links
 
     @property
     def questions(self) -> list[Question]:
-        """The grey pairs still waiting for a reviewer, best first."""
+        """The grey pairs still waiting for a reviewer, best first, then proposed study links."""
         recs = self.records
-        return [
+        grey = [
             Question(recs[p.a], recs[p.b], p.verdict.rule, p.verdict.score)
             for p in self.result.grey
         ]
+        return grey + self.link_questions
 
 
 def fingerprint(settings: Settings) -> dict[str, Any]:
@@ -138,8 +140,10 @@ def update(
     result = run(records, st, answers, seed, fresh, tick)
     if incremental:
         _restore_pending(result, state.get("pending", []), position, answers)
+    _apply_link_answers(result, answers, proposed_relations(answers_path(review)))
     works = merge.works(result, records, kept)
     links = study_links(review, result, works, answers, incremental)
+    asks = link_questions(result, records, answers, links, works)
     if save:
         sha = save_works(review, works)
         save_links(review, links)
@@ -148,10 +152,61 @@ def update(
             for p in result.grey
         ]
         # no time stamp: a run with nothing new to do leaves the file (and git) untouched
-        payload = {"settings": fingerprint(st), "pending": pending, "works_sha256": sha}
+        payload: dict[str, Any] = {"settings": fingerprint(st), "pending": pending}
+        payload["pending_links"] = [[q.a.id, q.b.id, q.relation] for q in asks]
+        payload["works_sha256"] = sha
         write_atomic(review.store.root / STATE_FILE, json.dumps(payload, indent=1) + "\n")
     new = sum(fresh) if fresh is not None else len(records)
-    return Outcome(records, works, result, "incremental" if incremental else "full", new, links)
+    mode = "incremental" if incremental else "full"
+    return Outcome(records, works, result, mode, new, links, asks)
+
+
+def _apply_link_answers(
+    result: Result,
+    answers: dict[tuple[str, str], str],
+    proposed: dict[tuple[str, str], tuple[str, str]],
+) -> None:
+    """An `s` to a proposed link keeps its relation and direction; an `n` drops a link."""
+    ids = result.table.ids
+    kept = []
+    for rel in result.related:
+        key = pair_key(ids[rel.a], ids[rel.b])
+        if answers.get(key) == "n":
+            continue  # the reviewer said unrelated: no automatic link either
+        if rel.rule == "reviewer" and key in proposed:
+            relation, study = proposed[key]
+            main, other = (rel.b, rel.a) if ids[rel.b] == study else (rel.a, rel.b)
+            why = f"answered `s` to a proposed {relation} in `slr dedupe --review`"
+            rel = links.Related(other, main, relation, "reviewer", why)
+        kept.append(rel)
+    result.related = kept
+
+
+def link_questions(
+    result: Result,
+    records: list[Record],
+    answers: dict[tuple[str, str], str],
+    found: list[StudyLink],
+    works: list[Work],
+) -> list[Question]:
+    """Proposed study links (weaker evidence, `links.candidates`) between two works of other
+    studies whose records no reviewer has answered on: one question per pair of works."""
+    index = record_index(works)
+    study = study_index((w.work_id for w in works), found)
+    answered = {pair_key(index[a], index[b]) for a, b in answers if a in index and b in index}
+    asked: set[tuple[str, str]] = set()
+    out = []
+    for rel in links.candidates(result.table, records):
+        a, b = records[rel.a], records[rel.b]
+        wa, wb = index.get(a.id), index.get(b.id)
+        if wa is None or wb is None or study[wa] == study[wb]:
+            continue
+        key = pair_key(wa, wb)
+        if key in answered or key in asked:
+            continue
+        asked.add(key)
+        out.append(Question(a, b, rel.rule, 0.0, rel.relation, rel.evidence))
+    return out
 
 
 def study_links(

@@ -71,6 +71,24 @@ def _names(core: str, key: str) -> bool:
     return enough and Indel.normalized_similarity(short, long[:n]) >= 0.93
 
 
+def _named_items(
+    t: Table, about: list[int]
+) -> tuple[dict[int, str], dict[str, list[int]], dict[str, list[int]]]:
+    """Notice -> the title it names; items by whole title key and by its first 20 letters."""
+    cores = {k: about_core(t, k) for k in about}
+    wanted = {c for c in cores.values() if len(c) >= 20}
+    heads = {c[:20] for c in wanted}
+    by_key: dict[str, list[int]] = {}
+    by_head: dict[str, list[int]] = {}
+    for k, key in enumerate(t.key):  # one pass, two set look-ups per record
+        head = key[:20]
+        if head in heads and t.kind[k] == "item" and not t.generic[k] and len(key) >= 20:
+            by_head.setdefault(head, []).append(k)
+            if key in wanted:
+                by_key.setdefault(key, []).append(k)
+    return cores, by_key, by_head
+
+
 def _relation(t: Table, k: int) -> str:
     if t.kind[k] == "comment":
         return "comment"
@@ -90,17 +108,7 @@ def notices(t: Table, records: Sequence[Record] | None) -> list[Related]:
     about = [k for k, kind in enumerate(t.kind) if kind != "item"]
     if not about:
         return []
-    cores = {k: about_core(t, k) for k in about}
-    wanted = {c for c in cores.values() if len(c) >= 20}
-    heads = {c[:20] for c in wanted}
-    by_key: dict[str, list[int]] = {}
-    by_head: dict[str, list[int]] = {}
-    for k, key in enumerate(t.key):  # one pass, two set look-ups per record
-        head = key[:20]
-        if head in heads and t.kind[k] == "item" and not t.generic[k] and len(key) >= 20:
-            by_head.setdefault(head, []).append(k)
-            if key in wanted:
-                by_key.setdefault(key, []).append(k)
+    cores, by_key, by_head = _named_items(t, about)
     by_doi: dict[str, list[int]] = {}
     if records is not None and any(
         "10." in f"{records[k].title}{records[k].abstract}" for k in about
@@ -275,10 +283,120 @@ def best_per_report(links: Iterable[tuple[str, str, Related]]) -> dict[str, tupl
     """(report work, study work, link) -> one study per report work, strongest relation first."""
     best: dict[str, tuple[str, Related]] = {}
     rank = {r: k for k, r in enumerate(PRIORITY)}
+
+    def strength(rel: Related) -> tuple[bool, int]:  # a reviewer's answer comes first
+        return (rel.rule != "reviewer", rank[rel.relation])
+
     for work, study, rel in links:
         if work == study:
             continue
         old = best.get(work)
-        if old is None or rank[rel.relation] < rank[old[1].relation]:
+        if old is None or strength(rel) < strength(old[1]):
             best[work] = (study, rel)
     return best
+
+
+# Study-link questions: evidence too weak to link without a person (`slr dedupe --review`).
+ASK_NAMES = 0.85  # a notice's named title this alike (below `_names`' 0.93) is asked
+ASK_TITLES = 0.75  # a meeting abstract and a later article with titles this alike are asked
+ASK_BLOCK = 400  # a first author with more full articles than this is not searched
+
+
+def _alike(core: str, key: str) -> float:
+    """How alike a notice's named title is to an item's title (0 when too short to tell)."""
+    short, long = (core, key) if len(core) <= len(key) else (key, core)
+    n = len(short)
+    if n < 20 or not (n >= 50 or n >= 0.6 * len(long)):
+        return 0.0
+    return Indel.normalized_similarity(short, long[:n])
+
+
+def notice_candidates(t: Table, records: Sequence[Record] | None = None) -> list[Related]:
+    """Notices whose article is found only with weaker evidence than `notices` links on:
+    a title named only fuzzily, a year gap over five, another journal, or several articles
+    carrying the named title (the earliest is linked, the others are asked)."""
+    about = [k for k, kind in enumerate(t.kind) if kind != "item"]
+    if not about:
+        return []
+    cores, by_key, by_head = _named_items(t, about)
+    by_doi: dict[str, list[int]] = {}
+    if records is not None and any(
+        "10." in f"{records[k].title}{records[k].abstract}" for k in about
+    ):
+        for k, doi in enumerate(t.doi):
+            if doi:
+                by_doi.setdefault(doi, []).append(k)
+    out: list[Related] = []
+    for k in about:
+        core = cores[k]
+        if len(core) < 20 or _quoted_doi(k, t, records, by_doi) is not None:
+            continue
+        named = by_key.get(core) or [
+            x for x in by_head.get(core[:20], ()) if _names(core, t.key[x])
+        ]
+        linked = [x for x in named if _in_time(t, k, x, 5)]
+        if t.kind[k] == "notice":
+            linked = [x for x in linked if placement.venue_agrees(t, k, x) is not False]
+        chosen = min(linked, key=lambda h: (t.year[h] or 9999, h)) if linked else None
+        relation = _relation(t, k)
+        for x in by_head.get(core[:20], ()):
+            if x == chosen:
+                continue
+            if x in linked:
+                rule, why = "several-candidates", "another article carries the title it names"
+            elif x in named:
+                if not _in_time(t, k, x, 10) and t.year[k] + 1 != t.year[x]:
+                    continue
+                rule = "names-it-weakly"
+                why = (
+                    f"title names it, but {t.year[k]} vs {t.year[x]}"
+                    if not _in_time(t, k, x, 5)
+                    else "title names it, but in another journal"
+                )
+            else:
+                alike = _alike(core, t.key[x])
+                if alike < ASK_NAMES or not _in_time(t, k, x, 10):
+                    continue
+                rule, why = "names-it-weakly", f"the title it names is {alike:.0%} alike"
+            out.append(Related(k, x, relation, rule, why))
+    return out
+
+
+def abstract_candidates(t: Table) -> list[Related]:
+    """A meeting abstract and a full article by the same first author, up to six years later,
+    whose title was reworded or which came out later than `pair` links on."""
+    wanted: dict[tuple[str, str], list[int]] = {}
+    for k, cls in enumerate(t.cls):
+        if cls == "conference" and t.kind[k] == "item" and t.surnames[k] and t.words[k]:
+            if not t.generic[k] and _abstract_like(t, k):
+                wanted.setdefault((t.surnames[k][0], t.initial[k][:1]), []).append(k)
+    if not wanted:
+        return []
+    articles: dict[tuple[str, str], list[int]] = {}
+    for k, names in enumerate(t.surnames):
+        if names and (names[0], t.initial[k][:1]) in wanted and t.kind[k] == "item":
+            if not t.generic[k] and _full_article(t, k):
+                articles.setdefault((names[0], t.initial[k][:1]), []).append(k)
+    out: list[Related] = []
+    for block, abstracts in wanted.items():
+        full = articles.get(block, [])
+        if len(full) > ASK_BLOCK:
+            continue
+        for ab in abstracts:
+            for x in full:
+                if not _in_time(t, x, ab, 6):
+                    continue
+                alike = Indel.normalized_similarity(t.words[ab], t.words[x])
+                if alike < ASK_TITLES:
+                    continue
+                why = (
+                    f"same first author; titles {alike:.0%} alike; "
+                    f"abstract {t.year[ab] or '?'}, article {t.year[x] or '?'}"
+                )
+                out.append(Related(ab, x, "conference-abstract", "abstract-then-article?", why))
+    return out
+
+
+def candidates(t: Table, records: Sequence[Record] | None = None) -> list[Related]:
+    """Study links to put to a reviewer; `slr dedupe` drops those already linked."""
+    return notice_candidates(t, records) + abstract_candidates(t)

@@ -1,4 +1,5 @@
-"""Standalone mode: de-duplicate any citation list, no review folder; write `id,cluster_id,rule`.
+"""Standalone mode: de-duplicate any citation list, no review folder; write
+`id,cluster_id,rule,study`.
 
 Input is a CSV (columns: any subset of id, title, author/authors, year, journal, volume,
 number, pages, doi, abstract, ENTRYTYPE; names are matched case-insensitively) or any file
@@ -120,13 +121,16 @@ def read_input(path: str | Path, format: str = "auto") -> list[Record]:
 
 
 def clusters_csv(result: Result) -> str:
-    """`id,cluster_id,rule`: every input record exactly once, cluster id = its first record."""
+    """`id,cluster_id,rule,study`: every input record exactly once, cluster id = its first
+    record, study = the cluster id of the main report of its study (an erratum's study is
+    its article's cluster; a record linked to no other report's study: its own cluster)."""
     buf = io.StringIO()
     writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(["id", "cluster_id", "rule"])
+    writer.writerow(["id", "cluster_id", "rule", "study"])
     t = result.table
+    studies = result.studies()
     for i, (root, rule, _) in enumerate(result.assignments()):
-        writer.writerow([_plain(t.ids[i]), _plain(t.ids[root]), rule])
+        writer.writerow([_plain(t.ids[i]), _plain(t.ids[root]), rule, _plain(t.ids[studies[i]])])
     return buf.getvalue()
 
 
