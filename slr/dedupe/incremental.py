@@ -153,7 +153,8 @@ def update(
         ]
         # no time stamp: a run with nothing new to do leaves the file (and git) untouched
         payload: dict[str, Any] = {"settings": fingerprint(st), "pending": pending}
-        payload["pending_links"] = [[q.a.id, q.b.id, q.relation] for q in asks]
+        if asks:  # only then: a state without proposed links keeps its bytes
+            payload["pending_links"] = [[q.a.id, q.b.id, q.relation] for q in asks]
         payload["works_sha256"] = sha
         write_atomic(review.store.root / STATE_FILE, json.dumps(payload, indent=1) + "\n")
     new = sum(fresh) if fresh is not None else len(records)
