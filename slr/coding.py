@@ -18,12 +18,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from slr import agreement
 from slr.corpus import now_iso
 from slr.decisions import log_name, same_name
 from slr.errors import SlrError
 from slr.protocol import Concept
 from slr.review import Review
+from slr.screen import agreement
 from slr.store import append_jsonl, field_of, read_entries
 
 if TYPE_CHECKING:
@@ -223,12 +223,12 @@ def included(review: Review) -> list[Work]:
     """The studies to code: one report per study included at full text, in order of inclusion.
 
     A study with several included reports (a conference abstract and its article) is coded
-    once, on its main report (slr.screening.included_by_study), so the concept matrix counts
+    once, on its main report (slr.screen.state.included_by_study), so the concept matrix counts
     each study once, as PRISMA counts studies; without studies.jsonl every included work is
     a study of its own, as before.
     """
     try:
-        from slr.screening import included_by_study
+        from slr.screen.state import included_by_study
     except ImportError:  # pragma: no cover - only before the screening stage exists
         raise SlrError(
             "screening is not available in this slr; cannot list included studies"

@@ -41,7 +41,7 @@ def rebuild(protocol_path: str | Path, out: Path, quiet: bool = True) -> Review:
     """Replay the committed review into `out/corpus/<id>` and return that scratch review."""
     from slr.dedupe.incremental import update
     from slr.importer import import_files
-    from slr.screen_rules import auto_screen
+    from slr.screen.rules import auto_screen
 
     proto = protocol_mod.load(protocol_path)
     committed = protocol_mod.corpus_dir(proto)

@@ -193,7 +193,7 @@ def compute(review: Review, interim: bool = False) -> PrismaCounts:
     `interim` draws it while screening is unfinished: works without a final decision are
     counted as awaiting their stage instead of being an error.
     """
-    from slr.screening import included_studies, stage_states  # builds on works; import late
+    from slr.screen.state import included_studies, stage_states  # builds on works; import late
 
     records = {r.id: r for r in load_records(review)}
     works = load_works(review)

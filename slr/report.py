@@ -69,7 +69,7 @@ def _search_table(review: Review) -> list[str]:
 
 def _excluded_table(review: Review) -> list[str]:
     """PRISMA 2020 item 16b: the studies excluded at full text, each with its criteria."""
-    from slr.screening import stage_states
+    from slr.screen.state import stage_states
     from slr.works import load_works
 
     works = load_works(review)
@@ -94,7 +94,7 @@ NOTICE_NAMES = {"erratum": "Erratum", "retraction": "RETRACTED", "comment": "Com
 def _included_list(review: Review) -> list[str]:
     """One numbered entry per included study: its main report, then its other included
     reports and the notices (errata, retractions, comments) that follow them."""
-    from slr.screening import included_by_study, stage_states
+    from slr.screen.state import included_by_study, stage_states
     from slr.works import load_works
 
     studies = included_by_study(review)
@@ -151,7 +151,7 @@ def build_markdown(
     from slr.coding import coders
     from slr.matrix import render, review_matrix
     from slr.prisma import summary as prisma_summary
-    from slr.screening import included_by_study
+    from slr.screen.state import included_by_study
 
     counts = compute(review)
     proto = review.protocol
@@ -191,7 +191,7 @@ def build_markdown(
 def write_report(review: Review, output: str | Path, coder: str | None = None) -> list[Path]:
     """Write the report (.md or .html) with prisma.svg and included.bib beside it."""
     from slr.export import export_records
-    from slr.screening import included_works
+    from slr.screen.state import included_works
 
     out = Path(output)
     if out.suffix.lower() not in (".md", ".html", ".htm"):

@@ -140,7 +140,7 @@ def _who_screened(stage: str, state: Any) -> str:
 
 
 def _kappa(review: Review, stage: str) -> str:
-    from slr.agreement import stage_agreement
+    from slr.screen.agreement import stage_agreement
 
     result = stage_agreement(review, stage)
     if "note" in result:
@@ -194,9 +194,9 @@ def _resolution(stage: str, state: Any) -> str:
 
 def _prioritised(review: Review, states: dict[str, Any]) -> str:
     """Whether decisions were taken from a model-ranked order; if so the model, the stopping
-    rule, where screening stopped and the recall established there (slr.stopping)."""
-    from slr.ranking import MODEL
-    from slr.stopping import labels_in_order, recall_bound, recall_status
+    rule, where screening stopped and the recall established there (slr.screen.stopping)."""
+    from slr.screen.ranking import MODEL
+    from slr.screen.stopping import labels_in_order, recall_bound, recall_status
 
     out = []
     for stage, state in states.items():
@@ -260,7 +260,7 @@ def _prioritised(review: Review, states: dict[str, Any]) -> str:
 
 
 def _screening_paragraph(review: Review) -> str:
-    from slr.screening import stage_states
+    from slr.screen.state import stage_states
 
     states = stage_states(review)
     parts = []

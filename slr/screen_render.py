@@ -16,8 +16,8 @@ import click
 from slr import query as q
 from slr.decisions import STAGES
 from slr.protocol import Protocol
+from slr.screen.session import Session, describe
 from slr.screen_keys import ACTIONS, LABELS, Keymap
-from slr.screen_session import Session, describe
 from slr.works import Work
 
 Segment = tuple[str, str]  # (text, style); plain, bold, hl, dim, header, mark, title, alert
@@ -257,7 +257,7 @@ def header(session: Session) -> str:
 def _recall_text(session: Session) -> str:
     """`recall ≥ 80% (95%)` from the reviewer's decisions, refreshed in a background thread
     every 25 decisions so the statistics never delay a keystroke."""
-    from slr.stopping import labels_in_order, recall_bound
+    from slr.screen.stopping import labels_in_order, recall_bound
 
     state = session.__dict__.setdefault("_recall", {"done": None, "text": "", "job": None})
     done = session.done

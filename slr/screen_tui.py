@@ -1,6 +1,6 @@
 """The screening view: a full-screen curses terminal view, and plain line prompts without a TTY.
 
-Both front-ends drive the same `slr.screen_session.Session` through the same key handler, so a
+Both front-ends drive the same `slr.screen.session.Session` through the same key handler, so a
 scripted plain session exercises exactly what a reviewer's keystrokes do. The screen is
 rendered into rows of (text, style) segments by `render` (slr.screen_render), a pure
 function, then painted; that keeps the view testable and lets the latency benchmark time a
@@ -17,9 +17,9 @@ from typing import Any
 import click
 
 from slr.decisions import STAGES
+from slr.screen.session import Session, describe
 from slr.screen_keys import ACTIONS, Keymap
 from slr.screen_render import Highlighter, Row, View, _help_rows, plain_card, render
-from slr.screen_session import Session, describe
 
 # ---------------------------------------------------------------- the shared key handler
 

@@ -16,7 +16,7 @@ from slr import code_tui, coding
 from slr.cli import main
 from slr.demo import rebuild
 from slr.review import open_review
-from slr.screening import included_works
+from slr.screen.state import included_works
 
 ROOT = Path(__file__).resolve().parents[1]
 MLOPS = ROOT / "protocols" / "mlops.toml"

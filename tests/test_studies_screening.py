@@ -23,12 +23,12 @@ from slr.prisma import PrismaCounts, PrismaError, boxes, check, compute
 from slr.prisma_render import to_csv
 from slr.report import build_markdown
 from slr.review import open_review
+from slr.screen.rules import auto_screen
+from slr.screen.session import open_session
+from slr.screen.state import screening_counts, stage_pool
 from slr.screen_keys import load_keymap
 from slr.screen_render import Highlighter, View, render
-from slr.screen_rules import auto_screen
-from slr.screen_session import open_session
 from slr.screen_tui import run_plain
-from slr.screening import screening_counts, stage_pool
 from slr.status import format_status, status
 from slr.studies import StudyLink, notices, save_links
 from slr.works import Work, save_works

@@ -15,7 +15,7 @@ from slr.decisions import STAGES, current, read_log, reviewers
 from slr.errors import SlrError
 from slr.protocol import Protocol
 from slr.review import Review
-from slr.screening import YEARS
+from slr.screen.state import YEARS
 from slr.sources import compile_each
 from slr.status import format_status, status
 from slr.store import Store, read_jsonl

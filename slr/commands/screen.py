@@ -9,16 +9,16 @@ from typing import Any
 
 import click
 
-from slr.agreement import format_agreement, stage_agreement
 from slr.commands import load, protocol_option, quiet_option
 from slr.decisions import STAGES
 from slr.protocol import require
 from slr.review import Review
+from slr.screen.agreement import format_agreement, stage_agreement
+from slr.screen.rules import auto_rules, auto_screen
+from slr.screen.session import describe, open_resolution, open_session, ordering, with_notes
+from slr.screen.state import ScreeningError, resolve_reviewer, stage_states
 from slr.screen_keys import load_keymap
-from slr.screen_rules import auto_rules, auto_screen
-from slr.screen_session import describe, open_resolution, open_session, ordering, with_notes
 from slr.screen_tui import screen
-from slr.screening import ScreeningError, resolve_reviewer, stage_states
 
 stage_option = click.option(
     "--stage",

@@ -29,7 +29,7 @@ def simulate(
       slr simulate wilson.csv --seed 1 --output order.csv
       slr simulate refs.csv --label-column included_final
     """
-    from slr import simulate as sim
+    from slr.screen import simulate as sim
 
     dataset = sim.read_dataset(data, label_column)
     result = sim.simulate(dataset.texts, dataset.labels, seed, target)

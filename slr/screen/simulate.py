@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 
 from slr.errors import SlrError
-from slr.ranking import Ranker
-from slr.stopping import stopping_point
+from slr.screen.ranking import Ranker
+from slr.screen.stopping import stopping_point
 
 LABEL_COLUMNS = ("label_included", "included", "label", "relevant")
 

@@ -4,7 +4,7 @@ Every decision is one line in its reviewer's log (slr.decisions), written and fs
 before the next work is drawn. A reviewer's queue lives in memory for the whole session,
 so a keystroke costs one append, never a re-read of the corpus or the logs.
 
-Apart from slr.screening (the state of all logs) because a session reads only its own
+Apart from slr.screen.state (the state of all logs) because a session reads only its own
 reviewer's log, and the screen and the latency benchmark need nothing else.
 """
 
@@ -22,16 +22,16 @@ from typing import Any
 
 from slr.decisions import STAGES, Decision, Note, record_decision, record_note
 from slr.review import Review
-from slr.screening import (
+from slr.screen.state import (
     COUNTED,
     RESOLVED_REVIEWER,
     ScreeningError,
-    _check_stage,
-    _mapped_log_and_notes,
-    _pool,
-    _require_works,
+    check_stage,
+    mapped_log_and_notes,
+    require_works,
     resolve_reviewer,
     stage_states,
+    stage_work_pool,
     study_view,
 )
 from slr.works import Work, record_index
@@ -70,13 +70,13 @@ def _count_lines(path: Path) -> int:
 
 
 def ranked_order(review: Review, stage: str, reviewer: str, seed: int = 0) -> Ordering:
-    """Prioritised screening (slr.ranking): undecided works by predicted relevance.
+    """Prioritised screening (slr.screen.ranking): undecided works by predicted relevance.
 
     Re-ranks after every decision (on large reviews: adopts the latest ranking finished by
     the model's own process); each decision stores the model, its settings and the
     training-set size (`ranking` in the log line) so any ranking can be reproduced.
     """
-    from slr.ranking import BACKGROUND_FROM, RERANK_EVERY, WorkRanker
+    from slr.screen.ranking import BACKGROUND_FROM, RERANK_EVERY, WorkRanker
 
     large = (
         review.store.works_file.exists()
@@ -134,7 +134,7 @@ class Session:
     ) -> None:
         self.review = review
         self.reviewer = reviewer
-        self.stage = _check_stage(stage)
+        self.stage = check_stage(stage)
         self.extra = dict(extra or {})
         self.context = dict(context or {})  # work id -> lines shown with it (e.g. in resolve)
         # work id -> the notices that follow it, as (relation, notice): shown under it
@@ -178,7 +178,7 @@ class Session:
         if ordered is self.works:  # e.g. a background ranking that has not finished yet
             return False
         self.works = ordered
-        # a background ranking brings its index along (slr.ranking.Ordered)
+        # a background ranking brings its index along (slr.screen.ranking.Ordered)
         position = getattr(ordered, "position", None)
         self.position = position or {w.work_id: i for i, w in enumerate(ordered)}
         return True
@@ -357,17 +357,17 @@ def open_session(
     """A session for one reviewer at one stage, reading only their own log (and, at full text,
     the title-abstract decisions that decide which works reach it)."""
     reviewer = resolve_reviewer(review, reviewer)
-    _check_stage(stage)
-    works = _require_works(review)
+    check_stage(stage)
+    works = require_works(review)
     index = record_index(works)
-    pool = _pool(review, stage, works, index, None)
+    pool = stage_work_pool(review, stage, works, index, None)
     if not pool:
         raise ScreeningError(
             "no works to screen at full-text: nothing is included or maybe at title-abstract yet"
             if stage == STAGES[1]
             else "no works to screen: every work was excluded by the automatic criteria"
         )
-    log, notes = _mapped_log_and_notes(review, reviewer, index)
+    log, notes = mapped_log_and_notes(review, reviewer, index)
     attached = attached_notices(works, study_view(review, works)[1])
     session = Session(review, reviewer, stage, pool, log, order, notes=notes, attached=attached)
     # the works and decisions live as long as the session: frozen, a full garbage collection
@@ -382,8 +382,8 @@ def open_resolution(
     """A session over the works the reviewers disagree on, writing to the `resolved` log."""
     if method not in ("consensus", "third-reviewer"):
         raise ScreeningError(f"unknown method {method!r}; use consensus or third-reviewer")
-    works = _require_works(review)
-    state = stage_states(review, works)[_check_stage(stage)]
+    works = require_works(review)
+    state = stage_states(review, works)[check_stage(stage)]
     disputed = [w for w in state.pool if w.work_id in state.disagreements]
     if not state.conflicts:
         raise ScreeningError(f"no conflicts to resolve at {stage}")
@@ -391,7 +391,7 @@ def open_resolution(
         wid: with_notes(given, state.notes.get(wid, {}))
         for wid, given in state.disagreements.items()
     }
-    log, notes = _mapped_log_and_notes(review, RESOLVED_REVIEWER, record_index(works))
+    log, notes = mapped_log_and_notes(review, RESOLVED_REVIEWER, record_index(works))
     return Session(
         review,
         RESOLVED_REVIEWER,

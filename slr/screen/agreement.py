@@ -153,7 +153,7 @@ def _category(decision: str) -> str:
 
 def stage_agreement(review: Any, stage: str) -> dict[str, Any]:
     """Agreement of the human reviewers at one stage, on the works they both (all) screened."""
-    from slr.screening import independent_decisions
+    from slr.screen.state import independent_decisions
 
     by_reviewer = independent_decisions(review, stage)
     names = sorted(by_reviewer)

@@ -1,7 +1,7 @@
 """The protocol's machine-checkable criteria, and `auto_screen` that applies them.
 
-Apart from slr.screening because these rules judge a record's own metadata (type, language,
-year) and write the "auto" log, where slr.screening only reads what was decided.
+Apart from slr.screen.state because these rules judge a record's own metadata (type, language,
+year) and write the "auto" log, where slr.screen.state only reads what was decided.
 """
 
 from __future__ import annotations
@@ -16,13 +16,13 @@ from slr.progress import progress
 from slr.protocol import Protocol, Rule
 from slr.records import Record
 from slr.review import Review
-from slr.screening import (
+from slr.screen.state import (
     YEARS,
-    _load_logs,
-    _mapped_log,
-    _require_works,
-    _standing,
+    load_logs,
+    mapped_log,
+    require_works,
     screened_works,
+    standing_decisions,
     study_view,
 )
 from slr.works import record_index
@@ -75,11 +75,11 @@ def auto_screen(review: Review, quiet: bool = True) -> dict[str, Any]:
     Notices (errata, retractions, comments linked to their report) are not screened on their
     own, by rules or people: they follow their report.
     """
-    works = _require_works(review)
+    works = require_works(review)
     screened = screened_works(works, study_view(review, works)[1])
     rules = auto_rules(review.protocol)
     stage = STAGES[0]
-    stacks = _stacks(_mapped_log(review, AUTO_REVIEWER, record_index(works)), stage)
+    stacks = _stacks(mapped_log(review, AUTO_REVIEWER, record_index(works)), stage)
     summary: dict[str, Any] = {
         "works": len(screened),
         "notices": len(works) - len(screened),
@@ -105,9 +105,9 @@ def auto_screen(review: Review, quiet: bool = True) -> dict[str, Any]:
                 )
                 summary["new"] += 1
                 if human is None:
-                    logs = _load_logs(review, works)
+                    logs = load_logs(review, works)
                     logs.pop(AUTO_REVIEWER, None)
-                    human = {name: _standing(log, stage) for name, log in logs.items()}
+                    human = {name: standing_decisions(log, stage) for name, log in logs.items()}
                 for name, decided in human.items():
                     d = decided.get(work.work_id, (0, None))[1]
                     if d is not None and d.decision in ("include", "maybe"):

@@ -10,7 +10,7 @@ since PRISMA reports full-text exclusions by reason. When the protocol names two
 reviewers, a work needs a decision from each of them before it is final.
 
 This module only reads what was decided; the machine rules that decide by themselves are in
-slr.screen_rules, and a reviewer's queue (the ordering and the session) in slr.screen_session.
+slr.screen.rules, and a reviewer's queue (the ordering and the session) in slr.screen.session.
 """
 
 from __future__ import annotations
@@ -48,7 +48,8 @@ class ScreeningError(SlrError):
 # ---------------------------------------------------------------- reading the logs
 
 
-def _require_works(review: Review) -> list[Work]:
+def require_works(review: Review) -> list[Work]:
+    """The review's works; a ScreeningError naming the fix when there are none yet."""
     works = load_works(review)
     if not works:
         raise ScreeningError(
@@ -57,15 +58,15 @@ def _require_works(review: Review) -> list[Work]:
     return works
 
 
-def _mapped_log(review: Review, reviewer: str, index: dict[str, str]) -> list[Decision]:
+def mapped_log(review: Review, reviewer: str, index: dict[str, str]) -> list[Decision]:
     """A reviewer's decisions with every work id mapped to the work that holds its record now."""
-    return _mapped_log_and_notes(review, reviewer, index)[0]
+    return mapped_log_and_notes(review, reviewer, index)[0]
 
 
-def _mapped_log_and_notes(
+def mapped_log_and_notes(
     review: Review, reviewer: str, index: dict[str, str]
 ) -> tuple[list[Decision], list[Note]]:
-    """A reviewer's decisions and notes, work ids mapped as `_mapped_log` does (one read)."""
+    """A reviewer's decisions and notes, work ids mapped as `mapped_log` does (one read)."""
     decisions, notes = read_log_and_notes(review, reviewer)
     return _remap(decisions, index), _remap(notes, index)
 
@@ -79,7 +80,7 @@ def _remap(entries: list[Any], index: dict[str, str]) -> list[Any]:
     return out
 
 
-def _standing(log: Sequence[Decision], stage: str) -> dict[str, tuple[int, Decision]]:
+def standing_decisions(log: Sequence[Decision], stage: str) -> dict[str, tuple[int, Decision]]:
     """work id -> (position in the log, standing decision) for counted decisions."""
     found = decision_stacks(log, stage, skips=False)
     return {w: s[-1] for w, s in found.items() if s and s[-1][1].decision in COUNTED}
@@ -170,7 +171,7 @@ def _stage_state(
         passed = {w for w, d in previous.final.items() if d.decision in ("include", "maybe")}
         pool = [w for w in works if w.work_id in passed]
     in_pool = {w.work_id for w in pool}
-    standing = {name: _standing(log, stage) for name, log in logs.items()}
+    standing = {name: standing_decisions(log, stage) for name, log in logs.items()}
     auto = {}
     if stage == STAGES[0]:
         auto = {
@@ -212,7 +213,8 @@ def _stage_state(
     return state
 
 
-def _load_logs(review: Review, works: list[Work]) -> dict[str, list[Decision]]:
+def load_logs(review: Review, works: list[Work]) -> dict[str, list[Decision]]:
+    """Every reviewer's log, work ids mapped to today's works (one read per log)."""
     return _load_all(review, works)[0]
 
 
@@ -223,7 +225,7 @@ def _load_all(
     index = record_index(works)
     logs, notes = {}, {}
     for name in log_names(review):
-        logs[name], notes[name] = _mapped_log_and_notes(review, name, index)
+        logs[name], notes[name] = mapped_log_and_notes(review, name, index)
     return logs, notes
 
 
@@ -272,7 +274,8 @@ def included_studies(state: StageState) -> dict[str, list[str]]:
     return out
 
 
-def _check_stage(stage: str) -> str:
+def check_stage(stage: str) -> str:
+    """The stage itself when it is known; a ScreeningError listing the stages otherwise."""
     if stage not in STAGES:
         raise ScreeningError(f"unknown stage {stage!r}; use one of: {', '.join(STAGES)}")
     return stage
@@ -280,18 +283,18 @@ def _check_stage(stage: str) -> str:
 
 def final_decisions(review: Review, stage: str) -> dict[str, Decision]:
     """work id -> the final decision at a stage; works in conflict or still open are absent."""
-    return stage_states(review)[_check_stage(stage)].final
+    return stage_states(review)[check_stage(stage)].final
 
 
 def conflicts(review: Review, stage: str) -> dict[str, dict[str, Decision]]:
     """work id -> each reviewer's decision, for works the reviewers disagree on, unresolved."""
-    return stage_states(review)[_check_stage(stage)].conflicts
+    return stage_states(review)[check_stage(stage)].conflicts
 
 
 def included_works(review: Review, stage: str = "full-text") -> list[Work]:
     """The works finally included at a stage, in the order they were included ("maybe" is not)."""
     works = load_works(review)
-    state = stage_states(review, works)[_check_stage(stage)]
+    state = stage_states(review, works)[check_stage(stage)]
     by_id = {w.work_id: w for w in works}
     ids = [w for w, d in state.final.items() if d.decision == "include"]
     return [by_id[w] for w in sorted(ids, key=lambda w: state.order[w])]
@@ -305,7 +308,7 @@ def included_by_study(review: Review, stage: str = "full-text") -> list[list[Wor
     included work is a study of one report, in order of inclusion, as `included_works`.
     """
     works = load_works(review)
-    state = stage_states(review, works)[_check_stage(stage)]
+    state = stage_states(review, works)[check_stage(stage)]
     by_id = {w.work_id: w for w in works}
     out = []
     for study, ids in included_studies(state).items():
@@ -316,7 +319,7 @@ def included_by_study(review: Review, stage: str = "full-text") -> list[list[Wor
 
 def independent_decisions(review: Review, stage: str) -> dict[str, dict[str, Decision]]:
     """reviewer -> work id -> their own standing decision (pre-consensus), for agreement."""
-    state = stage_states(review)[_check_stage(stage)]
+    state = stage_states(review)[check_stage(stage)]
     return {name: decided for name, decided in state.reviews.items() if decided}
 
 
@@ -382,8 +385,8 @@ def _per_reviewer(review: Review, state: StageState) -> dict[str, dict[str, int]
 
 
 def _recall(state: StageState) -> dict[str, Any]:
-    """The stopping statement for the human-screened part of a stage (see slr.stopping)."""
-    from slr.stopping import labels_in_order, recall_bound, recall_status
+    """The stopping statement for the human-screened part of a stage (see slr.screen.stopping)."""
+    from slr.screen.stopping import labels_in_order, recall_bound, recall_status
 
     human = [d for w, d in state.final.items() if w not in state.auto]
     labels = labels_in_order(human)
@@ -401,21 +404,26 @@ def stage_pool(review: Review, stage: str, works: list[Work] | None = None) -> l
     """The works a human screens at a stage (protocol order): not auto-excluded / passed the
     first, and never a notice (an erratum, retraction or comment follows its report)."""
     works = load_works(review) if works is None else works
-    return _pool(review, _check_stage(stage), works, record_index(works), None)
+    return stage_work_pool(review, check_stage(stage), works, record_index(works), None)
 
 
-def _pool(
+def stage_work_pool(
     review: Review,
     stage: str,
     works: list[Work],
     index: dict[str, str],
     logs: dict[str, list[Decision]] | None,
 ) -> list[Work]:
+    """`stage_pool` with the record index and logs a caller has already read."""
     screened = screened_works(works, study_view(review, works)[1])
     if stage == STAGES[0]:  # only the automatic log matters: no other reviewer's log is read
-        auto_log = logs[AUTO_REVIEWER] if logs else _mapped_log(review, AUTO_REVIEWER, index)
-        auto = {w for w, (_, d) in _standing(auto_log, stage).items() if d.decision == "exclude"}
+        auto_log = logs[AUTO_REVIEWER] if logs else mapped_log(review, AUTO_REVIEWER, index)
+        auto = {
+            w
+            for w, (_, d) in standing_decisions(auto_log, stage).items()
+            if d.decision == "exclude"
+        }
         return [w for w in screened if w.work_id not in auto]
-    logs = _load_logs(review, works) if logs is None else logs
+    logs = load_logs(review, works) if logs is None else logs
     first = _stage_state(review, STAGES[0], screened, logs, None)
     return _stage_state(review, STAGES[1], screened, logs, first).pool
