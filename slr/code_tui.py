@@ -20,9 +20,9 @@ from typing import TYPE_CHECKING, TextIO
 
 import click
 
-from slr import coding
+from slr.coding import log as coding
 from slr.errors import SlrError
-from slr.matrix import study_labels
+from slr.matrix.model import study_labels
 from slr.protocol import Concept
 from slr.review import Review
 

@@ -11,7 +11,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from slr.coding import coding_counts
+from slr.coding.log import coding_counts
 from slr.corpus import load_records, search_log
 from slr.decisions import AUTO_REVIEWER, STAGES
 from slr.dedupe.counts import dedupe_counts

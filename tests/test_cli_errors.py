@@ -12,8 +12,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from slr import code_tui, coding
+from slr import code_tui
 from slr.cli import main
+from slr.coding import log as coding
 from slr.demo import rebuild
 from slr.review import open_review
 from slr.screen.state import included_works

@@ -14,7 +14,7 @@ from test_coding_support import ROOT, make_review, work
 
 from slr.cli import main
 from slr.code_tui import HELP_TEXT, concept_keys, initial_state, render_study
-from slr.coding import latest, read_codings, suggest_for
+from slr.coding.log import latest, read_codings, suggest_for
 
 CONCEPTS = [
     {"id": "C1", "label": "Model issues", "keywords": ["monitoring"]},

@@ -4,10 +4,10 @@ from pathlib import Path
 
 from test_prisma import FT, TA, build
 
-from slr.coding import Coding, record_codings
+from slr.coding.log import Coding, record_codings
 from slr.corpus import add_records, log_search, search_log
 from slr.decisions import Decision, record_decision
-from slr.prisma import compute
+from slr.prisma.counts import compute
 from slr.records import Record
 from slr.report import build_markdown, methods, reference, write_report
 from slr.review import open_review

@@ -598,13 +598,13 @@ def test_agreement_cli_reports_cohen_kappa_on_works_both_screened(tmp_path, runn
 
 def test_agreement_coding_calls_slr_coding_or_says_it_is_missing(tmp_path, runner, monkeypatch):
     _, proto = make_review(tmp_path, [rec(1)])
-    monkeypatch.setitem(sys.modules, "slr.coding", None)
+    monkeypatch.setitem(sys.modules, "slr.coding.log", None)
     result = runner.invoke(main, ["agreement", "-p", proto, "--coding"])
-    assert result.exit_code == 1 and "--coding needs slr.coding" in result.output
-    fake = types.ModuleType("slr.coding")
+    assert result.exit_code == 1 and "--coding needs slr.coding.log" in result.output
+    fake = types.ModuleType("slr.coding.log")
     fake.coding_agreement = lambda review: {"review": review.id, "kappa": 0.5}
-    monkeypatch.setitem(sys.modules, "slr.coding", fake)
-    monkeypatch.setattr("slr.coding", fake, raising=False)
+    monkeypatch.setitem(sys.modules, "slr.coding.log", fake)
+    monkeypatch.setattr("slr.coding.log", fake, raising=False)
     result = runner.invoke(main, ["agreement", "-p", proto, "--coding"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == {"review": "t", "kappa": 0.5}

@@ -4,7 +4,7 @@ import pytest
 from test_screening import rec, runner, write_protocol  # noqa: F401  (runner is a fixture)
 
 from slr.cli import main
-from slr.coding import Coding, record_codings
+from slr.coding.log import Coding, record_codings
 from slr.corpus import add_records
 from slr.decisions import Decision, record_decision
 from slr.review import open_review

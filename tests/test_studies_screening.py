@@ -19,8 +19,8 @@ from slr.cli import main
 from slr.commands.screen import format_auto
 from slr.corpus import add_records
 from slr.decisions import Decision, record_decision
-from slr.prisma import PrismaCounts, PrismaError, boxes, check, compute
-from slr.prisma_render import to_csv
+from slr.prisma.counts import PrismaCounts, PrismaError, boxes, check, compute
+from slr.prisma.render import to_csv
 from slr.report import build_markdown
 from slr.review import open_review
 from slr.screen.rules import auto_screen
@@ -289,7 +289,7 @@ def test_report_gives_studies_and_reports_and_lists_each_study_once(tmp_path):
 
 
 def test_coding_codes_each_included_study_once_on_its_main_report(tmp_path):
-    from slr.coding import included
+    from slr.coding.log import included
 
     review = build(tmp_path)
     screen_all(review)

@@ -7,10 +7,12 @@ from pathlib import Path
 
 import click
 
-from slr import code_tui, coding, coding_sheet
-from slr import matrix as matrix_mod
+from slr import code_tui
+from slr.coding import log as coding
+from slr.coding import sheet as coding_sheet
 from slr.commands import load, protocol_option
 from slr.errors import ExportError
+from slr.matrix import model as matrix_mod
 from slr.protocol import require
 from slr.review import Review
 

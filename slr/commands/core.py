@@ -9,7 +9,7 @@ import click
 
 from slr import protocol as protocol_mod
 from slr import query as q
-from slr.coding import coders
+from slr.coding.log import coders
 from slr.commands import load, protocol_option
 from slr.decisions import STAGES, current, read_log, reviewers
 from slr.errors import SlrError

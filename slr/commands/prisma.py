@@ -10,7 +10,7 @@ import click
 
 from slr.commands import load, protocol_option
 from slr.errors import ExportError
-from slr.prisma import compute, summary
+from slr.prisma.counts import compute, summary
 from slr.store import write_atomic
 
 FORMATS = ("svg", "png", "pdf", "tikz", "csv", "json", "text")
@@ -27,7 +27,7 @@ EXTENSIONS = {
 
 def render(counts, fmt: str) -> str | bytes:  # type: ignore[no-untyped-def]
     """The diagram (or its counts) in one format."""
-    from slr import prisma_render
+    from slr.prisma import render as prisma_render
 
     if fmt == "svg":
         return prisma_render.to_svg(counts)

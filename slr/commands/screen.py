@@ -208,7 +208,7 @@ def resolve_cmd(
 @click.command("agreement")
 @protocol_option
 @click.option("--stage", type=click.Choice(STAGES), help="One stage (default: both).")
-@click.option("--coding", is_flag=True, help="Agreement of the coders instead (slr.coding).")
+@click.option("--coding", is_flag=True, help="Agreement of the coders instead (slr.coding.log).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def agreement_cmd(
     protocol_path: str | None, stage: str | None, coding: bool, as_json: bool
@@ -225,14 +225,14 @@ def agreement_cmd(
     review = load(protocol_path)
     if coding:
         try:
-            from slr.coding import coding_agreement  # type: ignore[attr-defined]
+            from slr.coding.log import coding_agreement  # type: ignore[attr-defined]
         except ImportError:
             raise ScreeningError(
-                "--coding needs slr.coding (coding the included studies), which is not "
+                "--coding needs slr.coding.log (coding the included studies), which is not "
                 "installed yet"
             ) from None
         result = coding_agreement(review)
-        import slr.coding as coding_mod  # type: ignore[import-not-found,unused-ignore]
+        import slr.coding.log as coding_mod  # type: ignore[import-not-found,unused-ignore]
 
         formatter = getattr(coding_mod, "format_coding_agreement", None) or getattr(
             coding_mod, "format_agreement", None

@@ -9,7 +9,7 @@ from __future__ import annotations
 import textwrap
 from dataclasses import dataclass
 
-from slr.prisma import PrismaCounts, boxes
+from slr.prisma.counts import PrismaCounts, boxes
 
 LINE = 14.0  # line height
 PAD = 8.0

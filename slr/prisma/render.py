@@ -8,9 +8,9 @@ import csv
 import io
 from xml.sax.saxutils import escape
 
-from slr.matrix_latex import escape as tex_escape  # one LaTeX table for matrix and PRISMA
-from slr.prisma import PrismaCounts, PrismaError
-from slr.prisma_layout import LINE, PAD, Layout, layout
+from slr.matrix.latex import escape as tex_escape  # one LaTeX table for matrix and PRISMA
+from slr.prisma.counts import PrismaCounts, PrismaError
+from slr.prisma.layout import LINE, PAD, Layout, layout
 
 COLOURS = {"box": "#ffffff", "title": "#ffc000", "stage": "#9dc3e6", "interim": "#ff9999"}
 CENTRED = ("title", "interim")  # kinds whose lines are centred and bold

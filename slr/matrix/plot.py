@@ -18,7 +18,7 @@ from matplotlib.colors import ListedColormap  # noqa: E402
 from matplotlib.figure import Figure  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
-from slr.matrix import Matrix, Style, Summary, percent_text  # noqa: E402
+from slr.matrix.model import Matrix, Style, Summary, percent_text  # noqa: E402
 
 PRESENT = "#2b6cb0"
 ABSENT = "#edf2f7"

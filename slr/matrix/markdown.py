@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from slr.matrix import (
+from slr.matrix.model import (
     COUNT_HEADER,
     STUDY_HEADER,
     Column,

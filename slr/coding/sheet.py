@@ -16,9 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from slr import coding
+from slr.coding import log as coding
 from slr.errors import ExportError, ImportError_, SlrError
-from slr.matrix import study_labels, write_output
+from slr.matrix.model import study_labels, write_output
 from slr.records import normalise_doi, normalise_title
 from slr.review import Review
 

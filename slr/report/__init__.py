@@ -13,9 +13,9 @@ from pathlib import Path
 from slr import __version__
 from slr.corpus import load_records, search_log
 from slr.errors import ExportError
-from slr.prisma import compute, criterion_label, display_name
-from slr.prisma_render import to_svg
-from slr.report_methods import NOT_RECORDED, failed, methods
+from slr.prisma.counts import compute, criterion_label, display_name
+from slr.prisma.render import to_svg
+from slr.report.methods import NOT_RECORDED, failed, methods
 from slr.review import Review
 from slr.store import write_atomic
 from slr.works import Work
@@ -148,9 +148,9 @@ def build_markdown(
     coder: str | None = None,
 ) -> str:
     """The whole report as Markdown (`diagram=None`: a slot where report.html puts the SVG)."""
-    from slr.coding import coders
-    from slr.matrix import render, review_matrix
-    from slr.prisma import summary as prisma_summary
+    from slr.coding.log import coders
+    from slr.matrix.model import render, review_matrix
+    from slr.prisma.counts import summary as prisma_summary
     from slr.screen.state import included_by_study
 
     counts = compute(review)

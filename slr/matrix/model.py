@@ -19,7 +19,7 @@ from slr.protocol import Concept
 from slr.store import write_atomic
 
 if TYPE_CHECKING:
-    from slr.coding import Codings
+    from slr.coding.log import Codings
     from slr.review import Review
     from slr.works import Work
 
@@ -40,12 +40,12 @@ EXTENSIONS = {
 
 # format -> "module:function" (matrix renderer, summary renderer); imported on demand
 _RENDERERS = {
-    "csv": ("slr.matrix_csv", "render", "render_summary"),
-    "latex": ("slr.matrix_latex", "render", "render_summary"),
-    "markdown": ("slr.matrix_markdown", "render", "render_summary"),
-    "xlsx": ("slr.matrix_xlsx", "render", "render_summary"),
-    "png": ("slr.matrix_plot", "render_png", "render_summary_png"),
-    "svg": ("slr.matrix_plot", "render_svg", "render_summary_svg"),
+    "csv": ("slr.matrix.csv", "render", "render_summary"),
+    "latex": ("slr.matrix.latex", "render", "render_summary"),
+    "markdown": ("slr.matrix.markdown", "render", "render_summary"),
+    "xlsx": ("slr.matrix.xlsx", "render", "render_summary"),
+    "png": ("slr.matrix.plot", "render_png", "render_summary_png"),
+    "svg": ("slr.matrix.plot", "render_svg", "render_summary_svg"),
 }
 
 
@@ -279,7 +279,7 @@ def review_matrix(
     conjunction: str = "&",
 ) -> Matrix:
     """The matrix of a review: included studies x protocol concepts, from one coder's log."""
-    from slr import coding
+    from slr.coding import log as coding
 
     name = coding.matrix_coder(review, coder)
     works = coding.included(review)

@@ -14,7 +14,7 @@ from typing import Any
 from slr import __version__
 from slr import query as q
 from slr.corpus import search_log
-from slr.prisma import PrismaCounts, display_name
+from slr.prisma.counts import PrismaCounts, display_name
 from slr.review import Review
 
 NOT_RECORDED = "not recorded"
@@ -277,7 +277,7 @@ def _screening_paragraph(review: Review) -> str:
 
 def _coding_paragraph(review: Review, coder: str | None) -> str:
     """Who coded the included studies, their agreement and the keyword suggestions used."""
-    from slr.coding import coders, coding_agreement, coding_counts, latest, read_codings
+    from slr.coding.log import coders, coding_agreement, coding_counts, latest, read_codings
 
     names = coders(review)
     k = len(review.protocol.concepts)

@@ -16,7 +16,7 @@ from openpyxl.styles import Alignment, Font
 from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
-from slr.matrix import (
+from slr.matrix.model import (
     COUNT_HEADER,
     STUDY_HEADER,
     Matrix,

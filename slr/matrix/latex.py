@@ -6,7 +6,7 @@ rows than fit a page); `Style.standalone` wraps the table in a compilable docume
 
 from __future__ import annotations
 
-from slr.matrix import (
+from slr.matrix.model import (
     COUNT_HEADER,
     STUDY_HEADER,
     Matrix,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import io
 
-from slr.matrix import (
+from slr.matrix.model import (
     COUNT_HEADER,
     STUDY_HEADER,
     Matrix,
