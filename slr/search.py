@@ -471,8 +471,8 @@ def enrich_records(
     `extra["enriched"] = {"from": "openalex", "id": ..., "fields": [...]}` and a fresh
     post-filter verdict.
     """
-    from slr.progress import progress
     from slr.sources.openalex import OpenAlex
+    from slr.tui.progress import progress
 
     client = client or Client()
     src = OpenAlex(client, {}, env)

@@ -21,8 +21,8 @@ from slr.screen.state import (
     included_works,
     screening_counts,
 )
-from slr.screen_render import header
 from slr.status import format_status, status
+from slr.tui.view import header
 from slr.works import Work, save_works
 
 PROTOCOL = """

@@ -16,7 +16,7 @@ import pytest
 from test_screening import rec, runner, write_protocol  # noqa: F401  (runner is a fixture)
 
 from slr.cli import main
-from slr.commands.screen import format_auto
+from slr.cli.screen import format_auto
 from slr.corpus import add_records
 from slr.decisions import Decision, record_decision
 from slr.prisma.counts import PrismaCounts, PrismaError, boxes, check, compute
@@ -26,11 +26,11 @@ from slr.review import open_review
 from slr.screen.rules import auto_screen
 from slr.screen.session import open_session
 from slr.screen.state import screening_counts, stage_pool
-from slr.screen_keys import load_keymap
-from slr.screen_render import Highlighter, View, render
-from slr.screen_tui import run_plain
 from slr.status import format_status, status
 from slr.studies import StudyLink, notices, save_links
+from slr.tui.keys import load_keymap
+from slr.tui.screen import run_plain
+from slr.tui.view import Highlighter, View, render
 from slr.works import Work, save_works
 
 TA, FT = "title-abstract", "full-text"

@@ -12,7 +12,6 @@ from typing import Any
 
 from slr.decisions import AUTO_REVIEWER, STAGES, Decision, record_decision
 from slr.decisions import stacks as decision_stacks
-from slr.progress import progress
 from slr.protocol import Protocol, Rule
 from slr.records import Record
 from slr.review import Review
@@ -25,6 +24,7 @@ from slr.screen.state import (
     standing_decisions,
     study_view,
 )
+from slr.tui.progress import progress
 from slr.works import record_index
 
 

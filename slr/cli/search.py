@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from slr.commands import load, protocol_option, quiet_option
+from slr.cli.options import load, protocol_option, quiet_option
 from slr.corpus import search_log
 from slr.search import format_log, format_table, search
 

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import click
 
-from slr.commands import load, protocol_option
+from slr.cli.options import load, protocol_option
 from slr.errors import ExportError
 from slr.prisma.counts import compute, summary
 from slr.store import write_atomic

@@ -9,7 +9,7 @@ from typing import Any
 
 import click
 
-from slr.commands import load, protocol_option, quiet_option
+from slr.cli.options import load, protocol_option, quiet_option
 from slr.decisions import STAGES
 from slr.protocol import require
 from slr.review import Review
@@ -17,8 +17,8 @@ from slr.screen.agreement import format_agreement, stage_agreement
 from slr.screen.rules import auto_rules, auto_screen
 from slr.screen.session import describe, open_resolution, open_session, ordering, with_notes
 from slr.screen.state import ScreeningError, resolve_reviewer, stage_states
-from slr.screen_keys import load_keymap
-from slr.screen_tui import screen
+from slr.tui.keys import load_keymap
+from slr.tui.screen import screen
 
 stage_option = click.option(
     "--stage",
@@ -208,7 +208,7 @@ def resolve_cmd(
 @click.command("agreement")
 @protocol_option
 @click.option("--stage", type=click.Choice(STAGES), help="One stage (default: both).")
-@click.option("--coding", is_flag=True, help="Agreement of the coders instead (slr.coding.log).")
+@click.option("--coding", is_flag=True, help="Agreement of the coders instead (slr.coding).")
 @click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 def agreement_cmd(
     protocol_path: str | None, stage: str | None, coding: bool, as_json: bool

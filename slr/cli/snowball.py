@@ -7,7 +7,7 @@ import sys
 import click
 
 from slr import snowball as sb
-from slr.commands import load, protocol_option, quiet_option
+from slr.cli.options import load, protocol_option, quiet_option
 from slr.decisions import STAGES
 
 

@@ -1,4 +1,4 @@
-"""CLI commands, one module per stage; each module exports `COMMANDS` (a list of click commands)."""
+"""The options and the review loader every CLI command module shares."""
 
 from __future__ import annotations
 

@@ -17,7 +17,7 @@ from slr import query as q
 from slr.decisions import STAGES
 from slr.protocol import Protocol
 from slr.screen.session import Session, describe
-from slr.screen_keys import ACTIONS, LABELS, Keymap
+from slr.tui.keys import ACTIONS, LABELS, Keymap
 from slr.works import Work
 
 Segment = tuple[str, str]  # (text, style); plain, bold, hl, dim, header, mark, title, alert
@@ -287,7 +287,7 @@ def render(
     top: list[Row] = [[(_clip(" " + header(session), width).ljust(width), "header")]]
     bottom = _bottom(session, keymap, view, width, compact=False)
     if view.help:
-        return top + _help_rows(session, keymap, width, height - 1)
+        return top + help_rows(session, keymap, width, height - 1)
     work = session.current
     if work is None:
         body = [
@@ -370,7 +370,8 @@ def _fit(upper: list[Row], middle: list[Row], bottom: list[Row], height: int) ->
     return (rows + bottom)[:height]
 
 
-def _help_rows(session: Session, keymap: Keymap, width: int, height: int) -> list[Row]:
+def help_rows(session: Session, keymap: Keymap, width: int, height: int) -> list[Row]:
+    """The help overlay: every key of the keymap with what it does."""
     proto = session.review.protocol
     rows: list[Row] = [[("Keys", "bold")]]
     rows += [[(_clip("  " + item, width), "plain")] for item in key_items(session, keymap)]

@@ -6,7 +6,7 @@ import json
 
 import click
 
-from slr.commands import load, protocol_option, quiet_option
+from slr.cli.options import load, protocol_option, quiet_option
 from slr.errors import ImportError_
 from slr.export import STAGES, export_stage, format_for
 from slr.importer import (

@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING
 
 import click
 
-from slr.commands import load, protocol_option, quiet_option
+from slr.cli.options import load, protocol_option, quiet_option
 from slr.dedupe.compare import Settings
 from slr.errors import SlrError
-from slr.progress import progress
 from slr.studies import study_index
+from slr.tui.progress import progress
 
 if TYPE_CHECKING:
     from slr.dedupe.incremental import Outcome

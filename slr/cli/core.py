@@ -9,8 +9,8 @@ import click
 
 from slr import protocol as protocol_mod
 from slr import query as q
+from slr.cli.options import load, protocol_option
 from slr.coding.log import coders
-from slr.commands import load, protocol_option
 from slr.decisions import STAGES, current, read_log, reviewers
 from slr.errors import SlrError
 from slr.protocol import Protocol

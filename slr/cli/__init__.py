@@ -2,7 +2,7 @@
 
 Library errors (SlrError) become one `Error: ...` line here and nowhere else; a reader that
 closes the pipe (`slr ... | head`) ends the command quietly. Commands live
-in `slr/commands/<stage>.py`, each exporting `COMMANDS`; they are discovered, not listed.
+in `slr/cli/<stage>.py`, each exporting `COMMANDS`; they are discovered, not listed.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from typing import Any
 
 import click
 
-from slr import __version__, commands
+from slr import __version__
 from slr.errors import SlrError
 
 
@@ -81,13 +81,10 @@ def main() -> None:
 
 
 def _register() -> None:
-    for info in sorted(pkgutil.iter_modules(commands.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{commands.__name__}.{info.name}")
+    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"{__name__}.{info.name}")
         for command in getattr(module, "COMMANDS", ()):
             main.add_command(command)
 
 
 _register()
-
-if __name__ == "__main__":  # pragma: no cover
-    sys.exit(main())

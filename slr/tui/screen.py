@@ -2,7 +2,7 @@
 
 Both front-ends drive the same `slr.screen.session.Session` through the same key handler, so a
 scripted plain session exercises exactly what a reviewer's keystrokes do. The screen is
-rendered into rows of (text, style) segments by `render` (slr.screen_render), a pure
+rendered into rows of (text, style) segments by `render` (slr.tui.view), a pure
 function, then painted; that keeps the view testable and lets the latency benchmark time a
 full redraw.
 """
@@ -18,8 +18,8 @@ import click
 
 from slr.decisions import STAGES
 from slr.screen.session import Session, describe
-from slr.screen_keys import ACTIONS, Keymap
-from slr.screen_render import Highlighter, Row, View, _help_rows, plain_card, render
+from slr.tui.keys import ACTIONS, Keymap
+from slr.tui.view import Highlighter, Row, View, help_rows, plain_card, render
 
 # ---------------------------------------------------------------- the shared key handler
 
@@ -128,7 +128,7 @@ def run_plain(
         pending.clear()
         if view.help:
             view.help = False
-            for row in _help_rows(session, keymap, width, 1000)[:-1]:  # no "press any key"
+            for row in help_rows(session, keymap, width, 1000)[:-1]:  # no "press any key"
                 click.echo("".join(text for text, _ in row))
 
 

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import click
 
-from slr import code_tui
+from slr.cli.options import load, protocol_option
 from slr.coding import log as coding
 from slr.coding import sheet as coding_sheet
-from slr.commands import load, protocol_option
 from slr.errors import ExportError
 from slr.matrix import model as matrix_mod
 from slr.protocol import require
 from slr.review import Review
+from slr.tui import code as code_tui
 
 
 def pick_coder(review: Review, name: str | None) -> str:
