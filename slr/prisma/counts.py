@@ -24,11 +24,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from slr.corpus import load_records
+from slr.databases import known_source_names
 from slr.errors import SlrError
 from slr.protocol import Protocol
 from slr.records import Record
 from slr.review import Review
-from slr.sources import known_source_names
 from slr.works import load_works
 
 DISPLAY_NAMES = {
