@@ -27,11 +27,11 @@ from slr.corpus import now_iso
 from slr.decisions import Decision
 from slr.records import Record
 from slr.review import open_review
-from slr.screen_keys import load_keymap
-from slr.screen_render import Highlighter, View, render
-from slr.screen_session import open_session, ordering
-from slr.screen_tui import handle
+from slr.screen.session import open_session, ordering
 from slr.store import append_jsonl
+from slr.tui.keys import load_keymap
+from slr.tui.screen import handle
+from slr.tui.view import Highlighter, View, render
 from slr.works import Work, save_works
 
 ROOT = Path(__file__).resolve().parents[1]

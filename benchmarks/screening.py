@@ -1,6 +1,6 @@
 """Prioritised screening on the labelled sets in ../shared/benchmarks/screen_*: slr vs ASReview.
 
-Runs `slr.simulate` on every set for several seeds and prints mean and spread of WSS@95
+Runs `slr.screen.simulate` on every set for several seeds and prints mean and spread of WSS@95
 (Cohen), recall@10%, recall@25%, ATD and wall time per run. With ASREVIEW=/path/to/asreview
 (an executable in its own virtualenv) it runs `asreview simulate` from the same two
 prior records as slr's run with that seed (--prior-idx) and prints both side by
@@ -20,7 +20,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from slr.simulate import draw_priors, metrics, read_dataset, simulate
+from slr.screen.simulate import draw_priors, metrics, read_dataset, simulate
 
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
 # ASReview 2.2 default model (elas_u4), 3 seeds, from ../shared/benchmarks/README.md

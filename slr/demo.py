@@ -41,7 +41,7 @@ def rebuild(protocol_path: str | Path, out: Path, quiet: bool = True) -> Review:
     """Replay the committed review into `out/corpus/<id>` and return that scratch review."""
     from slr.dedupe.incremental import update
     from slr.importer import import_files
-    from slr.screen_rules import auto_screen
+    from slr.screen.rules import auto_screen
 
     proto = protocol_mod.load(protocol_path)
     committed = protocol_mod.corpus_dir(proto)
@@ -99,9 +99,9 @@ def _strip(entry: dict) -> dict:  # type: ignore[type-arg]
 
 def run(protocol_path: str | Path, out: Path, quiet: bool = True) -> dict[str, Path]:
     """Rebuild the review and write every output; returns name -> path."""
-    from slr.matrix import render, review_matrix
-    from slr.prisma import compute
-    from slr.prisma_render import to_csv, to_svg, to_tikz
+    from slr.matrix.model import render, review_matrix
+    from slr.prisma.counts import compute
+    from slr.prisma.render import to_csv, to_svg, to_tikz
     from slr.report import write_report
 
     review = rebuild(protocol_path, out, quiet)
@@ -133,8 +133,8 @@ def run(protocol_path: str | Path, out: Path, quiet: bool = True) -> dict[str, P
 )
 def demo(out: str, protocol_path: str) -> None:
     """Run the reference review offline and write its outputs to OUT."""
-    from slr.matrix import render, review_matrix
-    from slr.prisma import compute, summary
+    from slr.matrix.model import render, review_matrix
+    from slr.prisma.counts import compute, summary
 
     out_dir = Path(out)
     try:

@@ -56,7 +56,7 @@ def stage_records(review: Review, stage: str) -> list[Record]:
     if stage == "deduplicated":
         return [w.canonical for w in works]
     try:
-        from slr.screening import final_decisions
+        from slr.screen.state import final_decisions
     except ImportError:  # pragma: no cover - screening ships with slr
         raise ExportError(f"stage {stage}: screening is not available in this slr") from None
     screening_stage, wanted = _SCREENED[stage]

@@ -29,10 +29,10 @@ from slr.formats.common import (
     finish,
     normalise_newlines,
 )
-from slr.progress import progress
 from slr.records import Record
 from slr.review import Review
 from slr.store import write_atomic
+from slr.tui.progress import progress
 from slr.works import load_works, save_works
 
 DATABASES = {

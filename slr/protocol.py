@@ -16,9 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from slr import query as q
+from slr.databases import known_source_names
 from slr.errors import ProtocolError, QueryError
 from slr.records import TYPES
-from slr.sources import known_source_names
 
 # --------------------------------------------------------------------------- model
 

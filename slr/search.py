@@ -32,12 +32,13 @@ from typing import Any
 
 from slr import query as q
 from slr.corpus import add_records, load_records, log_search, now_iso
+from slr.databases import MANUAL, manual_hint
 from slr.errors import SlrError, SourceError, StoreError
 from slr.http import Archive, Client
 from slr.protocol import SourceSpec
 from slr.records import Record
 from slr.review import Review
-from slr.sources import MANUAL, manual_hint, registry
+from slr.sources import registry
 from slr.sources.base import Branch, Filters, Plan, Source
 from slr.store import read_jsonl, write_atomic, write_jsonl_atomic
 
@@ -471,8 +472,8 @@ def enrich_records(
     `extra["enriched"] = {"from": "openalex", "id": ..., "fields": [...]}` and a fresh
     post-filter verdict.
     """
-    from slr.progress import progress
     from slr.sources.openalex import OpenAlex
+    from slr.tui.progress import progress
 
     client = client or Client()
     src = OpenAlex(client, {}, env)

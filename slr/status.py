@@ -11,13 +11,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from slr.coding import coding_counts
+from slr.coding.log import coding_counts
 from slr.corpus import load_records, search_log
 from slr.decisions import AUTO_REVIEWER, STAGES
 from slr.dedupe.counts import dedupe_counts
 from slr.review import Review
-from slr.screen_rules import auto_rules
-from slr.screening import screening_counts
+from slr.screen.rules import auto_rules
+from slr.screen.state import screening_counts
 from slr.snowball.report import caps_hit
 from slr.store import Store, TornLineWarning, has_torn_tail, read_jsonl
 

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from slr.agreement import (
+from slr.screen.agreement import (
     cohen_kappa,
     confusion,
     fleiss_kappa,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from slr import protocol, sources
+from slr import databases, protocol, sources
 from slr.cli import main
 from slr.decisions import Decision, record_decision
 from slr.review import open_review
@@ -196,7 +196,7 @@ def test_a_criterion_decisions_use_but_the_protocol_lost_is_a_warning_with_its_c
     ],
 )
 def test_each_manual_source_names_its_own_export_route(tmp_path, name, route):
-    hint = sources.manual_hint(name)
+    hint = databases.manual_hint(name)
     assert route in hint and hint.endswith(f"slr import FILE --source {name}")
     path = write(tmp_path, PROTOCOL.replace('["openalex", "scopus"]', f'["openalex", "{name}"]'))
     assert dict((n, t) for n, t, _ in sources.compile_each(protocol.load(path)))[name] == hint
@@ -204,8 +204,8 @@ def test_each_manual_source_names_its_own_export_route(tmp_path, name, route):
 
 
 def test_no_two_manual_sources_share_a_hint():
-    hints = [sources.manual_hint(name) for name in sources.MANUAL]
-    assert len(set(hints)) == len(sources.MANUAL)
+    hints = [databases.manual_hint(name) for name in databases.MANUAL]
+    assert len(set(hints)) == len(databases.MANUAL)
 
 
 def test_screen_and_code_refuse_to_start_without_what_they_need(tmp_path):

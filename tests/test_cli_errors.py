@@ -12,11 +12,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from slr import code_tui, coding
 from slr.cli import main
+from slr.coding import log as coding
 from slr.demo import rebuild
 from slr.review import open_review
-from slr.screening import included_works
+from slr.screen.state import included_works
+from slr.tui import code as code_tui
 
 ROOT = Path(__file__).resolve().parents[1]
 MLOPS = ROOT / "protocols" / "mlops.toml"
@@ -175,7 +176,7 @@ def test_an_os_error_anywhere_is_one_error_line(project, monkeypatch):
     def refuse(review):
         raise PermissionError(13, "Permission denied", "corpus/mlops/works.jsonl")
 
-    monkeypatch.setattr("slr.commands.core.status", refuse)
+    monkeypatch.setattr("slr.cli.core.status", refuse)
     one_error(run(project, "status"), "corpus/mlops/works.jsonl: Permission denied")
 
 

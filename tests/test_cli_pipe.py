@@ -10,7 +10,7 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 MLOPS = str(ROOT / "protocols" / "mlops.toml")
-SLR = [sys.executable, "-m", "slr.cli"]
+SLR = [sys.executable, "-m", "slr"]
 
 
 def test_closed_pipe_ends_quietly(tmp_path):
@@ -33,7 +33,7 @@ def test_closed_pipe_ends_quietly(tmp_path):
 
 @pytest.mark.skipif(shutil.which("head") is None, reason="no head command")
 def test_pipe_into_head_prints_the_first_line_and_no_error(tmp_path):
-    command = " ".join([f"'{sys.executable}'", "-m", "slr.cli", "query", "-p", f"'{MLOPS}'"])
+    command = " ".join([f"'{sys.executable}'", "-m", "slr", "query", "-p", f"'{MLOPS}'"])
     done = subprocess.run(
         f"{command} | head -1",
         shell=True,

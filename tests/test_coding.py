@@ -10,7 +10,7 @@ from click.testing import CliRunner
 from test_coding_support import make_review, work
 
 from slr.cli import main
-from slr.coding import (
+from slr.coding.log import (
     Coding,
     agreement_from_logs,
     coders,

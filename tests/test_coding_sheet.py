@@ -11,8 +11,8 @@ from openpyxl import Workbook, load_workbook
 from test_coding_support import make_review, work
 
 from slr.cli import main
-from slr.coding import Coding, latest, read_codings, read_labels, record_codings
-from slr.coding_sheet import import_sheet, parse_mark, sheet_rows
+from slr.coding.log import Coding, latest, read_codings, read_labels, record_codings
+from slr.coding.sheet import import_sheet, parse_mark, sheet_rows
 from slr.errors import ImportError_
 
 CONCEPTS = [{"id": "C1", "label": "Model issues"}, {"id": "C2", "label": "Data issues"}]

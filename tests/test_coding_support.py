@@ -118,7 +118,7 @@ def table1_works() -> list[Work]:
 
 def table1_review(tmp: Path, coder: str = "reviewer1") -> Review:
     """The reference review in tmp: protocols/mlops.toml, its 11 studies included, Table 1 coded."""
-    from slr.coding_sheet import import_sheet
+    from slr.coding.sheet import import_sheet
 
     folder = tmp / "protocols"
     folder.mkdir(parents=True, exist_ok=True)

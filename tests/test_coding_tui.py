@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from test_coding_support import ROOT, make_review, work
 
 from slr.cli import main
-from slr.code_tui import HELP_TEXT, concept_keys, initial_state, render_study
-from slr.coding import latest, read_codings, suggest_for
+from slr.coding.log import latest, read_codings, suggest_for
+from slr.tui.code import HELP_TEXT, concept_keys, initial_state, render_study
 
 CONCEPTS = [
     {"id": "C1", "label": "Model issues", "keywords": ["monitoring"]},
@@ -142,7 +142,7 @@ def test_real_terminal_session(tmp_path):
     env = {**os.environ, "COLUMNS": "100", "LINES": "30", "TERM": "xterm"}
     child = pexpect.spawn(
         sys.executable,
-        ["-m", "slr.cli", "code", "-p", str(review.protocol.path), "--coder", "r1"],
+        ["-m", "slr", "code", "-p", str(review.protocol.path), "--coder", "r1"],
         env=env,
         encoding="utf-8",
         timeout=20,
@@ -167,7 +167,7 @@ def test_real_terminal_session(tmp_path):
 def test_every_saved_study_survives_sigkill(tmp_path):
     n_works, saved = 5, 3
     review = make_review(tmp_path, CONCEPTS, _works(n_works))
-    cmd = [sys.executable, "-m", "slr.cli", "code", "-p", str(review.protocol.path)]
+    cmd = [sys.executable, "-m", "slr", "code", "-p", str(review.protocol.path)]
     cmd += ["--coder", "r1", "--plain"]
     proc = subprocess.Popen(
         cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, cwd=ROOT

@@ -5,7 +5,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from slr.demo import demo, run, same_state
-from slr.prisma import compute
+from slr.prisma.counts import compute
 from slr.protocol import corpus_dir, load
 from slr.review import Review
 from slr.store import Store

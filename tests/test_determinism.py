@@ -82,7 +82,7 @@ def test_the_excel_matrix_carries_no_time_of_saving(monkeypatch):
     import zipfile
 
     from slr import protocol
-    from slr.matrix import render, review_matrix
+    from slr.matrix.model import render, review_matrix
     from slr.review import Review
     from slr.store import Store
 

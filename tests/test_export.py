@@ -146,7 +146,7 @@ def test_stage_identified_and_deduplicated(review):
 
 
 def test_stage_screened_and_included_follow_final_decisions(review):
-    pytest.importorskip("slr.screening")
+    pytest.importorskip("slr.screen.state")
     records = _records(4)
     _works(review, records)
     with pytest.raises(ExportError, match="no final title-abstract decisions yet"):

@@ -200,8 +200,8 @@ def test_gb18030_ris_is_read_as_chinese(tmp_path):
 
 
 def test_cochrane_records_count_as_database_records():
-    from slr.prisma import is_database_record
-    from slr.sources import known_source_names
+    from slr.databases import known_source_names
+    from slr.prisma.counts import is_database_record
 
     record = read_records(COCHRANE_TXT).records[0]
     assert is_database_record(record, set(known_source_names()))

@@ -7,9 +7,9 @@ from click.testing import CliRunner
 from test_coding_support import make_review, table1_works, work
 
 from slr.cli import main
-from slr.coding import Coding, latest, record_codings, set_labels
+from slr.coding.log import Coding, latest, record_codings, set_labels
 from slr.errors import ExportError
-from slr.matrix import (
+from slr.matrix.model import (
     Style,
     base_label,
     build,

@@ -15,9 +15,10 @@ from hypothesis import strategies as st
 from openpyxl import load_workbook
 from test_coding_support import work
 
-from slr import matrix_latex, matrix_markdown
-from slr.coding import Coding, latest
-from slr.matrix import FORMATS, Matrix, Style, build, render, render_summary, summary
+from slr.coding.log import Coding, latest
+from slr.matrix import latex as matrix_latex
+from slr.matrix import markdown as matrix_markdown
+from slr.matrix.model import FORMATS, Matrix, Style, build, render, render_summary, summary
 from slr.protocol import Concept
 
 SPECIAL = "R&D 100% $5 #1 a_b {x} ~y ^z \\w"

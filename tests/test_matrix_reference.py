@@ -75,7 +75,7 @@ def test_matrix_csv_reproduces_table1(tmp_path):
 
 def test_table1_only_the_inconsistent_label_is_overridden(tmp_path):
     """The paper writes 'Painoli & Datrika' but 'Schröder and Schulz': one stored override."""
-    from slr.coding import read_labels
+    from slr.coding.log import read_labels
 
     review = table1_review(tmp_path)
     overrides = read_labels(review)
@@ -83,7 +83,7 @@ def test_table1_only_the_inconsistent_label_is_overridden(tmp_path):
 
 
 def test_table1_reimport_changes_nothing(tmp_path):
-    from slr.coding_sheet import import_sheet
+    from slr.coding.sheet import import_sheet
 
     review = table1_review(tmp_path)
     log = review.store.coding_file("reviewer1").read_bytes()

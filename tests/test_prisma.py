@@ -13,8 +13,8 @@ from click.testing import CliRunner
 from slr.cli import main
 from slr.corpus import add_records
 from slr.decisions import AUTO_REVIEWER, Decision, record_decision
-from slr.prisma import PrismaError, check, compute
-from slr.prisma_render import to_csv, to_image, to_svg, to_tikz
+from slr.prisma.counts import PrismaError, check, compute
+from slr.prisma.render import to_csv, to_image, to_svg, to_tikz
 from slr.records import Record
 from slr.review import open_review
 from slr.works import Work, save_works

@@ -10,8 +10,8 @@ from test_prisma import FT, TA, build
 from slr.cli import main
 from slr.corpus import add_records
 from slr.decisions import Decision, record_decision
-from slr.prisma import PrismaError, compute, summary
-from slr.prisma_render import to_csv, to_svg, to_tikz
+from slr.prisma.counts import PrismaError, compute, summary
+from slr.prisma.render import to_csv, to_svg, to_tikz
 from slr.records import Record
 from slr.works import Work, load_works, save_works
 

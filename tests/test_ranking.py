@@ -8,8 +8,8 @@ import signal
 
 import pytest
 
-from slr.ranking import Ranker, RemoteRanker, WorkRanker
 from slr.records import Record
+from slr.screen.ranking import Ranker, RemoteRanker, WorkRanker
 from slr.works import Work
 
 TEXTS = [
@@ -136,7 +136,7 @@ def test_without_a_child_process_the_ranking_runs_in_a_thread(monkeypatch, no_th
     def refuse(*args, **kwargs):
         raise OSError("no processes in this sandbox")
 
-    monkeypatch.setattr("slr.ranking.RemoteRanker.__init__", refuse)
+    monkeypatch.setattr("slr.screen.ranking.RemoteRanker.__init__", refuse)
     works = works_of()
 
     decided = {"s:0": D("include"), "s:1": D("exclude")}

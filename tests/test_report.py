@@ -4,14 +4,14 @@ from pathlib import Path
 
 from test_prisma import FT, TA, build
 
-from slr.coding import Coding, record_codings
+from slr.coding.log import Coding, record_codings
 from slr.corpus import add_records, log_search, search_log
 from slr.decisions import Decision, record_decision
-from slr.prisma import compute
-from slr.ranking import MODEL, model_info
+from slr.prisma.counts import compute
 from slr.records import Record
 from slr.report import build_markdown, methods, reference, write_report
 from slr.review import open_review
+from slr.screen.ranking import MODEL, model_info
 from slr.search import format_log
 from slr.works import Work, load_works, save_works
 
@@ -24,7 +24,7 @@ def _section(text: str, head: str) -> str:
 
 def coded(tmp_path):
     """build()'s review with its included studies coded by one coder (so the matrix exists)."""
-    from slr.screening import included_works
+    from slr.screen.state import included_works
 
     review = build(tmp_path)
     record_codings(review, [Coding("ana", w.work_id, "C1", True) for w in included_works(review)])

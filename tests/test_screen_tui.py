@@ -12,9 +12,9 @@ import pytest
 from slr.decisions import read_log
 from slr.records import Record
 from slr.review import open_review
-from slr.screen_keys import KeysError, load_keymap
-from slr.screen_render import Highlighter, View, render, wrap
-from slr.screen_session import open_session
+from slr.screen.session import open_session
+from slr.tui.keys import KeysError, load_keymap
+from slr.tui.view import Highlighter, View, render, wrap
 from slr.works import Work, save_works
 
 CRITERIA = "\n".join(

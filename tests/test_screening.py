@@ -7,15 +7,14 @@ import types
 import pytest
 from click.testing import CliRunner
 
-from slr import screen_session
 from slr.cli import main
 from slr.decisions import AUTO_REVIEWER, Decision, read_log, read_notes, record_decision
 from slr.records import Record
 from slr.review import Review, open_review
-from slr.screen_render import header
-from slr.screen_rules import auto_screen
-from slr.screen_session import open_session, random_order
-from slr.screening import (
+from slr.screen import session as screen_session
+from slr.screen.rules import auto_screen
+from slr.screen.session import open_session, random_order
+from slr.screen.state import (
     ScreeningError,
     conflicts,
     final_decisions,
@@ -23,6 +22,7 @@ from slr.screening import (
     screening_counts,
 )
 from slr.status import format_status, status
+from slr.tui.view import header
 from slr.works import Work, save_works
 
 PROTOCOL = """
@@ -451,9 +451,9 @@ def test_ranked_order_puts_the_likely_relevant_first_and_logs_the_model(tmp_path
 
 
 def test_a_large_review_ranks_in_a_background_process(tmp_path, monkeypatch):
-    from slr.ranking import WorkRanker
+    from slr.screen.ranking import WorkRanker
 
-    monkeypatch.setattr("slr.ranking.BACKGROUND_FROM", 1)  # every review counts as large
+    monkeypatch.setattr("slr.screen.ranking.BACKGROUND_FROM", 1)  # every review counts as large
     monkeypatch.setattr(WorkRanker, "RERANK_EVERY", 0.0)  # no throttle between rankings
     topics = ("MLOps challenges deploying machine learning models", "Soil fauna and earthworms")
     records = [rec(n, title=f"{topics[n % 2 == 0]} {n}", abstract=None) for n in range(1, 21)]
@@ -598,13 +598,13 @@ def test_agreement_cli_reports_cohen_kappa_on_works_both_screened(tmp_path, runn
 
 def test_agreement_coding_calls_slr_coding_or_says_it_is_missing(tmp_path, runner, monkeypatch):
     _, proto = make_review(tmp_path, [rec(1)])
-    monkeypatch.setitem(sys.modules, "slr.coding", None)
+    monkeypatch.setitem(sys.modules, "slr.coding.log", None)
     result = runner.invoke(main, ["agreement", "-p", proto, "--coding"])
-    assert result.exit_code == 1 and "--coding needs slr.coding" in result.output
-    fake = types.ModuleType("slr.coding")
+    assert result.exit_code == 1 and "--coding needs slr.coding.log" in result.output
+    fake = types.ModuleType("slr.coding.log")
     fake.coding_agreement = lambda review: {"review": review.id, "kappa": 0.5}
-    monkeypatch.setitem(sys.modules, "slr.coding", fake)
-    monkeypatch.setattr("slr.coding", fake, raising=False)
+    monkeypatch.setitem(sys.modules, "slr.coding.log", fake)
+    monkeypatch.setattr("slr.coding.log", fake, raising=False)
     result = runner.invoke(main, ["agreement", "-p", proto, "--coding"])
     assert result.exit_code == 0, result.output
     assert json.loads(result.output) == {"review": "t", "kappa": 0.5}

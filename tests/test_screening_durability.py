@@ -19,8 +19,8 @@ from slr.corpus import add_records
 from slr.decisions import AUTO_REVIEWER, read_log
 from slr.records import Record, normalise_doi, normalise_language, normalise_type
 from slr.review import open_review
-from slr.screen_rules import auto_screen
-from slr.screen_session import open_session
+from slr.screen.rules import auto_screen
+from slr.screen.session import open_session
 from slr.works import Work, save_works
 
 FIXTURE = Path(__file__).parent / "fixtures" / "openalex" / "peneira_works_search_page1.json"

@@ -5,11 +5,11 @@ import json
 import pytest
 from test_screening import dual, make_review, rec, runner  # noqa: F401  (runner is a fixture)
 
-from slr.agreement import stage_agreement
 from slr.cli import main
 from slr.decisions import Note, read_log, read_notes, record_note, reviewers
-from slr.screen_session import open_session
-from slr.screening import final_decisions, screening_counts, stage_states
+from slr.screen.agreement import stage_agreement
+from slr.screen.session import open_session
+from slr.screen.state import final_decisions, screening_counts, stage_states
 
 
 def raw_lines(review, name):

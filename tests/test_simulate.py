@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from slr.cli import main
-from slr.simulate import metrics, read_dataset, simulate
+from slr.screen.simulate import metrics, read_dataset, simulate
 
 
 def test_metrics_hand_computed_example():

@@ -23,7 +23,7 @@ from slr.decisions import Decision, record_decision
 from slr.http import Client
 from slr.records import Record
 from slr.review import Review, open_review
-from slr.screening import final_decisions, stage_states
+from slr.screen.state import final_decisions, stage_states
 from slr.snowball import dedupe, rounds, run_round
 from slr.status import format_status, status
 from slr.works import load_works

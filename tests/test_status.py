@@ -4,12 +4,12 @@ import pytest
 from test_screening import rec, runner, write_protocol  # noqa: F401  (runner is a fixture)
 
 from slr.cli import main
-from slr.coding import Coding, record_codings
+from slr.coding.log import Coding, record_codings
 from slr.corpus import add_records
 from slr.decisions import Decision, record_decision
 from slr.review import open_review
-from slr.screen_rules import auto_screen
-from slr.screen_session import open_session
+from slr.screen.rules import auto_screen
+from slr.screen.session import open_session
 from slr.status import format_status, status
 from slr.works import Work, save_works
 

@@ -2,7 +2,7 @@
 
 import pytest
 
-from slr.stopping import (
+from slr.screen.stopping import (
     hypergeometric_p,
     irrelevant_in_a_row,
     k_target,

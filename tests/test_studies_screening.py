@@ -16,21 +16,21 @@ import pytest
 from test_screening import rec, runner, write_protocol  # noqa: F401  (runner is a fixture)
 
 from slr.cli import main
-from slr.commands.screen import format_auto
+from slr.cli.screen import format_auto
 from slr.corpus import add_records
 from slr.decisions import Decision, record_decision
-from slr.prisma import PrismaCounts, PrismaError, boxes, check, compute
-from slr.prisma_render import to_csv
+from slr.prisma.counts import PrismaCounts, PrismaError, boxes, check, compute
+from slr.prisma.render import to_csv
 from slr.report import build_markdown
 from slr.review import open_review
-from slr.screen_keys import load_keymap
-from slr.screen_render import Highlighter, View, render
-from slr.screen_rules import auto_screen
-from slr.screen_session import open_session
-from slr.screen_tui import run_plain
-from slr.screening import screening_counts, stage_pool
+from slr.screen.rules import auto_screen
+from slr.screen.session import open_session
+from slr.screen.state import screening_counts, stage_pool
 from slr.status import format_status, status
 from slr.studies import StudyLink, notices, save_links
+from slr.tui.keys import load_keymap
+from slr.tui.screen import run_plain
+from slr.tui.view import Highlighter, View, render
 from slr.works import Work, save_works
 
 TA, FT = "title-abstract", "full-text"
@@ -289,7 +289,7 @@ def test_report_gives_studies_and_reports_and_lists_each_study_once(tmp_path):
 
 
 def test_coding_codes_each_included_study_once_on_its_main_report(tmp_path):
-    from slr.coding import included
+    from slr.coding.log import included
 
     review = build(tmp_path)
     screen_all(review)

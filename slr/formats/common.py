@@ -432,7 +432,7 @@ def source_for(name: str | None, loose: bool = False) -> str | None:
     """
     if not name:
         return None
-    from slr.sources import known_source_names
+    from slr.databases import known_source_names
 
     text = name.strip()
     key = " ".join(text.lower().split())

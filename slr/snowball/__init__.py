@@ -22,7 +22,7 @@ exist and how many were fetched.
 Candidates keep their `<source>:<id>` record ids (one found again later is not added twice)
 and are tagged in `extra` with method "citation", round, direction, seed (work id) and via.
 After fetching, the round is de-duplicated against the whole review (slr.dedupe incremental;
-decisions follow their works), the automatic criteria are applied (screen_rules.auto_screen)
+decisions follow their works), the automatic criteria are applied (slr.screen.rules.auto_screen)
 and one search-log row per direction is written (kind "citation").
 
 Modules: `base` (values, the cache-first fetcher, title matching), one per citation source

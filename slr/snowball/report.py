@@ -14,7 +14,7 @@ from slr.corpus import log_search, search_log
 from slr.decisions import STAGES
 from slr.records import Record
 from slr.review import Review
-from slr.screening import stage_states
+from slr.screen.state import stage_states
 from slr.snowball.base import records_by_id
 from slr.sources.base import Source
 from slr.store import write_atomic

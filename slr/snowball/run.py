@@ -19,8 +19,8 @@ from slr.decisions import STAGES, read_log, reviewers
 from slr.http import Archive, Client
 from slr.records import Record
 from slr.review import Review
-from slr.screen_rules import auto_screen
-from slr.screening import included_works, stage_states
+from slr.screen.rules import auto_screen
+from slr.screen.state import included_works, stage_states
 from slr.snowball import crossref, openalex, semanticscholar
 from slr.snowball.base import (
     DIRECTIONS,

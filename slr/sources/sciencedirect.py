@@ -18,9 +18,10 @@ from slr import query as q
 from slr.errors import QueryError, SourceError
 from slr.http import Request, Response
 from slr.records import Record, clean_text, normalise_doi, parse_year
+from slr.sources import _elsevier
+from slr.sources._elsevier import KEY, TOKEN
 from slr.sources.base import Branch, Dialect, Filters, Page, Plan, Source, State, register
 from slr.sources.base import superset as superset_of
-from slr.sources.scopus import KEY, TOKEN, elsevier_error
 
 MAX_CONNECTORS = 8  # "Use fewer boolean connectors (max 8 per field)"
 MAX_ENTRIES = 6000  # offset + show; pybliometrics SCIENCE_DIRECT_MAX_ENTRIES
@@ -118,13 +119,7 @@ class ScienceDirect(Source):
     hard_cap = MAX_ENTRIES
 
     def headers(self) -> dict[str, str]:
-        headers = {"Accept": "application/json", "Content-Type": "application/json"}
-        key, token = self.secret(KEY), self.secret(TOKEN)
-        if key:
-            headers["X-ELS-APIKey"] = key
-        if token:
-            headers["X-ELS-Insttoken"] = token
-        return headers
+        return _elsevier.headers(self, **{"Content-Type": "application/json"})
 
     def compile(self, query: q.Node, filters: Filters) -> Plan:
         local: list[str] = []
@@ -217,7 +212,7 @@ class ScienceDirect(Source):
         )
 
     def error_message(self, response: Response) -> str | None:
-        return elsevier_error(response)
+        return _elsevier.error_message(response)
 
     def to_record(self, item: Any) -> Record:
         authors = sorted(item.get("authors") or [], key=lambda a: a.get("order") or 0)

@@ -25,10 +25,10 @@ from slr.records import (
     normalise_type,
     parse_year,
 )
+from slr.sources import _elsevier
+from slr.sources._elsevier import KEY, TOKEN
 from slr.sources.base import Branch, Dialect, Filters, Page, Plan, Source, State, register
 
-KEY = "ELSEVIER_API_KEY"
-TOKEN = "ELSEVIER_INSTTOKEN"
 SEARCH_MAX_ENTRIES = 5000  # non-subscribers: `start` + `count` must stay within this
 
 _FUNCTIONS = {None: "TITLE-ABS-KEY", "title": "TITLE", "abstract": "ABS", "keywords": "KEY"}
@@ -130,27 +130,6 @@ def _any(items: Any) -> str:
     return items[0] if len(items) == 1 else "(" + " OR ".join(items) + ")"
 
 
-def elsevier_error(response: Response) -> str | None:
-    """The message of an Elsevier error body (`service-error` or `error-response`)."""
-    try:
-        data = response.json()
-    except SourceError:
-        text = clean_text(response.text)
-        return text[:200] if text else None
-    if not isinstance(data, dict):
-        return None
-    status = (data.get("service-error") or {}).get("status") or {}
-    if status:
-        code, text = status.get("statusCode"), status.get("statusText")
-        return ": ".join(str(x) for x in (code, text) if x) or None
-    err = data.get("error-response") or {}
-    if err:
-        code, text = err.get("error-code"), err.get("error-message")
-        return ": ".join(str(x) for x in (code, text) if x) or None
-    message = data.get("message") or data.get("error")
-    return str(message)[:300] if message else None
-
-
 @register
 class Scopus(Source):
     name = "scopus"
@@ -180,13 +159,7 @@ class Scopus(Source):
         return min(int(c) for c in caps) if caps else None
 
     def headers(self) -> dict[str, str]:
-        headers = {"Accept": "application/json"}
-        key, token = self.secret(KEY), self.secret(TOKEN)
-        if key:
-            headers["X-ELS-APIKey"] = key
-        if token:
-            headers["X-ELS-Insttoken"] = token
-        return headers
+        return _elsevier.headers(self)
 
     # -- the module's five methods --------------------------------------------------------
     def compile(self, query: q.Node, filters: Filters) -> Plan:
@@ -235,7 +208,7 @@ class Scopus(Source):
         return Page(records, total, nxt)
 
     def error_message(self, response: Response) -> str | None:
-        return elsevier_error(response)
+        return _elsevier.error_message(response)
 
     def to_record(self, item: Any) -> Record:
         eid = item.get("eid") or str(item.get("dc:identifier") or "").replace("SCOPUS_ID:", "")

@@ -16,9 +16,10 @@ import pytest
 import responses
 from _support import FIXTURES, KEY, REFERENCE, REFERENCE_FILTERS, client
 
+from slr.databases import FETCHED, MANUAL
 from slr.http import Archive
 from slr.records import TYPES, Record
-from slr.sources import FETCHED, compile_all, registry
+from slr.sources import compile_all, registry
 from slr.sources.base import Plan, Source
 
 SOURCES = registry()
@@ -136,6 +137,12 @@ def cls(request) -> type[Source]:
 def test_registry_is_filled_from_the_modules():
     assert {"openalex", "crossref", "arxiv", "semanticscholar"} <= set(SOURCES)
     assert set(SOURCES) <= set(FETCHED)
+
+
+def test_registry_names_exactly_the_core_list_of_fetched_databases():
+    # the core (slr.databases) lists the names a protocol may use without importing sources
+    assert sorted(registry()) == sorted(FETCHED)
+    assert not set(FETCHED) & set(MANUAL)
 
 
 def test_class_attributes(cls):

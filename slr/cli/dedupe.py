@@ -1,0 +1,236 @@
+"""`slr dedupe`: link duplicate records into works; explain, review grey pairs, standalone mode."""
+
+from __future__ import annotations
+
+import sys
+from collections import Counter
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+import click
+
+from slr.cli.options import load, protocol_option, quiet_option
+from slr.dedupe.compare import Settings
+from slr.errors import SlrError
+from slr.studies import study_index
+from slr.tui.progress import progress
+
+if TYPE_CHECKING:
+    from slr.dedupe.incremental import Outcome
+
+
+def _ticker(total: int, label: str, quiet: bool) -> Callable[[int], None]:
+    """A `tick(n)` callback that advances a progress bar of `total` items."""
+    bar: Iterator[int] = progress(iter(range(total)), label, quiet, length=total)
+    done = [0]
+
+    def tick(n: int) -> None:
+        for _ in range(n):
+            next(bar, None)
+        done[0] += n
+        if done[0] >= total:
+            next(bar, None)  # past the end: the bar closes its line
+
+    return tick
+
+
+def _ask(prompt: str) -> str:
+    """One key on a terminal, one line otherwise; `q` at end of input."""
+    click.echo(prompt, nl=False)
+    if sys.stdin.isatty():
+        try:
+            key = click.getchar()
+        except EOFError:
+            key = "q"
+        click.echo(key)
+        return key
+    line = sys.stdin.readline()
+    return line if line else "q"
+
+
+def _summary(outcome: Outcome) -> str:
+    result = outcome.result
+    n, w = len(outcome.records), len(outcome.works)
+    rules: Counter[str] = Counter()
+    for work in outcome.works:
+        for rid in work.record_ids[1:]:
+            rules[work.rules.get(rid, "").split(" (")[0]] += 1
+    lines = [
+        f"{n} records -> {w} works ({n - w} duplicates linked, none deleted; "
+        f"{outcome.mode} run, {outcome.new_records} new records compared)"
+    ]
+    if rules:
+        lines.append("linked by: " + ", ".join(f"{k} {v}" for k, v in rules.most_common()))
+    per_source: Counter[str] = Counter()
+    works_per_source: Counter[str] = Counter()
+    for work in outcome.works:
+        for source in work.sources:
+            works_per_source[source] += 1
+    for rec in outcome.records:
+        per_source[rec.source] += 1
+    for source in sorted(per_source):
+        lines.append(
+            f"  {source:<20} {per_source[source]:>7} records  {works_per_source[source]:>7} works"
+        )
+    if outcome.links:
+        relations = Counter(link.relation for link in outcome.links)
+        studies = len(set(study_index((x.work_id for x in outcome.works), outcome.links).values()))
+        lines.append(
+            f"{w} works (reports) -> {studies} studies; {len(outcome.links)} work(s) linked "
+            "to another's study: " + ", ".join(f"{k} {v}" for k, v in sorted(relations.items()))
+        )
+    if result.grey:
+        lines.append(
+            f"{len(result.grey)} pair(s) in the grey zone were not linked: decide them with "
+            "`slr dedupe --review`"
+        )
+    if outcome.link_questions:
+        lines.append(
+            f"{len(outcome.link_questions)} proposed study link(s) were not made: decide them "
+            "with `slr dedupe --review`"
+        )
+    return "\n".join(lines)
+
+
+@click.command("dedupe")
+@protocol_option
+@quiet_option
+@click.option(
+    "--explain", "explain_id", metavar="ID", help="Show why the work holding record ID was linked."
+)
+@click.option(
+    "--review",
+    "review_grey",
+    is_flag=True,
+    help="Decide grey-zone pairs and proposed study links side by side: y (same work), "
+    "s (same study), n, u(ndo), q(uit).",
+)
+@click.option(
+    "--input",
+    "input_path",
+    type=click.Path(dir_okay=False),
+    help="Standalone: a CSV or citation file to de-duplicate (no review folder needed).",
+)
+@click.option(
+    "--output",
+    "output_path",
+    type=click.Path(dir_okay=False),
+    help="Standalone: where to write id,cluster_id,rule,study [default: clusters.csv].",
+)
+@click.option(
+    "--auto-threshold",
+    type=click.FloatRange(0, 100),
+    default=Settings.auto,
+    show_default=True,
+    help="Score from which a pair is linked without asking.",
+)
+@click.option(
+    "--grey-threshold",
+    type=click.FloatRange(0, 100),
+    default=Settings.grey,
+    show_default=True,
+    help="Score from which a pair is asked in --review (below: kept apart).",
+)
+@click.option(
+    "--versions/--no-versions",
+    default=True,
+    show_default=True,
+    help="Link a preprint and its published version as two reports of one study.",
+)
+@click.option(
+    "--format",
+    "input_format",
+    default="auto",
+    show_default=True,
+    help="Format of --input when it cannot be detected (any `slr import --format` name).",
+)
+@click.option(
+    "--full", is_flag=True, help="Recompute every work instead of matching only the new records."
+)
+def dedupe(
+    protocol_path: str | None,
+    quiet: bool,
+    explain_id: str | None,
+    review_grey: bool,
+    input_path: str | None,
+    output_path: str | None,
+    auto_threshold: float,
+    grey_threshold: float,
+    versions: bool,
+    full: bool,
+    input_format: str,
+) -> None:
+    """Link duplicate records of every source into works; no record is ever deleted.
+
+    Exact DOIs and titles, fuzzy titles checked against authors, year, venue, volume and
+    pages; errata, replies, series parts, other volumes or issues and other years stay
+    apart. Each work is one report; errata, replies, meeting abstracts, preprints and
+    publications citing one trial registration are linked to their study in studies.jsonl.
+    Pairs in the grey zone wait for `--review`; the answers are kept and re-applied.
+
+    \b
+    Example:
+      slr dedupe
+      slr dedupe --review
+      slr dedupe --explain scopus:2-s2.0-85079532227
+      slr dedupe --input refs.csv --output clusters.csv
+    """
+    # numpy, pandas and rapidfuzz load here, not when the CLI starts
+    from slr.dedupe.explain import explain
+    from slr.dedupe.grey import answers_path, previous_questions, review_loop
+    from slr.dedupe.incremental import update
+    from slr.dedupe.standalone import dedupe_file
+
+    if grey_threshold > auto_threshold:
+        raise SlrError(
+            f"--grey-threshold {grey_threshold} is above --auto-threshold {auto_threshold}; "
+            "the grey zone is [grey, auto)"
+        )
+    settings = Settings(auto=auto_threshold, grey=grey_threshold, versions=versions)
+    if output_path and not input_path:
+        raise SlrError("--output needs --input FILE (standalone mode)")
+    if input_path:
+        if review_grey or explain_id:
+            raise SlrError("--review and --explain work on a review, not with --input")
+        out = output_path or "clusters.csv"
+        ticks: list[Callable[[int], None]] = []
+
+        def on_read(n: int) -> None:
+            ticks.append(_ticker(n, "de-duplicating", quiet))
+
+        result = dedupe_file(
+            input_path, out, settings, lambda k: ticks[0](k), on_read, input_format
+        )
+        n, w = len(result.table), len(result.clusters)
+        click.echo(f"{n} records -> {w} works ({n - w} duplicates); wrote {out}")
+        if result.grey and not quiet:
+            click.echo(f"{len(result.grey)} grey-zone pair(s) were left apart")
+        return
+    if explain_id is not None and not explain_id.strip():
+        raise SlrError("--explain needs a record or work id, e.g. scopus:2-s2.0-85079532227")
+    review = load(protocol_path)
+    if explain_id:
+        click.echo(explain(review, explain_id, settings))
+        return
+    n_records = sum(1 for _ in review.store.iter_records())
+    if not n_records:
+        raise SlrError(
+            f"{review.store.records_file}: no records yet; run `slr search` or `slr import` first"
+        )
+    outcome = update(review, settings, full, _ticker(n_records, "de-duplicating", quiet))
+    if review_grey:
+        path = answers_path(review)
+        previous = previous_questions(path, {r.id: r for r in outcome.records})
+        if not outcome.questions:
+            click.echo("no grey-zone pairs to decide")
+        if outcome.questions or previous:
+            counts = review_loop(outcome.questions, path, _ask, click.echo, previous)
+            click.echo(
+                f"answers saved: {counts['y']} same work, {counts['s']} same study, "
+                f"{counts['n']} unrelated, {counts['undo']} undone"
+            )
+            outcome = update(review, settings)
+    click.echo(_summary(outcome))
+
+
+COMMANDS = [dedupe]

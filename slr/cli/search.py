@@ -1,0 +1,76 @@
+"""`slr search`: fetch the protocol's sources (resumable, replayable) and show the search log."""
+
+from __future__ import annotations
+
+import click
+
+from slr.cli.options import load, protocol_option, quiet_option
+from slr.corpus import search_log
+from slr.search import format_log, format_table, search
+
+
+@click.command("search")
+@protocol_option
+@click.option(
+    "--source",
+    "sources",
+    multiple=True,
+    metavar="NAME",
+    help="Only this source of the protocol (repeatable).",
+)
+@click.option("--refresh", is_flag=True, help="Fetch again as a new dated run (keeps old runs).")
+@click.option("--offline", is_flag=True, help="Rebuild records from the raw archive, no network.")
+@click.option("--enrich", is_flag=True, help="Complete records without abstract from OpenAlex.")
+@click.option("--log", "show_log", is_flag=True, help="Print the PRISMA-S search log and exit.")
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(["text", "csv", "markdown"]),
+    default="text",
+    show_default=True,
+    help="Format of --log.",
+)
+@quiet_option
+def search_cmd(
+    protocol_path: str | None,
+    sources: tuple[str, ...],
+    refresh: bool,
+    offline: bool,
+    enrich: bool,
+    show_log: bool,
+    fmt: str,
+    quiet: bool,
+) -> None:
+    """Search the protocol's databases and store every record they return.
+
+    Sources run in parallel, pages of one source in sequence. An interrupted search
+    resumes at the next page; a completed one is not fetched again unless --refresh.
+    Keys come from environment variables (OPENALEX_API_KEY, ELSEVIER_API_KEY,
+    ELSEVIER_INSTTOKEN, IEEE_API_KEY, SEMANTIC_SCHOLAR_API_KEY, NCBI_API_KEY); set
+    SLR_MAILTO to identify yourself. Exits non-zero when a source failed or was skipped.
+
+    \b
+    Example:
+      slr search -p protocols/mlops.toml
+      slr search --source openalex --source crossref --enrich
+      slr search --offline
+      slr search --log --format markdown > searchlog.md
+    """
+    review = load(protocol_path)
+    if show_log:
+        click.echo(format_log(search_log(review), fmt))
+        return
+    report = search(
+        review,
+        list(sources) or None,
+        refresh=refresh,
+        offline=offline,
+        enrich=enrich,
+        quiet=quiet,
+    )
+    click.echo(format_table(report))
+    if report.exit_code:
+        raise SystemExit(report.exit_code)
+
+
+COMMANDS = [search_cmd]

@@ -1,0 +1,446 @@
+"""Coding the included studies: one append-only log per coder, labels, suggestions, agreement.
+
+A line of `coding/<coder>.jsonl`: {time, coder, work_id, concept, present, evidence, page,
+note, protocol_hash, suggested}. A changed coding is a new line (the latest counts), so the
+history is never rewritten. `suggested` is true when the coder accepted a keyword suggestion
+unchanged. Published row labels may be overridden per study in `labels.jsonl` (same rules:
+append-only, latest counts, an empty label withdraws the override).
+
+Full texts, when the reviewer keeps them, are read for suggestions from
+`fulltext/<work id with ':' and '/' as '_'>.txt`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from slr.corpus import now_iso
+from slr.decisions import log_name, same_name
+from slr.errors import SlrError
+from slr.protocol import Concept
+from slr.review import Review
+from slr.screen import agreement
+from slr.store import append_jsonl, field_of, read_entries
+
+if TYPE_CHECKING:
+    from slr.works import Work
+
+LABELS_FILE = "labels.jsonl"
+FULLTEXT_DIR = "fulltext"
+
+
+@dataclass(frozen=True)
+class Coding:
+    """One coder's judgement of one concept in one study."""
+
+    coder: str
+    work_id: str
+    concept: str
+    present: bool
+    evidence: str = ""
+    page: str = ""
+    note: str = ""
+    protocol_hash: str = ""
+    time: str = ""
+    suggested: bool = False
+    extra: dict[str, Any] = field(default_factory=dict, hash=False)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = {
+            "time": self.time or now_iso(),
+            "coder": self.coder,
+            "work_id": self.work_id,
+            "concept": self.concept,
+            "present": self.present,
+            "evidence": self.evidence,
+            "page": self.page,
+            "note": self.note,
+            "protocol_hash": self.protocol_hash,
+            "suggested": self.suggested,
+        }
+        data.update(self.extra)
+        return data
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Coding:
+        known = {
+            "time",
+            "coder",
+            "work_id",
+            "concept",
+            "present",
+            "evidence",
+            "page",
+            "note",
+            "protocol_hash",
+            "suggested",
+        }
+        page = data.get("page", "")
+        if not isinstance(page, (str, int)) or isinstance(page, bool):
+            raise TypeError(f"field 'page' must be a string or number, got {page!r}")
+        return cls(
+            coder=field_of(data, "coder", str),
+            work_id=field_of(data, "work_id", str),
+            concept=field_of(data, "concept", str),
+            # "false" as a string would read as present: a hand edit must say true or false
+            present=field_of(data, "present", bool),
+            evidence=field_of(data, "evidence", str, ""),
+            page=str(page),
+            note=field_of(data, "note", str, ""),
+            protocol_hash=field_of(data, "protocol_hash", str, ""),
+            time=field_of(data, "time", str, ""),
+            suggested=field_of(data, "suggested", bool, False),
+            extra={k: v for k, v in data.items() if k not in known},
+        )
+
+
+Codings = dict[tuple[str, str], Coding]  # (work id, concept id) -> latest coding
+
+
+# --------------------------------------------------------------------------- logs
+
+
+def record_codings(review: Review, codings: list[Coding]) -> list[Coding]:
+    """Append codings (one coder each) and fsync before returning."""
+    if not codings:
+        return []
+    review.store.ensure()
+    stamped = []
+    now = now_iso()
+    for c in codings:
+        data = {**c.__dict__, "time": c.time or now}
+        data["protocol_hash"] = c.protocol_hash or review.protocol.hash
+        stamped.append(Coding(**data))
+    by_coder: dict[str, list[Coding]] = {}
+    for c in stamped:
+        by_coder.setdefault(c.coder, []).append(c)
+    for coder, items in by_coder.items():
+        # one write per coder: a study's codings reach the disk together
+        append_jsonl(review.store.coding_file(coder), *(c.to_dict() for c in items))
+    return stamped
+
+
+def read_codings(review: Review, coder: str) -> list[Coding]:
+    """One coder's whole log, oldest first."""
+    return read_entries(review.store.coding_file(coder), Coding.from_dict, "coding")
+
+
+def latest(log: list[Coding]) -> Codings:
+    """(work id, concept id) -> the standing coding (the last line wins)."""
+    return {(c.work_id, c.concept): c for c in log}
+
+
+def coders(review: Review) -> list[str]:
+    """Coders with a coding log."""
+    folder = review.store.root / "coding"
+    return sorted(p.stem for p in folder.glob("*.jsonl")) if folder.is_dir() else []
+
+
+def resolve_coder(review: Review, name: str) -> str:
+    """The log name of a coder: a protocol reviewer (any case), else an existing coder's name.
+
+    As for screeners (slr.decisions.log_name): a typo is an error when the protocol lists
+    reviewers, and `Alice` never starts a second log beside `alice`.
+    """
+    review.store.coding_file(name)  # rejects names that cannot be a file name
+    return log_name(name, review.protocol.reviewers, coders(review), "coder", "--coder")
+
+
+def default_coder(review: Review) -> str:
+    """The only coder so far, else the protocol's first reviewer."""
+    found = coders(review)
+    if len(found) == 1:
+        return found[0]
+    if not found and review.protocol.reviewers:
+        return review.protocol.reviewers[0]
+    if found:
+        raise SlrError(f"several coders ({', '.join(found)}); choose one with --coder NAME")
+    raise SlrError("no coder name: pass --coder NAME (or list reviewers in the protocol)")
+
+
+def matrix_coder(review: Review, coder: str | None) -> str:
+    """The coder whose coding a matrix shows: the given one, else the only one."""
+    found = coders(review)
+    if coder is not None:
+        coder = next((c for c in found if c == coder), None) or next(
+            (c for c in found if same_name(c, coder)), coder
+        )
+        if coder not in found:
+            known = ", ".join(found) or "none yet"
+            raise SlrError(f"no coding by {coder!r} (coders: {known}); check --coder")
+        return coder
+    if len(found) == 1:
+        return found[0]
+    if not found:
+        raise SlrError(
+            f"no coding in {review.store.root / 'coding'}; code the studies with "
+            "`slr code` or `slr code --import FILE`"
+        )
+    raise SlrError(f"several coders ({', '.join(found)}); choose one with --coder NAME")
+
+
+# --------------------------------------------------------------------------- labels
+
+
+def read_labels(review: Review) -> dict[str, str]:
+    """work id -> published row label override (latest line wins; empty withdraws)."""
+    out: dict[str, str] = {}
+    path = review.store.root / LABELS_FILE
+    for work_id, label in read_entries(
+        path, lambda d: (str(d["work_id"]), d.get("label")), "label"
+    ):
+        label = str(label or "").strip()
+        if label:
+            out[work_id] = label
+        else:
+            out.pop(work_id, None)
+    return out
+
+
+def set_labels(review: Review, labels: dict[str, str]) -> None:
+    """Append label overrides (work id -> label; "" withdraws one)."""
+    if not labels:
+        return
+    review.store.ensure()
+    now = now_iso()
+    append_jsonl(
+        review.store.root / LABELS_FILE,
+        *(
+            {"time": now, "work_id": w, "label": lab, "protocol_hash": review.protocol.hash}
+            for w, lab in labels.items()
+        ),
+    )
+
+
+# --------------------------------------------------------------------------- studies
+
+
+def included(review: Review) -> list[Work]:
+    """The studies to code: one report per study included at full text, in order of inclusion.
+
+    A study with several included reports (a conference abstract and its article) is coded
+    once, on its main report (slr.screen.state.included_by_study), so the concept matrix counts
+    each study once, as PRISMA counts studies; without studies.jsonl every included work is
+    a study of its own, as before.
+    """
+    try:
+        from slr.screen.state import included_by_study
+    except ImportError:  # pragma: no cover - only before the screening stage exists
+        raise SlrError(
+            "screening is not available in this slr; cannot list included studies"
+        ) from None
+    return [reports[0] for reports in included_by_study(review, stage="full-text")]
+
+
+# --------------------------------------------------------------------------- suggestions
+
+
+@dataclass(frozen=True)
+class Suggestion:
+    """A concept whose keywords occur in a study's text."""
+
+    concept: str
+    keyword: str
+    where: str  # "title" | "abstract" | "keywords" | "full text"
+    snippet: str
+
+
+def fulltext_path(review: Review, work_id: str) -> Path:
+    """Where a study's plain full text is kept, if the reviewer keeps it."""
+    name = re.sub(r"[^A-Za-z0-9._-]", "_", work_id)
+    return review.store.root / FULLTEXT_DIR / f"{name}.txt"
+
+
+def read_fulltext(review: Review, work_id: str) -> str | None:
+    """The study's full text, or None."""
+    path = fulltext_path(review, work_id)
+    try:
+        return path.read_text("utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def _keyword_pattern(keyword: str) -> re.Pattern[str]:
+    # a keyword matches at the start of a word, so "test" also finds "testing" and "tests"
+    words = [re.escape(w) for w in keyword.split()]
+    return re.compile(r"(?<!\w)" + r"[\s\-]+".join(words), re.IGNORECASE)
+
+
+def suggest(
+    concepts: tuple[Concept, ...] | list[Concept],
+    title: str | None,
+    abstract: str | None,
+    keywords: tuple[str, ...] = (),
+    fulltext: str | None = None,
+) -> dict[str, Suggestion]:
+    """concept id -> the first keyword hit (title, then abstract, keywords, full text)."""
+    texts = [
+        ("title", title or ""),
+        ("abstract", abstract or ""),
+        ("keywords", "; ".join(keywords)),
+        ("full text", fulltext or ""),
+    ]
+    out: dict[str, Suggestion] = {}
+    for concept in concepts:
+        for where, text in texts:
+            hit = _first_hit(concept.keywords, text)
+            if hit:
+                keyword, start, end = hit
+                lo, hi = max(0, start - 60), min(len(text), end + 60)
+                snippet = " ".join(text[lo:hi].split())
+                out[concept.id] = Suggestion(concept.id, keyword, where, snippet)
+                break
+    return out
+
+
+def _first_hit(keywords: tuple[str, ...], text: str) -> tuple[str, int, int] | None:
+    best: tuple[str, int, int] | None = None
+    if not text:
+        return None
+    for kw in keywords:
+        if not kw.strip():
+            continue
+        m = _keyword_pattern(kw).search(text)
+        if m and (best is None or m.start() < best[1]):
+            best = (kw, m.start(), m.end())
+    return best
+
+
+def suggest_for(review: Review, work: Work) -> dict[str, Suggestion]:
+    """Keyword suggestions for one study from its metadata and kept full text."""
+    rec = work.canonical
+    return suggest(
+        review.protocol.concepts,
+        rec.title,
+        rec.abstract,
+        rec.keywords,
+        read_fulltext(review, work.work_id),
+    )
+
+
+# --------------------------------------------------------------------------- agreement
+
+_CATS = ["present", "absent"]
+
+
+def _cell_stats(values: list[list[bool]], method: str) -> dict[str, Any]:
+    """Agreement on a set of items, each the list of coders' values (present = True)."""
+    if method == "cohen":
+        pairs = [(_CATS[not v[0]], _CATS[not v[1]]) for v in values]
+        _, table = agreement.confusion(pairs, _CATS)
+        kappa = agreement.cohen_kappa(table)
+        return {
+            "n": len(values),
+            "percent_agreement": agreement.percent_agreement(table),
+            "kappa": kappa,
+            "band": agreement.landis_koch(kappa),
+            "ac1": agreement.gwet_ac1(table),
+            "table": table,
+        }
+    stats = agreement.multi_rater([[sum(v), len(v) - sum(v)] for v in values])
+    return {
+        "n": stats.items,
+        "percent_agreement": stats.p_a,
+        "kappa": stats.fleiss,
+        "band": agreement.landis_koch(stats.fleiss),
+        "ac1": stats.ac1,
+    }
+
+
+def agreement_from_logs(
+    logs: dict[str, Codings],
+    concepts: tuple[Concept, ...] | list[Concept],
+    work_ids: list[str] | None = None,
+) -> dict[str, Any]:
+    """Agreement per concept between coders' standing codings (pure; see `coding_agreement`).
+
+    Two coders: Cohen's kappa on the studies both coded; three or more: Fleiss' kappa
+    (incomplete design) on studies coded by at least two. NaN kappa: no variation.
+    """
+    names = sorted(logs)
+    result: dict[str, Any] = {"stage": "coding", "coders": names}
+    if len(names) < 2:
+        result["note"] = "fewer than two coders; each codes with `slr code --coder NAME`"
+        return result
+    method = "cohen" if len(names) == 2 else "fleiss"
+    if work_ids is None:
+        work_ids = list(dict.fromkeys(wid for n in names for wid, _ in logs[n]))
+    need = 2 if method == "fleiss" else len(names)
+    rows, disagreements, pooled = [], [], []
+    for concept in concepts:
+        items = []
+        for wid in work_ids:
+            key = (wid, concept.id)
+            values = {n: logs[n][key].present for n in names if key in logs[n]}
+            if len(values) < need:
+                continue
+            items.append(list(values.values()))
+            if len(set(values.values())) > 1:
+                disagreements.append({"work_id": wid, "concept": concept.id, "values": values})
+        pooled.extend(items)
+        rows.append({"concept": concept.id, "label": concept.label, **_cell_stats(items, method)})
+    return {
+        **result,
+        "method": method,
+        "concepts": rows,
+        "pooled": {"concept": "*", "label": "all concepts", **_cell_stats(pooled, method)},
+        "disagreements": disagreements,
+    }
+
+
+def coding_agreement(review: Review) -> dict[str, Any]:
+    """Cohen's kappa per concept (Fleiss' for three or more coders) and the disagreements."""
+    logs = {name: latest(read_codings(review, name)) for name in coders(review)}
+    return agreement_from_logs(
+        logs, review.protocol.concepts, [w.work_id for w in included(review)]
+    )
+
+
+def format_coding_agreement(result: dict[str, Any]) -> str:
+    """Plain text: a row per concept, the pooled row, then each disagreement."""
+    head = f"coding: coders {', '.join(result['coders']) or '(none)'}"
+    if "note" in result:
+        return f"{head}\n  {result['note']}"
+    kind = "Cohen's kappa" if result["method"] == "cohen" else "Fleiss' kappa"
+    lines = [f"{head} ({kind} per concept)"]
+    lines.append(f"  {'concept':<10} {'n':>4} {'agree':>7} {'kappa':>9}  {'band':<15} label")
+
+    def fmt(a: dict[str, Any]) -> str:
+        pct = a["percent_agreement"]
+        pct_text = "-" if math.isnan(pct) else f"{pct * 100:.1f}%"
+        kap = "undefined" if math.isnan(a["kappa"]) else f"{a['kappa']:.3f}"
+        return (
+            f"  {a['concept']:<10} {a['n']:>4} {pct_text:>7} {kap:>9}  {a['band']:<15} {a['label']}"
+        )
+
+    lines += [fmt(a) for a in result["concepts"]]
+    lines.append(fmt(result["pooled"]))
+    if any(math.isnan(a["kappa"]) and a["n"] for a in result["concepts"]):
+        lines.append("  undefined: the coders gave one same value throughout (no variation)")
+    if result["disagreements"]:
+        lines.append(f"  {len(result['disagreements'])} disagreement(s):")
+        for d in result["disagreements"]:
+            vals = ", ".join(f"{k} {'present' if v else 'absent'}" for k, v in d["values"].items())
+            lines.append(f"    {d['work_id']}  {d['concept']}: {vals}")
+    else:
+        lines.append("  no disagreements")
+    return "\n".join(lines)
+
+
+# --------------------------------------------------------------------------- status
+
+
+def coding_counts(review: Review) -> dict[str, Any]:
+    """For `slr status`: included studies and, per coder, how many have every concept coded."""
+    works = included(review)
+    ids = [c.id for c in review.protocol.concepts]
+    out: dict[str, Any] = {"studies": len(works), "concepts": len(ids), "coded": {}}
+    for name in coders(review):
+        current = latest(read_codings(review, name))
+        done = sum(1 for w in works if all((w.work_id, c) in current for c in ids))
+        out["coded"][name] = done
+    return out

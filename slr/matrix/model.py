@@ -1,0 +1,374 @@
+"""The concept matrix: included studies x protocol concepts, with totals, percents and groups.
+
+Pure functions over Works and codings build a `Matrix` value; `review_matrix` reads them
+from a review. One module per output format renders it (`render`).
+"""
+
+from __future__ import annotations
+
+import importlib
+import re
+import unicodedata
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from slr.errors import ExportError
+from slr.protocol import Concept
+from slr.store import write_atomic
+
+if TYPE_CHECKING:
+    from slr.coding.log import Codings
+    from slr.review import Review
+    from slr.works import Work
+
+SORTS = ("as-included", "year", "author")
+MARK_STYLES = {"check": ("✓", "✗"), "yn": ("Y", "N"), "01": ("1", "0")}
+UNCODED = "?"
+CONJUNCTIONS = ("&", "and")
+FORMATS = ("csv", "latex", "markdown", "xlsx", "png", "svg")
+BINARY_FORMATS = ("xlsx", "png", "svg")
+EXTENSIONS = {
+    ".csv": "csv",
+    ".tex": "latex",
+    ".md": "markdown",
+    ".xlsx": "xlsx",
+    ".png": "png",
+    ".svg": "svg",
+}
+
+# format -> "module:function" (matrix renderer, summary renderer); imported on demand
+_RENDERERS = {
+    "csv": ("slr.matrix.csv", "render", "render_summary"),
+    "latex": ("slr.matrix.latex", "render", "render_summary"),
+    "markdown": ("slr.matrix.markdown", "render", "render_summary"),
+    "xlsx": ("slr.matrix.xlsx", "render", "render_summary"),
+    "png": ("slr.matrix.plot", "render_png", "render_summary_png"),
+    "svg": ("slr.matrix.plot", "render_svg", "render_summary_svg"),
+}
+
+
+@dataclass(frozen=True)
+class Column:
+    id: str
+    label: str
+    group: str | None = None
+
+
+@dataclass(frozen=True)
+class Row:
+    work_id: str
+    label: str
+    year: int | None
+    author: str  # first author's surname, for sorting
+    cells: tuple[bool | None, ...]  # None: not coded
+
+    @property
+    def count(self) -> int:
+        """How many concepts this study has."""
+        return sum(1 for c in self.cells if c)
+
+
+@dataclass(frozen=True)
+class Matrix:
+    columns: tuple[Column, ...]
+    rows: tuple[Row, ...]
+    title: str = ""
+    coder: str = ""
+
+    @property
+    def totals(self) -> tuple[int, ...]:
+        """Studies per concept, counted from the cells."""
+        return tuple(sum(1 for r in self.rows if r.cells[i]) for i in range(len(self.columns)))
+
+    @property
+    def percents(self) -> tuple[float, ...]:
+        """Share of studies per concept, 0-100 (0 when there are no studies)."""
+        n = len(self.rows)
+        return tuple(100.0 * t / n if n else 0.0 for t in self.totals)
+
+    @property
+    def uncoded(self) -> int:
+        """Cells no coder has judged yet."""
+        return sum(1 for r in self.rows for c in r.cells if c is None)
+
+    @property
+    def grouped(self) -> bool:
+        return any(c.group for c in self.columns)
+
+    def group_spans(self) -> list[tuple[str | None, int, int]]:
+        """Runs of adjacent columns sharing a group: (group, first index, last index)."""
+        spans: list[tuple[str | None, int, int]] = []
+        for i, col in enumerate(self.columns):
+            if spans and spans[-1][0] == col.group:
+                spans[-1] = (col.group, spans[-1][1], i)
+            else:
+                spans.append((col.group, i, i))
+        return spans
+
+
+@dataclass(frozen=True)
+class Style:
+    """How a matrix is written: marks, optional % row and count column, LaTeX wrapper."""
+
+    marks: str = "check"
+    percent: bool = False
+    count: bool = False
+    standalone: bool = False
+
+    def __post_init__(self) -> None:
+        if self.marks not in MARK_STYLES:
+            raise ExportError(f"unknown marks {self.marks!r}; use one of " + ", ".join(MARK_STYLES))
+
+    def mark(self, value: bool | None) -> str:
+        if value is None:
+            return UNCODED
+        yes, no = MARK_STYLES[self.marks]
+        return yes if value else no
+
+
+def percent_text(value: float) -> str:
+    """A percent as the tables print it: whole numbers, e.g. `82%`."""
+    return f"{value:.0f}%"
+
+
+STUDY_HEADER = "Study"
+COUNT_HEADER = "Count"
+TOTAL_LABEL = "Total"
+PERCENT_LABEL = "%"
+
+
+def row_cells(row: Row, style: Style) -> list[str]:
+    """A study's marks, then its concept count when asked."""
+    cells = [style.mark(c) for c in row.cells]
+    return cells + [str(row.count)] if style.count else cells
+
+
+def footer_rows(matrix: Matrix, style: Style) -> list[tuple[str, list[str]]]:
+    """The Total row (and % row) as (label, cells)."""
+    totals = [str(t) for t in matrix.totals]
+    out = [(TOTAL_LABEL, totals + [str(sum(matrix.totals))] if style.count else totals)]
+    if style.percent:
+        pcts = [percent_text(p) for p in matrix.percents]
+        out.append((PERCENT_LABEL, pcts + [""] if style.count else pcts))
+    return out
+
+
+# --------------------------------------------------------------------------- labels
+
+_PARTICLES = {"van", "von", "der", "den", "de", "da", "del", "della", "di", "du", "la", "le"}
+_PARTICLES |= {"dos", "das", "ten", "ter", "zu", "af", "al", "el", "bin", "ibn", "st."}
+_INITIALS = re.compile(r"^(?:[A-Z]\.?-?)+$")
+
+
+def surname(name: str) -> str:
+    """The family name of 'Surname, Given', 'Given Surname' or 'Surname G.' forms."""
+    name = " ".join(name.split())
+    if "," in name:
+        return name.split(",", 1)[0].strip()
+    tokens = name.split(" ")
+    if len(tokens) > 1 and all(_INITIALS.match(t) for t in tokens[1:]):
+        return tokens[0]  # Scopus style: "Paleyes A."
+    last = len(tokens) - 1
+    start = last
+    while start > 0 and tokens[start - 1].lower() in _PARTICLES:
+        start -= 1
+    return " ".join(tokens[start:])
+
+
+def base_label(authors: Iterable[str], year: int | None, conjunction: str = "&") -> str:
+    """'Surname (year)', 'A & B (year)' or 'A et al. (year)' without the a/b suffix."""
+    names = [surname(a) for a in authors if a and a.strip()]
+    if not names:
+        who = "Anonymous"
+    elif len(names) == 1:
+        who = names[0]
+    elif len(names) == 2:
+        who = f"{names[0]} {conjunction} {names[1]}"
+    else:
+        who = f"{names[0]} et al."
+    return f"{who} ({year if year is not None else 'n.d.'})"
+
+
+def study_labels(
+    works: list[Work], overrides: dict[str, str] | None = None, conjunction: str = "&"
+) -> dict[str, str]:
+    """work id -> row label; same author label and year get 2019a, 2019b (titles in A-Z order)."""
+    if conjunction not in CONJUNCTIONS:
+        raise ExportError(f"unknown two-author conjunction {conjunction!r}; use '&' or 'and'")
+    overrides = overrides or {}
+    base = {
+        w.work_id: base_label(w.canonical.authors, w.canonical.year, conjunction) for w in works
+    }
+    clashes: dict[str, list[Work]] = {}
+    for w in works:
+        clashes.setdefault(base[w.work_id], []).append(w)
+    labels = dict(base)
+    for label, group in clashes.items():
+        if len(group) < 2:
+            continue
+        group = sorted(group, key=lambda w: (_fold(w.canonical.title or ""), w.work_id))
+        for i, w in enumerate(group):
+            # "Smith et al. (2019)" -> "Smith et al. (2019a)"; beyond z: aa, ab...
+            labels[w.work_id] = label[:-1] + _suffix(i) + ")"
+    for wid, label in overrides.items():
+        if wid in labels:
+            labels[wid] = label
+    return labels
+
+
+def _suffix(i: int) -> str:
+    letters = "abcdefghijklmnopqrstuvwxyz"
+    return letters[i] if i < 26 else letters[i // 26 - 1] + letters[i % 26]
+
+
+def _fold(text: str) -> str:
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c)).casefold()
+
+
+# --------------------------------------------------------------------------- model
+
+
+def build(
+    works: list[Work],
+    concepts: tuple[Concept, ...] | list[Concept],
+    codings: Codings,
+    overrides: dict[str, str] | None = None,
+    conjunction: str = "&",
+    title: str = "",
+    coder: str = "",
+) -> Matrix:
+    """The matrix of the works (in the given order) over the concepts, from standing codings."""
+    labels = study_labels(works, overrides, conjunction)
+    columns = tuple(Column(c.id, c.label, c.group) for c in concepts)
+    rows = []
+    for w in works:
+        cells = tuple(
+            codings[(w.work_id, c.id)].present if (w.work_id, c.id) in codings else None
+            for c in concepts
+        )
+        first = surname(w.canonical.authors[0]) if w.canonical.authors else ""
+        rows.append(Row(w.work_id, labels[w.work_id], w.canonical.year, first, cells))
+    return Matrix(columns, tuple(rows), title, coder)
+
+
+def sort_rows(matrix: Matrix, order: str) -> Matrix:
+    """Rows as included, by year (then author), or by first author (then year)."""
+    if order == "as-included":
+        return matrix
+    big = 10**6  # studies without a year go last
+
+    def by_year(r: Row) -> tuple[object, ...]:
+        return (r.year if r.year is not None else big, _fold(r.author), r.label)
+
+    def by_author(r: Row) -> tuple[object, ...]:
+        return (_fold(r.author), r.year if r.year is not None else big, r.label)
+
+    keys: dict[str, Callable[[Row], tuple[object, ...]]] = {"year": by_year, "author": by_author}
+    if order not in keys:
+        raise ExportError(f"unknown sort {order!r}; use one of " + ", ".join(SORTS))
+    return replace(matrix, rows=tuple(sorted(matrix.rows, key=keys[order])))
+
+
+def review_matrix(
+    review: Review,
+    coder: str | None = None,
+    sort: str = "as-included",
+    conjunction: str = "&",
+) -> Matrix:
+    """The matrix of a review: included studies x protocol concepts, from one coder's log."""
+    from slr.coding import log as coding
+
+    name = coding.matrix_coder(review, coder)
+    works = coding.included(review)
+    codings = coding.latest(coding.read_codings(review, name))
+    matrix = build(
+        works,
+        review.protocol.concepts,
+        codings,
+        coding.read_labels(review),
+        conjunction,
+        review.protocol.title,
+        name,
+    )
+    return sort_rows(matrix, sort)
+
+
+# --------------------------------------------------------------------------- summary
+
+
+@dataclass(frozen=True)
+class GroupSummary:
+    group: str  # "" for concepts without a group
+    concepts: tuple[tuple[Column, int], ...]
+
+    @property
+    def total(self) -> int:
+        return sum(n for _, n in self.concepts)
+
+
+@dataclass(frozen=True)
+class Summary:
+    """Counts per group and concept (the shape of the reference paper's Table 2)."""
+
+    groups: tuple[GroupSummary, ...]
+    studies: int
+    title: str = ""
+
+    @property
+    def total(self) -> int:
+        return sum(g.total for g in self.groups)
+
+
+def summary(matrix: Matrix) -> Summary:
+    """Studies per concept, gathered under their groups in order of first appearance."""
+    order: dict[str, list[tuple[Column, int]]] = {}
+    for col, total in zip(matrix.columns, matrix.totals, strict=True):
+        order.setdefault(col.group or "", []).append((col, total))
+    groups = tuple(GroupSummary(g, tuple(items)) for g, items in order.items())
+    return Summary(groups, len(matrix.rows), matrix.title)
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def format_for(fmt: str | None, output: str | None) -> str:
+    """The output format: the one given, else from the -o extension, else csv."""
+    if fmt:
+        if fmt not in FORMATS:
+            raise ExportError(f"unknown matrix format {fmt!r}; use one of " + ", ".join(FORMATS))
+        return fmt
+    if output:
+        for ext, name in EXTENSIONS.items():
+            if output.lower().endswith(ext):
+                return name
+        raise ExportError(
+            f"{output}: cannot tell the format from the extension; add --format "
+            + "|".join(FORMATS)
+        )
+    return "csv"
+
+
+def render(matrix: Matrix, fmt: str, style: Style | None = None) -> str | bytes:
+    """The matrix in one format (text formats as str, xlsx/png/svg as bytes)."""
+    module, func, _ = _renderer(fmt)
+    return getattr(importlib.import_module(module), func)(matrix, style or Style())
+
+
+def render_summary(data: Summary, fmt: str, style: Style | None = None) -> str | bytes:
+    """The group summary in one format."""
+    module, _, func = _renderer(fmt)
+    return getattr(importlib.import_module(module), func)(data, style or Style())
+
+
+def write_output(path: Path, data: str | bytes) -> None:
+    """Write a user's output file atomically, readable like any file they create."""
+    write_atomic(path, data)
+
+
+def _renderer(fmt: str) -> tuple[str, str, str]:
+    if fmt not in _RENDERERS:
+        raise ExportError(f"unknown matrix format {fmt!r}; use one of " + ", ".join(FORMATS))
+    return _RENDERERS[fmt]

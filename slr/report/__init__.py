@@ -1,0 +1,232 @@
+"""The review report: a methods section written from the protocol and the logs, the search
+log, the PRISMA diagram, the concept matrix and the included studies, plus their BibTeX.
+
+Everything is derived from state; running it twice on the same state gives the same bytes
+(no "generated at" times: dates come from the logs).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from pathlib import Path
+
+from slr import __version__
+from slr.corpus import load_records, search_log
+from slr.errors import ExportError
+from slr.prisma.counts import compute, criterion_label, display_name
+from slr.prisma.render import to_svg
+from slr.report.methods import NOT_RECORDED, failed, methods
+from slr.review import Review
+from slr.store import write_atomic
+from slr.works import Work
+
+DIAGRAM_SLOT = "<!-- PRISMA 2020 flow diagram -->"  # where report.html gets the SVG inline
+
+
+def _md_escape(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def _criteria_table(review: Review) -> list[str]:
+    lines = ["| id | criterion | machine rule |", "|---|---|---|"]
+    for c in review.protocol.criteria:
+        rule = ""
+        if c.require:
+            bits = []
+            if c.require.types:
+                bits.append("type in " + ", ".join(c.require.types))
+            if c.require.languages:
+                bits.append("language in " + ", ".join(c.require.languages))
+            if c.require.years:
+                bits.append(f"year {c.require.years[0]}-{c.require.years[1]}")
+            rule = "; ".join(bits)
+        lines.append(f"| {c.id} | {_md_escape(c.text)} | {rule} |")
+    return lines
+
+
+def _search_table(review: Review) -> list[str]:
+    lines = [
+        "| source | method | date | query as run | records | status |",
+        "|---|---|---|---|---|---|",
+    ]
+    for e in search_log(review):
+        method = {"import": "export file", "search": "API", "citation": "citation searching"}.get(
+            e.get("kind", ""), e.get("kind", "")
+        )
+        if e.get("kind") == "citation":
+            method += f" round {e.get('round', 1)} ({e.get('direction', '')})"
+        date = str(e["date"])[:10] if e.get("date") else NOT_RECORDED
+        n = e.get("kept", e.get("fetched", e.get("new_records", "")))
+        status = str(e.get("status") or NOT_RECORDED)
+        if failed(e) and not status.startswith("failed"):
+            status = f"failed ({status})"
+        lines.append(
+            f"| {display_name(str(e.get('source', '')))} | {method} | {date} | "
+            f"{_md_escape(str(e.get('query') or NOT_RECORDED))} | {n} | {_md_escape(status)} |"
+        )
+    return lines
+
+
+def _excluded_table(review: Review) -> list[str]:
+    """PRISMA 2020 item 16b: the studies excluded at full text, each with its criteria."""
+    from slr.screen.state import stage_states
+    from slr.works import load_works
+
+    works = load_works(review)
+    state = stage_states(review, works)["full-text"]
+    by_id = {w.work_id: w for w in works}
+    out = [w for w, d in state.final.items() if d.decision == "exclude"]
+    if not out:
+        return ["No study was excluded at full text."]
+    lines = ["| study | criteria (the first is the reason counted in PRISMA) |", "|---|---|"]
+    for wid in sorted(out, key=lambda w: state.order[w]):
+        criteria = state.final[wid].criteria
+        reasons = "; ".join(criterion_label(review.protocol, c) for c in criteria)
+        lines.append(
+            f"| {_md_escape(reference(by_id[wid]))} | {_md_escape(reasons or NOT_RECORDED)} |"
+        )
+    return lines
+
+
+NOTICE_NAMES = {"erratum": "Erratum", "retraction": "RETRACTED", "comment": "Comment"}
+
+
+def _included_list(review: Review) -> list[str]:
+    """One numbered entry per included study: its main report, then its other included
+    reports and the notices (errata, retractions, comments) that follow them."""
+    from slr.screen.state import included_by_study, stage_states
+    from slr.works import load_works
+
+    studies = included_by_study(review)
+    if not studies:
+        return []
+    works = load_works(review)
+    by_id = {w.work_id: w for w in works}
+    following: dict[str, list[tuple[str, str]]] = {}
+    for wid, (target, relation) in stage_states(review, works)["full-text"].notices.items():
+        following.setdefault(target, []).append((relation, wid))
+    lines = []
+    for i, reports in enumerate(studies, 1):
+        lines.append(f"{i}. {reference(reports[0])}")
+        lines += [f"   - Also reported in: {reference(w)}" for w in reports[1:]]
+        for report in reports:
+            for relation, wid in sorted(following.get(report.work_id, [])):
+                name = NOTICE_NAMES.get(relation, relation)
+                lines.append(f"   - {name}: {reference(by_id[wid])}")
+    return lines
+
+
+def _sentence(text: str) -> str:
+    """`text.` unless it already ends a sentence (a title ending in '.', '?' or '!')."""
+    text = text.rstrip()
+    return text if text.endswith((".", "?", "!")) else text + "."
+
+
+def reference(work: Work) -> str:
+    """A plain reference line: authors (year). Title. Venue. doi."""
+    r = work.canonical
+    authors = "; ".join(r.authors) if r.authors else "Anonymous"
+    bits = [f"{authors} ({r.year or 'n.d.'}). {_sentence(r.title or '(no title)')}"]
+    if r.venue:
+        venue = r.venue
+        if r.volume:
+            venue += f", {r.volume}"
+            if r.issue:
+                venue += f"({r.issue})"
+        if r.pages:
+            venue += f", {r.pages}"
+        bits.append(_sentence(venue))
+    if r.doi:
+        bits.append(f"https://doi.org/{r.doi}")
+    return " ".join(bits)
+
+
+def build_markdown(
+    review: Review,
+    diagram: str | None = "prisma.svg",
+    bibtex: str = "included.bib",
+    coder: str | None = None,
+) -> str:
+    """The whole report as Markdown (`diagram=None`: a slot where report.html puts the SVG)."""
+    from slr.coding.log import coders
+    from slr.matrix.model import render, review_matrix
+    from slr.prisma.counts import summary as prisma_summary
+    from slr.screen.state import included_by_study
+
+    counts = compute(review)
+    proto = review.protocol
+    studies = included_by_study(review)
+    lines = [f"# {proto.title}", "", f"Protocol `{proto.path.name}`, hash `{proto.hash}`.", ""]
+    if proto.questions:
+        lines += ["## Research questions", ""] + [f"- {x}" for x in proto.questions] + [""]
+    lines += ["## Methods", ""]
+    for paragraph in methods(review, counts, coder):
+        lines += [paragraph, ""]
+    lines += ["### Eligibility criteria", ""] + _criteria_table(review) + [""]
+    lines += ["### Search log (PRISMA-S)", ""] + _search_table(review) + [""]
+    lines += ["## Results", "", "### PRISMA 2020 flow diagram", ""]
+    lines += [f"![PRISMA 2020 flow diagram]({diagram})" if diagram else DIAGRAM_SLOT, ""]
+    lines += ["```", prisma_summary(counts), "```", ""]
+    lines += ["### Concept matrix", ""]
+    if coders(review):
+        matrix = render(review_matrix(review, coder), "markdown")
+        lines += [str(matrix).rstrip("\n"), ""]
+    else:
+        lines += ["No included study has been coded yet (`slr code`).", ""]
+    lines += ["### Included studies", ""]
+    per_source = Counter(
+        src for reports in studies for src in {s for w in reports for s in w.sources}
+    )
+    lines += _included_list(review) + [""]
+    if per_source:
+        found = ", ".join(f"{display_name(k)} {v}" for k, v in sorted(per_source.items()))
+        lines += [f"Included studies found per source: {found}.", ""]
+    lines += ["### Studies excluded at full text", ""] + _excluded_table(review) + [""]
+    lines += [f"BibTeX of the included studies: [{bibtex}]({bibtex}).", ""]
+    records = load_records(review)
+    lines += [f"_Generated by slr {__version__} from {len(records)} records._", ""]
+    return "\n".join(lines)
+
+
+def write_report(review: Review, output: str | Path, coder: str | None = None) -> list[Path]:
+    """Write the report (.md or .html) with prisma.svg and included.bib beside it."""
+    from slr.export import export_records
+    from slr.screen.state import included_works
+
+    out = Path(output)
+    if out.suffix.lower() not in (".md", ".html", ".htm"):
+        raise ExportError(f"{out}: the report is .md or .html; choose one of those extensions")
+    folder = out.parent
+    diagram = folder / "prisma.svg"
+    bib = folder / "included.bib"
+    svg = to_svg(compute(review))
+    write_atomic(diagram, svg)
+    write_atomic(bib, export_records(included_works(review), "bibtex"))
+    if out.suffix.lower() == ".md":
+        write_atomic(out, build_markdown(review, diagram.name, bib.name, coder))
+    else:
+        text = build_markdown(review, None, bib.name, coder)
+        write_atomic(out, to_html(text, review.protocol.title, svg))
+    return [out, diagram, bib]
+
+
+def to_html(markdown_text: str, title: str, svg: str = "") -> str:
+    """A standalone HTML page from the Markdown report, the SVG diagram inline (no file beside
+    it is needed to see the diagram)."""
+    import html
+
+    import markdown
+
+    body = markdown.markdown(markdown_text, extensions=["tables", "fenced_code"])
+    inline = svg[svg.index("<svg") :] if "<svg" in svg else ""
+    body = body.replace(DIAGRAM_SLOT, f'<figure class="prisma">{inline.rstrip()}</figure>')
+    style = (
+        "body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
+        "table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px}"
+        "img,figure.prisma svg{max-width:100%;height:auto}figure.prisma{margin:1em 0}"
+    )
+    return (
+        '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
+        f"<title>{html.escape(title)}</title><style>{style}</style></head>\n<body>\n"
+        f"{body}\n</body></html>\n"
+    )

@@ -1,0 +1,165 @@
+"""Replay a fully labelled dataset as if screened with the ranking, and measure it.
+
+Start: one relevant and one irrelevant record drawn with the seed (the priors, excluded
+from N as ASReview and the benchmark README do). Then the model re-ranks after every
+decision and the top record is screened. Once the last relevant record has been found the
+remaining order cannot change any metric (every one of them depends only on where the
+relevant records are), so the rest is ordered by the last scores without refitting.
+Metrics: WSS@95 (Cohen et al. 2006: (N - n95)/N - 0.05), recall at 10% and 25% screened
+(relevant within the first floor(x*N)), ATD (mean position of the relevant records / N),
+the position of the last relevant record, and where the stopping rule would have stopped.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from slr.errors import SlrError
+from slr.screen.ranking import Ranker
+from slr.screen.stopping import stopping_point
+
+LABEL_COLUMNS = ("label_included", "included", "label", "relevant")
+
+
+@dataclass(frozen=True)
+class Dataset:
+    ids: list[str]
+    texts: list[str]
+    labels: list[int]
+
+
+@dataclass(frozen=True)
+class Simulation:
+    """The screening order (priors first) and its metrics (over N = all but the priors)."""
+
+    order: list[int]
+    labels: list[int]
+    priors: int
+    metrics: dict[str, Any]
+
+
+def metrics(
+    order_labels: Sequence[int], target: float = 0.95, confidence: float = 0.95
+) -> dict[str, Any]:
+    """WSS@95, recall@10%/25%, ATD, last relevant and the stopping point for labels in screening order."""
+    y = np.asarray(order_labels, dtype=int)
+    n, r = len(y), int(y.sum())
+    if r == 0:
+        raise SlrError("no relevant record outside the priors: nothing to find")
+    positions = np.flatnonzero(y) + 1
+    n95 = int(positions[math.ceil(0.95 * r) - 1])
+    found = np.cumsum(y)
+
+    def recall_at(x: float) -> float:
+        k = math.floor(x * n)
+        return float(found[k - 1] / r) if k else 0.0
+
+    stop = stopping_point(y.tolist(), n, target, confidence)
+    return {
+        "N": n,
+        "relevant": r,
+        "wss95": (n - n95) / n - 0.05,
+        "recall10": recall_at(0.10),
+        "recall25": recall_at(0.25),
+        "atd": float(positions.mean() / n),
+        "last_relevant": int(positions[-1]),
+        "stop_at": stop,
+        "stop_recall": float(found[stop - 1] / r) if stop else None,
+    }
+
+
+def draw_priors(labels: Sequence[int], seed: int) -> list[int]:
+    """The two starting records (row indices): one relevant and one irrelevant, by seed."""
+    y = np.asarray(labels, dtype=int)
+    rng = np.random.default_rng(seed)
+    return [int(rng.choice(np.flatnonzero(y == 1))), int(rng.choice(np.flatnonzero(y == 0)))]
+
+
+def simulate(
+    texts: Sequence[str], labels: Sequence[int], seed: int = 0, target: float = 0.95
+) -> Simulation:
+    """Screen the dataset in ranked order from two random priors (one relevant, one not)."""
+    y = np.asarray(labels, dtype=int)
+    relevant, irrelevant = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
+    if len(relevant) < 2 or len(irrelevant) < 1:
+        raise SlrError("the data need at least 2 relevant and 1 irrelevant record to simulate")
+    priors = draw_priors(labels, seed)
+    ranker = Ranker(list(texts), seed)
+    labelled = list(priors)
+    unseen = np.ones(len(y), dtype=bool)
+    unseen[priors] = False
+    remaining = int(y.sum()) - 1
+    while unseen.any():
+        pool = np.flatnonzero(unseen).tolist()
+        ranked = ranker.order(labelled, y[labelled].tolist(), pool)
+        take = ranked if remaining == 0 else ranked[:1]
+        for i in take:
+            labelled.append(i)
+            unseen[i] = False
+            remaining -= int(y[i])
+    order_labels = y[labelled[2:]].tolist()
+    return Simulation(labelled, y[labelled].tolist(), 2, metrics(order_labels, target))
+
+
+def read_dataset(path: str | Path, label_column: str | None = None) -> Dataset:
+    """Titles, abstracts, keywords and 0/1 labels from a CSV/TSV/XLSX (or any importable file)."""
+    import pandas as pd
+
+    p = Path(path)
+    if not p.is_file():
+        raise SlrError(f"{p}: no such file; give a labelled CSV, TSV or XLSX")
+    try:
+        if p.suffix.lower() in (".xlsx", ".xls"):
+            df = pd.read_excel(p)
+        else:
+            df = pd.read_csv(p, sep=None, engine="python", dtype=str, keep_default_na=False)
+    except Exception as exc:  # pandas raises many kinds for a malformed table
+        raise SlrError(
+            f"{p}: cannot read as a table ({exc.__class__.__name__}); give a CSV with a header"
+        ) from None
+    columns = {c.lower().strip(): c for c in df.columns}
+    wanted = [label_column] if label_column else [c for c in LABEL_COLUMNS if c in columns]
+    if not wanted or wanted[0].lower() not in columns:
+        raise SlrError(
+            f"{p}: no label column ({label_column or ', '.join(LABEL_COLUMNS)}); "
+            "name it with --label-column"
+        )
+    label = columns[wanted[0].lower()]
+    if "title" not in columns:
+        raise SlrError(f"{p}: no 'title' column; the ranking needs titles (and abstracts)")
+    values = df[label].astype(str).str.strip()
+    bad = ~values.isin(["0", "1", "0.0", "1.0"])
+    if bad.any():
+        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
+        raise SlrError(f"{p}:{row}: column {label!r} must be 0 or 1, got {values[bad].iloc[0]!r}")
+
+    def col(name: str) -> list[str]:
+        return (
+            df[columns[name]].fillna("").astype(str).tolist() if name in columns else [""] * len(df)
+        )
+
+    texts = [
+        " ".join(x for x in parts if x)
+        for parts in zip(col("title"), col("abstract"), col("keywords"), strict=True)
+    ]
+    id_col = next((columns[c] for c in ("id", "record_id") if c in columns), None)
+    ids = df[id_col].astype(str).tolist() if id_col else [str(i + 1) for i in range(len(df))]
+    return Dataset(ids, texts, [int(float(v)) for v in values])
+
+
+def order_csv(data: Dataset, sim: Simulation) -> str:
+    """`rank,id,label`, every record once, priors first."""
+    lines = ["rank,id,label"]
+    for rank, i in enumerate(sim.order, start=1):
+        lines.append(f"{rank},{_csv(data.ids[i])},{data.labels[i]}")
+    return "\n".join(lines) + "\n"
+
+
+def _csv(value: str) -> str:
+    return f'"{value.replace(chr(34), chr(34) * 2)}"' if any(c in value for c in ',"\n') else value
