@@ -70,7 +70,7 @@ def run_asreview(exe: str, data: Path, seed: int, priors: list[int], n: int) -> 
     order = [int(r[0]) for r in rows][2:]  # the two priors first
     # ASReview stops once every relevant record is found: the rest are irrelevant
     order += [0] * (n - 2 - len(order))
-    return metrics(order), wall
+    return metrics(order).to_dict(), wall
 
 
 def main() -> int:
@@ -89,7 +89,7 @@ def main() -> int:
         runs, walls = [], []
         for seed in range(args.seeds):
             t0 = time.time()
-            runs.append(simulate(dataset.texts, dataset.labels, seed).metrics)
+            runs.append(simulate(dataset.texts, dataset.labels, seed).metrics.to_dict())
             walls.append(time.time() - t0)
         print(f"\n{name}: N = {runs[0]['N']}, R = {runs[0]['relevant']}, {args.seeds} seeds")
         print(

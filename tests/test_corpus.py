@@ -2,23 +2,17 @@
 
 from pathlib import Path
 
+from conftest import new_review
+
 from slr.corpus import add_records, load_records, log_search, search_log
 from slr.decisions import Decision, current, read_log, record_decision, reviewers
 from slr.records import Record
-from slr.review import open_review
 
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def _review(tmp_path):
-    proto = tmp_path / "protocols" / "mlops.toml"
-    proto.parent.mkdir()
-    proto.write_text((ROOT / "protocols" / "mlops.toml").read_text())
-    return open_review(proto)
-
-
 def test_add_records_is_idempotent_by_id(tmp_path):
-    review = _review(tmp_path)
+    review = new_review(tmp_path)
     a = Record("scopus", "1", title="A")
     b = Record("scopus", "2", title="B")
     assert add_records(review, [a, b]) == 2
@@ -28,7 +22,7 @@ def test_add_records_is_idempotent_by_id(tmp_path):
 
 
 def test_search_log_appends_entries(tmp_path):
-    review = _review(tmp_path)
+    review = new_review(tmp_path)
     log_search(review, {"kind": "import", "source": "scopus", "fetched": 3})
     log_search(review, {"kind": "search", "source": "openalex", "fetched": 7})
     entries = search_log(review)
@@ -37,7 +31,7 @@ def test_search_log_appends_entries(tmp_path):
 
 
 def test_decision_log_latest_counts_and_undo_withdraws(tmp_path):
-    review = _review(tmp_path)
+    review = new_review(tmp_path)
     stage = "title-abstract"
     for decision in ("include", "exclude", "undo"):
         record_decision(review, Decision("ana", stage, "w1", decision))

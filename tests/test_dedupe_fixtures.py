@@ -4,11 +4,11 @@ import json
 from pathlib import Path
 
 import pytest
+from conftest import new_review
 
 from slr.corpus import add_records, load_records
 from slr.dedupe.engine import run
 from slr.dedupe.incremental import update
-from slr.review import open_review
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = Path(__file__).resolve().parents[2] / "shared" / "fixtures"
@@ -18,15 +18,8 @@ SHARED_DOIS = {"10.1080/20964129.2020.1722034", "10.1007/s11220-019-0265-8"}
 def _shared(rel):
     path = SHARED / rel
     if not path.exists():
-        pytest.skip(f"{path} absent (GPL fixture, read from ../shared only)")
+        pytest.skip(f"../shared is absent: {path} (a GPL fixture, read there only)")
     return path
-
-
-def _review(tmp_path):
-    proto = tmp_path / "protocols" / "mlops.toml"
-    proto.parent.mkdir()
-    proto.write_text((ROOT / "protocols" / "mlops.toml").read_text())
-    return open_review(proto)
 
 
 def test_scopus_and_web_of_science_exports_share_two_works(tmp_path):
@@ -37,7 +30,7 @@ def test_scopus_and_web_of_science_exports_share_two_works(tmp_path):
         "exports/wos_plaintext/synthesisr_WoS_ciw_example.ciw",
         "exports/wos_plaintext/synthesisr_WoS_txt_example.txt",
     ]
-    review = _review(tmp_path)
+    review = new_review(tmp_path)
     for rel in files:
         add_records(review, importer.read_records(_shared(rel)).records)
     records = load_records(review)
@@ -62,7 +55,7 @@ def test_one_openalex_work_in_two_response_files_is_one_work(tmp_path):
     b, c = sorted((src.to_record(x) for x in page["results"]), key=lambda r: r.id != a.id)
     assert a.id == b.id == "openalex:W2741809807" and c.id != a.id
     # in a review the same id is stored once, so it is one work trivially ...
-    review = _review(tmp_path)
+    review = new_review(tmp_path)
     add_records(review, [a, c, b])
     assert [len(w.record_ids) for w in update(review).works] == [1, 1]
     # ... and delivered under two ids (two databases), the DOI links it

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import new_review
 
 from slr.cli import main
 from slr.corpus import add_records
@@ -13,19 +14,11 @@ from slr.decisions import Decision, current, read_log, record_decision
 from slr.dedupe.grey import answers_path, load_answers, record_answer
 from slr.dedupe.incremental import update
 from slr.records import Record
-from slr.review import open_review
 from slr.studies import load_links
 from slr.works import load_works, record_index, resolve_work_id
 
 ROOT = Path(__file__).resolve().parents[1]
 TITLE = "Soil fauna diversity at different stages of reed restoration in a lakeshore wetland"
-
-
-def _review(tmp_path):
-    proto = tmp_path / "protocols" / "mlops.toml"
-    proto.parent.mkdir()
-    proto.write_text((ROOT / "protocols" / "mlops.toml").read_text())
-    return open_review(proto)
 
 
 def _scopus():
@@ -82,7 +75,7 @@ def _wos():
 
 
 def test_works_link_sources_keep_every_record_and_merge_the_richest_fields(tmp_path):
-    review = _review(tmp_path)
+    review = new_review(tmp_path)
     add_records(review, _scopus() + _wos())
     outcome = update(review)
     works = load_works(review)
@@ -98,7 +91,7 @@ def test_works_link_sources_keep_every_record_and_merge_the_richest_fields(tmp_p
 
 
 def test_incremental_run_matches_new_records_and_carries_decisions_over(tmp_path):
-    review = _review(tmp_path)
+    review = new_review(tmp_path)
     add_records(review, _scopus())
     assert update(review).mode == "full"
     record_decision(review, Decision("ana", "title-abstract", "scopus:1", "include"))
@@ -118,7 +111,7 @@ def test_incremental_run_matches_new_records_and_carries_decisions_over(tmp_path
 
 
 def test_a_new_record_can_merge_two_works_and_old_ids_resolve_to_the_merged_work(tmp_path):
-    review = _review(tmp_path)
+    review = new_review(tmp_path)
     title = "Eculizumab for atypical hemolytic uremic syndrome in adults"
     first = Record(
         "pubmed",
@@ -165,7 +158,7 @@ def test_a_new_record_can_merge_two_works_and_old_ids_resolve_to_the_merged_work
 
 
 def test_grey_answers_are_stored_and_reapplied_on_every_run(tmp_path):
-    review = _review(tmp_path)
+    review = new_review(tmp_path)
     a = Record(
         "scopus",
         "1",
@@ -202,7 +195,7 @@ def test_grey_answers_are_stored_and_reapplied_on_every_run(tmp_path):
 
 
 def _grey_review(tmp_path):
-    review = _review(tmp_path)
+    review = new_review(tmp_path)
     add_records(
         review,
         [
@@ -256,7 +249,7 @@ def test_cli_review_loop_answers_undoes_and_reapplies(tmp_path, monkeypatch):
 
 
 def test_cli_explain_shows_rules_evidence_and_kept_apart_records(tmp_path, monkeypatch):
-    review = _review(tmp_path)
+    review = new_review(tmp_path)
     erratum = Record(
         "wos",
         "E",
@@ -281,7 +274,7 @@ def test_cli_explain_shows_rules_evidence_and_kept_apart_records(tmp_path, monke
 
 
 def test_cli_errors_are_one_line(tmp_path, monkeypatch):
-    _review(tmp_path)
+    new_review(tmp_path)
     monkeypatch.chdir(tmp_path)
     runner = CliRunner()
     result = runner.invoke(main, ["dedupe"])
@@ -314,7 +307,7 @@ def test_unambiguous_values_in_a_hand_edited_record_are_taken_as_meant():
 def test_a_hand_edited_record_of_the_wrong_type_is_a_one_line_error(
     tmp_path, monkeypatch, field, value, words
 ):
-    review = _review(tmp_path)
+    review = new_review(tmp_path)
     add_records(review, _scopus())
     path = review.store.records_file
     lines = path.read_text("utf-8").splitlines()
@@ -369,7 +362,7 @@ def test_terminal_review_takes_single_keys(tmp_path):
 
 def _weak_links_review(tmp_path):
     """An erratum naming its article only fuzzily; a meeting abstract five years before."""
-    review = _review(tmp_path)
+    review = new_review(tmp_path)
     article = "Terminal complement inhibitor eculizumab in atypical hemolytic-uremic syndrome"
     add_records(
         review,
@@ -451,7 +444,7 @@ def test_review_offers_proposed_study_links_and_reapplies_the_answers(tmp_path, 
 
 
 def test_an_n_to_an_automatic_study_link_removes_it(tmp_path):
-    review = _review(tmp_path)
+    review = new_review(tmp_path)
     title = "Terminal complement inhibitor eculizumab in atypical hemolytic-uremic syndrome"
     add_records(
         review,

@@ -4,6 +4,7 @@ import json
 from pathlib import Path
 
 from click.testing import CliRunner
+from conftest import new_review
 
 from slr.cli import main
 from slr.corpus import add_records
@@ -11,18 +12,10 @@ from slr.dedupe.engine import run
 from slr.dedupe.grey import answers_path, load_answers
 from slr.dedupe.incremental import update
 from slr.records import Record
-from slr.review import open_review
 from slr.studies import load_links, study_index
 from slr.works import load_works
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _review(tmp_path):
-    proto = tmp_path / "protocols" / "mlops.toml"
-    proto.parent.mkdir()
-    proto.write_text((ROOT / "protocols" / "mlops.toml").read_text())
-    return open_review(proto)
 
 
 def _groups(records):
@@ -97,7 +90,7 @@ def test_parts_of_one_proceedings_series_in_other_volumes_stay_apart():
 
 
 def test_explain_never_says_volume_differs_of_a_merge(tmp_path, monkeypatch):
-    review = _review(tmp_path)
+    review = new_review(tmp_path)
     records = [column(str(k), str(k)) for k in (1, 2)]
     # one DOI, two volumes: the DOI is independent evidence, so they merge
     records.append(column("A", "2", source="wos", doi="10.25300/MISQ/2017/41:2.3", volume="42"))
@@ -294,7 +287,7 @@ def test_a_registry_entry_and_two_trial_reports_citing_its_number_are_one_study(
 
 
 def _review_with_a_grey_pair(tmp_path):
-    review = _review(tmp_path)
+    review = new_review(tmp_path)
     kw = {"authors": ("Melief, C J M", "van der Burg, S H"), "year": 2010}
     add_records(
         review,

@@ -16,7 +16,6 @@ from slr.export import export_records, stage_records
 from slr.formats.bibtex import citation_keys
 from slr.importer import read_records
 from slr.records import Record
-from slr.review import open_review
 from slr.works import Work, save_works
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -31,14 +30,6 @@ KREUZBERGER = Record(
     doi="10.1109/access.2023.3262138",
     type="article",
 )
-
-
-@pytest.fixture
-def review(tmp_path):
-    proto = tmp_path / "protocols" / "mlops.toml"
-    proto.parent.mkdir()
-    proto.write_text((ROOT / "protocols" / "mlops.toml").read_text())
-    return open_review(proto)
 
 
 def _records(n):

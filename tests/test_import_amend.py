@@ -8,7 +8,6 @@ append corrections to the search log; records, works and the search log follow t
 import json
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner
 
 from slr.cli import main
@@ -16,7 +15,6 @@ from slr.corpus import load_records, search_log
 from slr.decisions import Decision, read_log, record_decision
 from slr.dedupe.incremental import update
 from slr.importer import import_files
-from slr.review import open_review
 from slr.works import load_works
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,14 +23,6 @@ EMBASE_CSV = EXPORTS / "embase_csv" / "asreview_embase.csv"
 PROQUEST_RIS = EXPORTS / "proquest_ris" / "asreview_proquest.ris"
 EBSCO_RIS = EXPORTS / "ebsco_ris" / "buhos_ebscohost.ris"
 ZOTERO_RIS = EXPORTS / "zotero_ris" / "asreview_ovid_zotero.ris"
-
-
-@pytest.fixture
-def review(tmp_path):
-    proto = tmp_path / "protocols" / "mlops.toml"
-    proto.parent.mkdir()
-    proto.write_text((ROOT / "protocols" / "mlops.toml").read_text())
-    return open_review(proto)
 
 
 def _run(review, *args):

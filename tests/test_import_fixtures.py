@@ -145,7 +145,7 @@ def _path(rel: str) -> Path:
         return local
     shared = SHARED / rel
     if not shared.exists():
-        pytest.skip(f"{rel}: GPL fixture read from ../shared, which is absent")
+        pytest.skip(f"../shared is absent: {rel} (a GPL fixture, read there only)")
     return shared
 
 

@@ -10,27 +10,15 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from conftest import new_review
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from slr.corpus import load_records, search_log
 from slr.importer import import_files
-from slr.review import open_review
 
 ROOT = Path(__file__).resolve().parents[1]
 LABELLED = ROOT.parent / "shared" / "benchmarks"
-
-
-def _review(folder: Path):
-    proto = folder / "protocols" / "mlops.toml"
-    proto.parent.mkdir(parents=True)
-    proto.write_text((ROOT / "protocols" / "mlops.toml").read_text())
-    return open_review(proto)
-
-
-@pytest.fixture
-def review(tmp_path):
-    return _review(tmp_path)
 
 
 def _bib(key: str, title: str) -> str:
@@ -122,7 +110,7 @@ _file = st.tuples(st.sampled_from(["bib", "ris", "csv"]), st.lists(_entry, min_s
 def test_property_one_record_per_entry_whatever_the_local_ids(files):
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
-        review = _review(folder)
+        review = new_review(folder)
         paths, contents = [], set()
         expected = 0
         for n, (kind, entries) in enumerate(files):
@@ -151,6 +139,6 @@ def test_labelled_csvs_keep_one_record_per_entry():
     spec.loader.exec_module(bench)
     files = [p for p in bench.labelled_files(LABELLED) if p.parent.name.startswith("dedup_")]
     if len(files) != 6:
-        pytest.skip(f"{LABELLED}: the six labelled CSVs are not there")
+        pytest.skip(f"../shared is absent: {LABELLED} lacks the six labelled CSVs")
     read, kept, skipped = bench.kept_against_read(files)
     assert read == 6422 and kept == read and skipped == []

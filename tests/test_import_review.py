@@ -15,21 +15,12 @@ from slr.cli import main
 from slr.corpus import load_records, search_log
 from slr.errors import ImportError_
 from slr.importer import import_files
-from slr.review import open_review
 
 ROOT = Path(__file__).resolve().parents[1]
 EXPORTS = ROOT / "tests" / "fixtures" / "exports"
 SCOPUS_CSV = EXPORTS / "scopus_csv" / "litstudy_scopus.csv"
 WOS_TAB = EXPORTS / "wos_tabdelimited" / "scientopy_wos_savedrecs_4071.txt"
 SCOPUS_BIB = EXPORTS / "scopus_bibtex" / "buhos_scopus_2026_new_url.bib"
-
-
-@pytest.fixture
-def review(tmp_path):
-    proto = tmp_path / "protocols" / "mlops.toml"
-    proto.parent.mkdir()
-    proto.write_text((ROOT / "protocols" / "mlops.toml").read_text())
-    return open_review(proto)
 
 
 def test_import_copies_bytes_adds_records_and_logs(review, tmp_path):

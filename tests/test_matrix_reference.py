@@ -56,7 +56,7 @@ def check_table1_csv(text: str) -> None:
 def test_fixture_sheet_is_table1_of_the_paper():
     seed = seed_table1()
     if seed is None:
-        pytest.skip("../shared/docs/seed-review.md not available")
+        pytest.skip("../shared is absent: docs/seed-review.md")
     with open(TABLE1_SHEET, encoding="utf-8", newline="") as fh:
         rows = list(csv.DictReader(fh))
     assert [r["label"] for r in rows] == seed[0]

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from conftest import new_review
 
 from slr.cli import main
 from slr.corpus import add_records
@@ -16,18 +17,10 @@ from slr.decisions import AUTO_REVIEWER, Decision, record_decision
 from slr.prisma.counts import PrismaError, check, compute
 from slr.prisma.render import to_csv, to_image, to_svg, to_tikz
 from slr.records import Record
-from slr.review import open_review
 from slr.works import Work, save_works
 
 ROOT = Path(__file__).resolve().parents[1]
 TA, FT = "title-abstract", "full-text"
-
-
-def _review(tmp_path):
-    proto = tmp_path / "protocols" / "mlops.toml"
-    proto.parent.mkdir(parents=True)
-    proto.write_text((ROOT / "protocols" / "mlops.toml").read_text())
-    return open_review(proto)
 
 
 def _work(records, *recs):
@@ -38,7 +31,7 @@ def _work(records, *recs):
 
 def build(tmp_path, *, extra_ft=()):
     """12 database works (3 duplicates among them) and 3 citation works, every branch used."""
-    review = _review(tmp_path)
+    review = new_review(tmp_path)
     recs, works = [], []
     for i in range(12):
         a = Record("scopus", f"s{i}", title=f"Study {i}", year=2020, type="article")
@@ -142,7 +135,7 @@ def test_svg_is_well_formed_and_shows_counts_like_the_template(tmp_path):
 
 
 def test_without_other_methods_column_b_is_absent(tmp_path):
-    review = _review(tmp_path)
+    review = new_review(tmp_path)
     rec = Record("scopus", "1", title="Only one")
     add_records(review, [rec])
     save_works(review, [Work(rec.id, (rec.id,), ("scopus",), rec)])

@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+from conftest import new_review
 from test_prisma import FT, TA, build
 
 from slr.coding.log import Coding, record_codings
@@ -10,7 +11,6 @@ from slr.decisions import Decision, record_decision
 from slr.prisma.counts import compute
 from slr.records import Record
 from slr.report import build_markdown, methods, reference, write_report
-from slr.review import open_review
 from slr.screen.ranking import MODEL, model_info
 from slr.search import format_log
 from slr.works import Work, load_works, save_works
@@ -150,11 +150,10 @@ def test_report_html_is_one_file_with_the_diagram_inline(tmp_path):
 def team(tmp_path):
     """Six works screened by alice (in ranked order) and bob, two disagreements resolved,
     the four included studies coded by both."""
-    proto = tmp_path / "protocols" / "mlops.toml"
-    proto.parent.mkdir(parents=True)
     text = (ROOT / "protocols" / "mlops.toml").read_text()
-    proto.write_text(text.replace('reviewers = ["reviewer1"]', 'reviewers = ["alice", "bob"]'))
-    review = open_review(proto)
+    review = new_review(
+        tmp_path, text.replace('reviewers = ["reviewer1"]', 'reviewers = ["alice", "bob"]')
+    )
     recs = [Record("scopus", f"s{i}", title=f"Paper {i}", year=2020) for i in range(6)]
     add_records(review, recs)
     save_works(review, [Work(r.id, (r.id,), ("scopus",), r) for r in recs])

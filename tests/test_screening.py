@@ -133,8 +133,8 @@ def test_auto_screen_excludes_by_rule_with_criterion_ids_and_leaves_missing_meta
         "openalex:W5": ("IC1", "EC1"),
         "openalex:W7": ("IC1",),
     }
-    assert summary["excluded"] == 5 and summary["undecidable"] == 1
-    assert summary["per_criterion"] == {"IC1": 3, "EC1": 2, "years": 1}
+    assert summary.excluded == 5 and summary.undecidable == 1
+    assert summary.per_criterion == {"IC1": 3, "EC1": 2, "years": 1}
     assert all(d.decision == "exclude" for d in read_log(review, AUTO_REVIEWER))
     final = final_decisions(review, "title-abstract")
     assert set(final) == set(log)
@@ -149,12 +149,12 @@ def test_auto_screen_is_idempotent_and_withdraws_what_a_changed_protocol_no_long
     auto_screen(review)
     size = review.store.decisions_file(AUTO_REVIEWER).stat().st_size
     again = auto_screen(review)
-    assert again["new"] == 0 and again["excluded"] == 2
+    assert again.new == 0 and again.excluded == 2
     assert review.store.decisions_file(AUTO_REVIEWER).stat().st_size == size
     write_protocol(tmp_path, years="")  # the year range is dropped from the protocol
     review = open_review(tmp_path / "protocols" / "t.toml")
     summary = auto_screen(review)
-    assert summary["withdrawn"] == 1
+    assert summary.withdrawn == 1
     assert set(final_decisions(review, "title-abstract")) == {"openalex:W3"}
     assert read_log(review, AUTO_REVIEWER)[-1].decision == "undo"
 

@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pexpect
 from click.testing import CliRunner
+from conftest import new_review
 
 from slr.cli import main
 from slr.corpus import add_records
 from slr.decisions import AUTO_REVIEWER, read_log
 from slr.records import Record, normalise_doi, normalise_language, normalise_type
-from slr.review import open_review
 from slr.screen.rules import auto_screen
 from slr.screen.session import open_session
 from slr.works import Work, save_works
@@ -73,10 +73,7 @@ def openalex_records(path):
 
 
 def imported_review(tmp_path):
-    path = tmp_path / "protocols" / "durable.toml"
-    path.parent.mkdir()
-    path.write_text(PROTOCOL, encoding="utf-8")
-    review = open_review(path)
+    review = new_review(tmp_path, PROTOCOL, "durable.toml")
     records = list(openalex_records(FIXTURE))
     assert add_records(review, records) == 49
     save_works(review, [Work(r.id, (r.id,), ("openalex",), r) for r in records])
@@ -86,7 +83,7 @@ def imported_review(tmp_path):
 def test_sigkill_after_n_decisions_keeps_all_n_and_resumes_at_n_plus_one(tmp_path):
     review = imported_review(tmp_path)
     summary = auto_screen(review)
-    assert summary["excluded"] > 0  # the fixture has book chapters, preprints...
+    assert summary.excluded > 0  # the fixture has book chapters, preprints...
     queue = [w.work_id for w in open_session(review, "alice", "title-abstract").works]
     total = len(queue)
     keys = ["i", "1", "m", "2", "i", "i", "2", "m", "1"]

@@ -13,16 +13,16 @@ from slr.screen.simulate import metrics, read_dataset, simulate
 def test_metrics_hand_computed_example():
     # methods.md section 6: N = 20, R = 4, the 4th relevant at rank 7
     m = metrics([1, 0, 1, 1, 0, 0, 1] + [0] * 13)
-    assert m["wss95"] == pytest.approx(0.60)
-    assert (m["recall10"], m["recall25"]) == (0.25, 0.75)
-    assert m["last_relevant"] == 7
-    assert m["atd"] == pytest.approx((1 + 3 + 4 + 7) / 4 / 20)
+    assert m.wss95 == pytest.approx(0.60)
+    assert (m.recall10, m.recall25) == (0.25, 0.75)
+    assert m.last_relevant == 7
+    assert m.atd == pytest.approx((1 + 3 + 4 + 7) / 4 / 20)
 
 
 def test_metrics_wss_example_from_asreview_insights():
     # N = 2000, R = 100, 95 found within the first 1100
     order = [1] * 94 + [0] * 1005 + [1] * 6 + [0] * 895  # the 95th relevant at rank 1100
-    assert metrics(order)["wss95"] == pytest.approx(0.40)
+    assert metrics(order).wss95 == pytest.approx(0.40)
 
 
 def _dataset(tmp_path):
@@ -51,8 +51,8 @@ def test_ranking_finds_the_relevant_first_and_is_reproducible(tmp_path):
     assert sorted(a.order) == list(range(60))
     # 10 relevant: after the two priors, the 9 remaining relevant are screened first
     assert a.labels[2:11] == [1] * 9
-    assert a.metrics["last_relevant"] == 9
-    assert a.metrics["recall10"] == 5 / 9  # floor(0.1 * 58) = 5 screened, all relevant
+    assert a.metrics.last_relevant == 9
+    assert a.metrics.recall10 == 5 / 9  # floor(0.1 * 58) = 5 screened, all relevant
 
 
 def test_cli_prints_metrics_and_writes_order(tmp_path):

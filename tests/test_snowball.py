@@ -69,7 +69,7 @@ def shared(*parts: str) -> Path:
     """A recorded response from ../shared (GPL files are read there, never copied)."""
     path = SHARED.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"shared fixture {path} not available")
+        pytest.skip(f"../shared is absent: {path}")
     return path
 
 

@@ -5,18 +5,9 @@ from pathlib import Path
 import pytest
 
 from slr.errors import SlrError
-from slr.review import open_review
 from slr.studies import StudyLink, load_links, save_links, study_index, study_members
 
 ROOT = Path(__file__).resolve().parents[1]
-
-
-@pytest.fixture
-def review(tmp_path):
-    proto = tmp_path / "protocols" / "mlops.toml"
-    proto.parent.mkdir(parents=True)
-    proto.write_text((ROOT / "protocols" / "mlops.toml").read_text())
-    return open_review(proto)
 
 
 def test_links_group_reports_and_chains_resolve_to_the_main_report():

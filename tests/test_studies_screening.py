@@ -103,7 +103,7 @@ def test_a_notice_follows_the_nearest_report_that_is_not_a_notice():
 def test_notices_are_not_queued_and_not_counted_as_screened_works(tmp_path):
     review = build(tmp_path)
     summary = auto_screen(review)  # types "retraction"/"erratum" would fail IC1 on their own
-    assert summary["excluded"] == 0 and summary["notices"] == 2 and summary["works"] == 4
+    assert summary.excluded == 0 and summary.notices == 2 and summary.works == 4
     assert "works: 4 (and 2 notices, which follow the article they concern)" in format_auto(summary)
     session = open_session(review, "alice", TA)
     assert [w.work_id for w in session.works] == [ART, ABSTRACT, FULL, OTHER]

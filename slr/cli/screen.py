@@ -14,7 +14,7 @@ from slr.decisions import STAGES
 from slr.protocol import require
 from slr.review import Review
 from slr.screen.agreement import format_agreement, stage_agreement
-from slr.screen.rules import auto_rules, auto_screen
+from slr.screen.rules import AutoScreen, auto_rules, auto_screen
 from slr.screen.session import describe, open_resolution, open_session, ordering, with_notes
 from slr.screen.state import ScreeningError, resolve_reviewer, stage_states
 from slr.tui.keys import load_keymap
@@ -102,35 +102,35 @@ def _auto_done(review: Review) -> bool:
     return review.store.decisions_file(AUTO_REVIEWER).exists()
 
 
-def format_auto(summary: dict[str, Any]) -> str:
+def format_auto(summary: AutoScreen) -> str:
     """One paragraph about what `slr screen --auto` did."""
-    per = ", ".join(f"{k} {v}" for k, v in summary["per_criterion"].items())
-    failed = sum(summary["per_criterion"].values())
-    if failed > summary["excluded"]:
+    per = ", ".join(f"{k} {v}" for k, v in summary.per_criterion.items())
+    failed = sum(summary.per_criterion.values())
+    if failed > summary.excluded:
         per += f"; these add up to {failed}: a work can fail several criteria"
     elif per:
         per += "; a work can fail several criteria, none here failed more than one"
     lines = [
-        f"rules: {', '.join(summary['rules']) or 'none in the protocol'}",
-        f"works: {summary['works']}"
+        f"rules: {', '.join(summary.rules) or 'none in the protocol'}",
+        f"works: {summary.works}"
         + (
-            f" (and {summary['notices']} notices, which follow the article they concern)"
-            if summary.get("notices")
+            f" (and {summary.notices} notices, which follow the article they concern)"
+            if summary.notices
             else ""
         ),
-        f"excluded automatically: {_works(summary['excluded'])}"
+        f"excluded automatically: {_works(summary.excluded)}"
         + (f" (failing {per})" if per else "")
-        + f"; {summary['new']} new decisions, {summary['withdrawn']} withdrawn",
-        f"left for human screening with missing metadata: {summary['undecidable']}",
+        + f"; {summary.new} new decisions, {summary.withdrawn} withdrawn",
+        f"left for human screening with missing metadata: {summary.undecidable}",
     ]
-    overridden = summary.get("overridden", [])
+    overridden = summary.overridden
     if overridden:
         lines.append(
             f"warning: {len(overridden)} human decision(s) to keep a work are now overridden by "
             "the rules (did the protocol change?); they stay in the logs:"
         )
         lines += [
-            f"  {o['work_id']}: {o['reviewer']} said {o['decision']}, fails {', '.join(o['criteria'])}"
+            f"  {o.work_id}: {o.reviewer} said {o.decision}, fails {', '.join(o.criteria)}"
             for o in overridden
         ]
     return "\n".join(lines)
@@ -246,7 +246,9 @@ def agreement_cmd(
         return
     results = [stage_agreement(review, s) for s in ([stage] if stage else STAGES)]
     if as_json:
-        click.echo(json.dumps(_jsonable(results), indent=2, ensure_ascii=False))
+        click.echo(
+            json.dumps(_jsonable([r.to_dict() for r in results]), indent=2, ensure_ascii=False)
+        )
     else:
         click.echo("\n".join(format_agreement(r) for r in results))
 

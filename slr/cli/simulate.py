@@ -34,16 +34,16 @@ def simulate(
     dataset = sim.read_dataset(data, label_column)
     result = sim.simulate(dataset.texts, dataset.labels, seed, target)
     m = result.metrics
-    click.echo(f"records N = {m['N']} (priors excluded), relevant R = {m['relevant']}, seed {seed}")
-    click.echo(f"WSS@95 (Cohen: (N - n95)/N - 0.05)  {m['wss95']:.3f}")
-    click.echo(f"recall at 10% screened              {m['recall10']:.3f}")
-    click.echo(f"recall at 25% screened              {m['recall25']:.3f}")
-    click.echo(f"ATD (mean position of relevant / N) {m['atd']:.3f}")
-    click.echo(f"last relevant at                    {m['last_relevant']} of {m['N']}")
-    if m["stop_at"]:
+    click.echo(f"records N = {m.n} (priors excluded), relevant R = {m.relevant}, seed {seed}")
+    click.echo(f"WSS@95 (Cohen: (N - n95)/N - 0.05)  {m.wss95:.3f}")
+    click.echo(f"recall at 10% screened              {m.recall10:.3f}")
+    click.echo(f"recall at 25% screened              {m.recall25:.3f}")
+    click.echo(f"ATD (mean position of relevant / N) {m.atd:.3f}")
+    click.echo(f"last relevant at                    {m.last_relevant} of {m.n}")
+    if m.stop_at:
         click.echo(
             f"stopping rule (hypergeometric, recall >= {target:.0%} at 95%): stops after "
-            f"{m['stop_at']} of {m['N']} with actual recall {m['stop_recall']:.3f}"
+            f"{m.stop_at} of {m.n} with actual recall {m.stop_recall:.3f}"
         )
     else:
         click.echo("stopping rule (hypergeometric): would not stop before the end")

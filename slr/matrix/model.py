@@ -19,6 +19,8 @@ from slr.protocol import Concept
 from slr.store import write_atomic
 
 if TYPE_CHECKING:
+    import pandas as pd
+
     from slr.coding.log import Codings
     from slr.review import Review
     from slr.works import Work
@@ -106,6 +108,12 @@ class Matrix:
             else:
                 spans.append((col.group, i, i))
         return spans
+
+    def to_frame(self) -> pd.DataFrame:
+        """One row per study (index: its label), one column per concept id (pandas, lazily)."""
+        from slr.frames import matrix_frame
+
+        return matrix_frame(self)
 
 
 @dataclass(frozen=True)

@@ -143,19 +143,19 @@ def _kappa(review: Review, stage: str) -> str:
     from slr.screen.agreement import stage_agreement
 
     result = stage_agreement(review, stage)
-    if "note" in result:
+    if result.note:
         return ""
-    kind = "Cohen's kappa" if result["method"] == "cohen" else "Fleiss' kappa"
-    kappa = result["kappa"]
+    kind = "Cohen's kappa" if result.method == "cohen" else "Fleiss' kappa"
+    kappa = result.kappa
     value = (
         "undefined (every decision fell in one category)"
         if kappa is None or math.isnan(kappa)
         else f"{kappa:.2f}"
     )
-    n = result["n_both"] if result["method"] == "cohen" else result["n_items"]
+    n = result.n_both if result.method == "cohen" else result.n_items
     return (
         f" Agreement on the {n} works screened by more than one reviewer: {kind} {value}, "
-        f"{100 * result['percent_agreement']:.0f}% agreement."
+        f"{100 * result.percent_agreement:.0f}% agreement."
     )
 
 

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 Table = list[list[int]]
@@ -151,27 +151,82 @@ def _category(decision: str) -> str:
     return "include" if decision == "maybe" else decision
 
 
-def stage_agreement(review: Any, stage: str) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Agreement:
+    """Agreement of the human reviewers at one stage (`stage_agreement`).
+
+    `method` is "cohen" (two reviewers: `table`, `rows`, `columns`, `n_both`, `n_only`,
+    `pabak`), "fleiss" (three or more: `n_items`), or "" with `note` saying why nothing
+    was compared. Undefined statistics are NaN.
+    """
+
+    stage: str
+    reviewers: tuple[str, ...]
+    note: str = ""
+    method: str = ""
+    categories: tuple[str, ...] = ()
+    table: tuple[tuple[int, ...], ...] = ()  # rows: the first reviewer's decisions
+    rows: str = ""
+    columns: str = ""
+    n_both: int = 0
+    n_only: dict[str, int] = field(default_factory=dict, hash=False)
+    n_items: int = 0
+    percent_agreement: float = math.nan
+    kappa: float = math.nan
+    band: str = ""
+    pabak: float = math.nan
+    ac1: float = math.nan
+
+    def to_dict(self) -> dict[str, Any]:
+        """The `slr agreement --json` object: the keys of its method only."""
+        head: dict[str, Any] = {"stage": self.stage, "reviewers": list(self.reviewers)}
+        if self.note:
+            return head | {"note": self.note}
+        head |= {"method": self.method, "categories": list(self.categories)}
+        if self.method == "cohen":
+            return head | {
+                "table": [list(r) for r in self.table],
+                "rows": self.rows,
+                "columns": self.columns,
+                "n_both": self.n_both,
+                "n_only": dict(self.n_only),
+                "percent_agreement": self.percent_agreement,
+                "kappa": self.kappa,
+                "band": self.band,
+                "pabak": self.pabak,
+                "ac1": self.ac1,
+            }
+        return head | {
+            "n_items": self.n_items,
+            "percent_agreement": self.percent_agreement,
+            "kappa": self.kappa,
+            "band": self.band,
+            "ac1": self.ac1,
+        }
+
+
+def stage_agreement(review: Any, stage: str) -> Agreement:
     """Agreement of the human reviewers at one stage, on the works they both (all) screened."""
     from slr.screen.state import independent_decisions
 
     by_reviewer = independent_decisions(review, stage)
     names = sorted(by_reviewer)
-    result: dict[str, Any] = {"stage": stage, "reviewers": names}
     if len(names) < 2:
-        result["note"] = "fewer than two reviewers screened this stage; nothing to compare"
-        return result
+        note = "fewer than two reviewers screened this stage; nothing to compare"
+        return Agreement(stage, tuple(names), note=note)
     if len(names) == 2:
         a, b = (by_reviewer[n] for n in names)
         both = [w for w in a if w in b]
         pairs = [(_category(a[w].decision), _category(b[w].decision)) for w in both]
         cats, table = confusion(pairs, _categories(pairs))
         kappa = cohen_kappa(table)
-        result.update(
+        return Agreement(
+            stage,
+            tuple(names),
             method="cohen",
-            categories=cats,
-            table=table,
-            rows=names[0],  # the table's rows are the first reviewer's decisions
+            categories=tuple(cats),
+            table=tuple(tuple(r) for r in table),
+            rows=names[0],
             columns=names[1],
             n_both=len(both),
             n_only={names[0]: len(a) - len(both), names[1]: len(b) - len(both)},
@@ -181,7 +236,6 @@ def stage_agreement(review: Any, stage: str) -> dict[str, Any]:
             pabak=pabak(table) if both else math.nan,
             ac1=gwet_ac1(table),
         )
-        return result
     works = sorted({w for decided in by_reviewer.values() for w in decided})
     labels = sorted(
         {_category(d.decision) for decided in by_reviewer.values() for d in decided.values()}
@@ -195,16 +249,17 @@ def stage_agreement(review: Any, stage: str) -> dict[str, Any]:
                 row[cats.index(_category(decided[w].decision))] += 1
         counts.append(row)
     stats = multi_rater(counts)
-    result.update(
+    return Agreement(
+        stage,
+        tuple(names),
         method="fleiss",
-        categories=cats,
+        categories=tuple(cats),
         n_items=stats.items,
         percent_agreement=stats.p_a,
         kappa=stats.fleiss,
         band=landis_koch(stats.fleiss),
         ac1=stats.ac1,
     )
-    return result
 
 
 def _categories(pairs: Sequence[tuple[str, str]]) -> list[str]:
@@ -213,38 +268,38 @@ def _categories(pairs: Sequence[tuple[str, str]]) -> list[str]:
     return ["include", "exclude"] + sorted(seen - {"include", "exclude"})
 
 
-def format_agreement(result: dict[str, Any]) -> str:
+def format_agreement(result: Agreement) -> str:
     """Plain-text rendering of `stage_agreement`."""
-    head = f"{result['stage']}: reviewers {', '.join(result['reviewers']) or '(none)'}"
-    if "note" in result:
-        return f"{head}\n  {result['note']}"
+    head = f"{result.stage}: reviewers {', '.join(result.reviewers) or '(none)'}"
+    if result.note:
+        return f"{head}\n  {result.note}"
     lines = [head]
-    if result["method"] == "cohen":
-        only = ", ".join(f"{k} only {v}" for k, v in result["n_only"].items())
-        lines.append(f"  works screened by both: {result['n_both']} ({only})")
-        cats = result["categories"]
-        rows, cols = result["rows"], result["columns"]
+    if result.method == "cohen":
+        only = ", ".join(f"{k} only {v}" for k, v in result.n_only.items())
+        lines.append(f"  works screened by both: {result.n_both} ({only})")
+        cats = result.categories
+        rows, cols = result.rows, result.columns
         first = max(len(rows) + len(c) + 2 for c in cats) + 2
         width = max(len(cols) + len(c) + 2 for c in cats) + 2
         heads = "".join(f"{cols + ': ' + c:>{width}}" for c in cats)
         lines.append(f"  {'':<{first}}{heads}")
-        for c, row in zip(cats, result["table"], strict=True):
+        for c, row in zip(cats, result.table, strict=True):
             lines.append(f"  {rows + ': ' + c:<{first}}" + "".join(f"{v:>{width}}" for v in row))
-        lines.append(f"  percent agreement {_num(result['percent_agreement'], pct=True)}")
-        lines.append(f"  Cohen's kappa {_num(result['kappa'])} ({_band(result)})")
-        lines.append(f"  PABAK {_num(result['pabak'])}, Gwet's AC1 {_num(result['ac1'])}")
+        lines.append(f"  percent agreement {_num(result.percent_agreement, pct=True)}")
+        lines.append(f"  Cohen's kappa {_num(result.kappa)} ({_band(result)})")
+        lines.append(f"  PABAK {_num(result.pabak)}, Gwet's AC1 {_num(result.ac1)}")
     else:
-        lines.append(f"  works screened by two or more: {result['n_items']}")
-        lines.append(f"  percent agreement {_num(result['percent_agreement'], pct=True)}")
-        lines.append(f"  Fleiss' kappa {_num(result['kappa'])} ({_band(result)})")
-        lines.append(f"  Gwet's AC1 {_num(result['ac1'])}")
+        lines.append(f"  works screened by two or more: {result.n_items}")
+        lines.append(f"  percent agreement {_num(result.percent_agreement, pct=True)}")
+        lines.append(f"  Fleiss' kappa {_num(result.kappa)} ({_band(result)})")
+        lines.append(f"  Gwet's AC1 {_num(result.ac1)}")
     return "\n".join(lines)
 
 
-def _band(result: dict[str, Any]) -> str:
-    if result["band"] == "undefined":
+def _band(result: Agreement) -> str:
+    if result.band == "undefined":
         return "undefined: chance agreement is 1, every decision fell in one category"
-    return f"Landis & Koch: {result['band']}"
+    return f"Landis & Koch: {result.band}"
 
 
 def _num(value: float, pct: bool = False) -> str:

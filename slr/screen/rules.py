@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from slr.decisions import AUTO_REVIEWER, STAGES, Decision, record_decision
@@ -64,7 +65,53 @@ def auto_verdict(rules: Sequence[tuple[str, Rule]], record: Record) -> tuple[lis
     return failed, undecidable
 
 
-def auto_screen(review: Review, quiet: bool = True) -> dict[str, Any]:
+@dataclass(frozen=True)
+class Overridden:
+    """A person's inclusion (or maybe) that a machine rule now overrides."""
+
+    work_id: str
+    reviewer: str
+    decision: str
+    criteria: tuple[str, ...]
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "work_id": self.work_id,
+            "reviewer": self.reviewer,
+            "decision": self.decision,
+            "criteria": list(self.criteria),
+        }
+
+
+@dataclass(frozen=True)
+class AutoScreen:
+    """What `auto_screen` did: counts of distinct works, and the decisions it logged."""
+
+    works: int  # works screened (notices follow their report and are not)
+    notices: int
+    rules: tuple[str, ...]  # criterion ids applied
+    excluded: int  # works failing some rule (already excluded ones included)
+    new: int  # exclusions logged now
+    withdrawn: int  # earlier automatic exclusions undone
+    undecidable: int  # left for people: metadata missing for some rule
+    per_criterion: dict[str, int] = field(default_factory=dict, hash=False)
+    overridden: tuple[Overridden, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "works": self.works,
+            "notices": self.notices,
+            "rules": list(self.rules),
+            "excluded": self.excluded,
+            "new": self.new,
+            "withdrawn": self.withdrawn,
+            "undecidable": self.undecidable,
+            "per_criterion": dict(self.per_criterion),
+            "overridden": [o.to_dict() for o in self.overridden],
+        }
+
+
+def auto_screen(review: Review, quiet: bool = True) -> AutoScreen:
     """Apply the protocol's machine rules at title-abstract; idempotent (only changes are logged).
 
     A work failing a rule is excluded by reviewer "auto" with the failing criterion ids; a
@@ -80,30 +127,22 @@ def auto_screen(review: Review, quiet: bool = True) -> dict[str, Any]:
     rules = auto_rules(review.protocol)
     stage = STAGES[0]
     stacks = _stacks(mapped_log(review, AUTO_REVIEWER, record_index(works)), stage)
-    summary: dict[str, Any] = {
-        "works": len(screened),
-        "notices": len(works) - len(screened),
-        "rules": [cid for cid, _ in rules],
-        "excluded": 0,
-        "new": 0,
-        "withdrawn": 0,
-        "undecidable": 0,
-        "per_criterion": Counter(),
-        "overridden": [],
-    }
+    count: Counter[str] = Counter()  # excluded, new, withdrawn, undecidable
+    per_criterion: Counter[str] = Counter()
+    overridden: list[Overridden] = []
     human: dict[str, dict[str, tuple[int, Decision]]] | None = None  # read on first need
     for work in progress(screened, "auto-screening", quiet=quiet, length=len(screened)):
         failed, undecidable = auto_verdict(rules, work.canonical)
         stack = stacks.get(work.work_id, [])
         standing = stack[-1] if stack else None
         if failed:
-            summary["excluded"] += 1
-            summary["per_criterion"].update(failed)
+            count["excluded"] += 1
+            per_criterion.update(failed)
             if standing is None or standing.criteria != tuple(failed):
                 record_decision(
                     review, Decision(AUTO_REVIEWER, stage, work.work_id, "exclude", tuple(failed))
                 )
-                summary["new"] += 1
+                count["new"] += 1
                 if human is None:
                     logs = load_logs(review, works)
                     logs.pop(AUTO_REVIEWER, None)
@@ -111,23 +150,29 @@ def auto_screen(review: Review, quiet: bool = True) -> dict[str, Any]:
                 for name, decided in human.items():
                     d = decided.get(work.work_id, (0, None))[1]
                     if d is not None and d.decision in ("include", "maybe"):
-                        summary["overridden"].append(
-                            {"work_id": work.work_id, "reviewer": name, "decision": d.decision}
-                            | {"criteria": list(failed)}
-                        )
+                        overridden.append(Overridden(work.work_id, name, d.decision, tuple(failed)))
             continue
         if undecidable:
-            summary["undecidable"] += 1
+            count["undecidable"] += 1
         for _ in stack:  # an exclusion that no longer holds: withdraw every layer of it
             record_decision(review, Decision(AUTO_REVIEWER, stage, work.work_id, "undo"))
-        summary["withdrawn"] += bool(stack)
-    summary["per_criterion"] = dict(summary["per_criterion"])
+        count["withdrawn"] += bool(stack)
     log = review.store.decisions_file(AUTO_REVIEWER)
     if not log.exists():  # an empty log still says the rules were applied (slr status)
         review.store.ensure()
         log.parent.mkdir(parents=True, exist_ok=True)
         log.touch()
-    return summary
+    return AutoScreen(
+        works=len(screened),
+        notices=len(works) - len(screened),
+        rules=tuple(cid for cid, _ in rules),
+        excluded=count["excluded"],
+        new=count["new"],
+        withdrawn=count["withdrawn"],
+        undecidable=count["undecidable"],
+        per_criterion=dict(per_criterion),
+        overridden=tuple(overridden),
+    )
 
 
 def _stacks(log: Iterable[Decision], stage: str) -> dict[str, list[Decision]]:

@@ -35,18 +35,44 @@ class Dataset:
 
 
 @dataclass(frozen=True)
+class Metrics:
+    """How well a screening order did (N excludes the priors; positions count from 1)."""
+
+    n: int  # records screened after the priors
+    relevant: int
+    wss95: float  # Cohen et al. 2006: (N - n95)/N - 0.05
+    recall10: float  # share of the relevant records within the first floor(0.1 N)
+    recall25: float
+    atd: float  # mean position of the relevant records / N
+    last_relevant: int
+    stop_at: int | None  # where the stopping rule stops; None: not before the end
+    stop_recall: float | None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "N": self.n,
+            "relevant": self.relevant,
+            "wss95": self.wss95,
+            "recall10": self.recall10,
+            "recall25": self.recall25,
+            "atd": self.atd,
+            "last_relevant": self.last_relevant,
+            "stop_at": self.stop_at,
+            "stop_recall": self.stop_recall,
+        }
+
+
+@dataclass(frozen=True)
 class Simulation:
     """The screening order (priors first) and its metrics (over N = all but the priors)."""
 
     order: list[int]
     labels: list[int]
     priors: int
-    metrics: dict[str, Any]
+    metrics: Metrics
 
 
-def metrics(
-    order_labels: Sequence[int], target: float = 0.95, confidence: float = 0.95
-) -> dict[str, Any]:
+def metrics(order_labels: Sequence[int], target: float = 0.95, confidence: float = 0.95) -> Metrics:
     """WSS@95, recall@10%/25%, ATD, last relevant and the stopping point for labels in screening order."""
     y = np.asarray(order_labels, dtype=int)
     n, r = len(y), int(y.sum())
@@ -61,17 +87,17 @@ def metrics(
         return float(found[k - 1] / r) if k else 0.0
 
     stop = stopping_point(y.tolist(), n, target, confidence)
-    return {
-        "N": n,
-        "relevant": r,
-        "wss95": (n - n95) / n - 0.05,
-        "recall10": recall_at(0.10),
-        "recall25": recall_at(0.25),
-        "atd": float(positions.mean() / n),
-        "last_relevant": int(positions[-1]),
-        "stop_at": stop,
-        "stop_recall": float(found[stop - 1] / r) if stop else None,
-    }
+    return Metrics(
+        n=n,
+        relevant=r,
+        wss95=(n - n95) / n - 0.05,
+        recall10=recall_at(0.10),
+        recall25=recall_at(0.25),
+        atd=float(positions.mean() / n),
+        last_relevant=int(positions[-1]),
+        stop_at=stop,
+        stop_recall=float(found[stop - 1] / r) if stop else None,
+    )
 
 
 def draw_priors(labels: Sequence[int], seed: int) -> list[int]:

@@ -19,7 +19,7 @@ from slr.decisions import STAGES, read_log, reviewers
 from slr.http import Archive, Client
 from slr.records import Record
 from slr.review import Review
-from slr.screen.rules import auto_screen
+from slr.screen.rules import AutoScreen, auto_screen
 from slr.screen.state import included_works, stage_states
 from slr.snowball import crossref, openalex, semanticscholar
 from slr.snowball.base import (
@@ -68,13 +68,13 @@ def rounds(review: Review) -> list[tuple[Path, dict[str, Any]]]:
     return sorted(found, key=lambda item: int(item[1]["round"]))
 
 
-def overridden_notes(screened: dict[str, Any]) -> list[str]:
+def overridden_notes(screened: AutoScreen) -> list[str]:
     """Human inclusions the machine rules now override (a merged record changed a work's
     year, type or language): said where it happened, as `slr screen --auto` would."""
     return [
-        f"{o['work_id']}: {o['reviewer']} said {o['decision']}, now excluded by the rules "
-        f"({', '.join(o['criteria'])}): the new record changed its metadata; check it"
-        for o in screened.get("overridden", [])
+        f"{o.work_id}: {o.reviewer} said {o.decision}, now excluded by the rules "
+        f"({', '.join(o.criteria)}): the new record changed its metadata; check it"
+        for o in screened.overridden
     ]
 
 

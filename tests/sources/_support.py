@@ -26,7 +26,7 @@ def fixture(*parts: str) -> Path:
     """A recorded response from the shared fixtures (the test is skipped without them)."""
     path = FIXTURES.joinpath(*parts)
     if not path.exists():
-        pytest.skip(f"shared fixture {path} not available")
+        pytest.skip(f"../shared is absent: {path}")
     return path
 
 

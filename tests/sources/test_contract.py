@@ -180,7 +180,7 @@ def test_first_page_parses_and_no_key_reaches_the_archive(cls, tmp_path):
     if samples is None:
         pytest.fail(f"no sample page for source {cls.name!r}: add one to SAMPLES")
     if any(body is None for _, body, _ in samples):
-        pytest.skip("shared fixtures not available")
+        pytest.skip("../shared is absent: the recorded first pages")
     for pattern, body, ctype in samples:
         for method in (responses.GET, responses.POST, responses.PUT):
             responses.add(method, re.compile(".*" + pattern), body=body, content_type=ctype)
