@@ -30,7 +30,7 @@ test: lint typecheck pytest
 
 # The reference review, offline, end to end as far as the pipeline goes; outputs in out/demo/.
 demo: install
-	$(BIN)/python -m slr.cli.demo --out $(OUT) -p $(PROTO)
+	$(BIN)/python -m slr.demo --out $(OUT) -p $(PROTO)
 
 search: install
 	$(SLR) search -p $(PROTO)

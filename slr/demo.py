@@ -7,7 +7,7 @@ the coding log and the row labels. The demo replays the pipeline into a scratch 
 writes the concept matrix, the PRISMA diagram and the report, and checks that the rebuilt
 state matches the committed one. Same inputs, same bytes: the replay's clock is the time the
 committed review logged its imports. The command that prints Table 1 and the PRISMA counts
-is `slr.cli.demo` (`make demo`).
+is `slr.cli.demo`.
 """
 
 from __future__ import annotations
@@ -123,3 +123,14 @@ def run(protocol_path: str | Path, out: Path, progress: Progress | None = None) 
     write_report(review, out / "report.html")
     paths["report.html"] = out / "report.html"
     return paths
+
+
+def main() -> None:
+    """`python -m slr.demo` (`make demo`); the command itself lives with the CLI."""
+    from slr.cli.demo import demo
+
+    demo()
+
+
+if __name__ == "__main__":
+    main()

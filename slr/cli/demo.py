@@ -1,4 +1,4 @@
-"""`make demo` (`python -m slr.cli.demo`): rebuild the reference review offline (slr.demo),
+"""`make demo` (`python -m slr.demo`): rebuild the reference review offline (slr.demo),
 then print Table 1, the PRISMA counts and whether the rebuilt state matches the committed one."""
 
 from __future__ import annotations
@@ -44,7 +44,3 @@ def demo(out: str, protocol_path: str) -> None:
     except SlrError as exc:
         click.echo(f"Error: {exc}", err=True)
         sys.exit(1)
-
-
-if __name__ == "__main__":
-    demo()
