@@ -171,7 +171,7 @@ def kept_against_read(files: list[Path]) -> tuple[int, int, list[str]]:
         proto.parent.mkdir()
         proto.write_text((ROOT / "protocols" / "mlops.toml").read_text(encoding="utf-8"))
         review = open_review(proto)
-        summary = import_files(review, files, quiet=True)
+        summary = import_files(review, files)
         kept = len(load_records(review))
     read = sum(f.read for f in summary.files)
     return read, kept, [p for f in summary.files for p in f.problems]

@@ -4,23 +4,22 @@ The committed corpus holds what a researcher keeps: the database exports as down
 (`inputs/`, with `imports.toml` saying how each was imported), the screening decision logs,
 the coding log and the row labels. The demo replays the pipeline into a scratch corpus under
 `--out` (import, de-duplicate, automatic criteria, then the committed decisions and coding),
-writes the concept matrix, the PRISMA diagram and the report, prints Table 1 and the PRISMA
-counts, and checks that the rebuilt state matches the committed one. Same inputs, same bytes:
-the replay's clock is the time the committed review logged its imports.
+writes the concept matrix, the PRISMA diagram and the report, and checks that the rebuilt
+state matches the committed one. Same inputs, same bytes: the replay's clock is the time the
+committed review logged its imports. The command that prints Table 1 and the PRISMA counts
+is `slr.cli.demo`.
 """
 
 from __future__ import annotations
 
 import shutil
-import sys
 import tomllib
 from pathlib import Path
-
-import click
 
 from slr import protocol as protocol_mod
 from slr.corpus import fixed_clock
 from slr.errors import SlrError
+from slr.progress import Progress
 from slr.review import Review
 from slr.store import Store, read_jsonl, write_atomic
 
@@ -37,7 +36,7 @@ def _imports(inputs: Path) -> list[dict[str, str]]:
     return list(entries)
 
 
-def rebuild(protocol_path: str | Path, out: Path, quiet: bool = True) -> Review:
+def rebuild(protocol_path: str | Path, out: Path, progress: Progress | None = None) -> Review:
     """Replay the committed review into `out/corpus/<id>` and return that scratch review."""
     from slr.dedupe.incremental import update
     from slr.importer import import_files
@@ -66,10 +65,10 @@ def rebuild(protocol_path: str | Path, out: Path, quiet: bool = True) -> Review:
                 source=entry.get("source"),
                 query=entry.get("query"),
                 date=entry.get("date"),
-                quiet=quiet,
+                progress=progress,
             )
         update(review)
-        auto_screen(review, quiet=quiet)
+        auto_screen(review, progress)
     return review
 
 
@@ -97,14 +96,14 @@ def _strip(entry: dict) -> dict:  # type: ignore[type-arg]
     return {k: v for k, v in entry.items() if k not in ("time", "logged")}
 
 
-def run(protocol_path: str | Path, out: Path, quiet: bool = True) -> dict[str, Path]:
+def run(protocol_path: str | Path, out: Path, progress: Progress | None = None) -> dict[str, Path]:
     """Rebuild the review and write every output; returns name -> path."""
     from slr.matrix.model import render, review_matrix
     from slr.prisma.counts import compute
     from slr.prisma.render import to_csv, to_svg, to_tikz
     from slr.report import write_report
 
-    review = rebuild(protocol_path, out, quiet)
+    review = rebuild(protocol_path, out, progress)
     matrix = review_matrix(review)
     counts = compute(review)
     outputs = {
@@ -126,36 +125,12 @@ def run(protocol_path: str | Path, out: Path, quiet: bool = True) -> dict[str, P
     return paths
 
 
-@click.command()
-@click.option("--out", type=click.Path(file_okay=False), default="out/demo", show_default=True)
-@click.option(
-    "-p", "--protocol", "protocol_path", default="protocols/mlops.toml", show_default=True
-)
-def demo(out: str, protocol_path: str) -> None:
-    """Run the reference review offline and write its outputs to OUT."""
-    from slr.matrix.model import render, review_matrix
-    from slr.prisma.counts import compute, summary
+def main() -> None:
+    """`python -m slr.demo` (`make demo`); the command itself lives with the CLI."""
+    from slr.cli.demo import demo
 
-    out_dir = Path(out)
-    try:
-        paths = run(protocol_path, out_dir)
-        proto = protocol_mod.load(protocol_path)
-        review = Review(proto, Store(out_dir / "corpus" / proto.id))
-        click.echo(f"== {proto.title} (protocol {proto.short_hash})")
-        click.echo("\n== Table 1: concept matrix of challenges faced in MLOps")
-        click.echo(str(render(review_matrix(review), "markdown")).rstrip())
-        click.echo("\n== PRISMA 2020 counts")
-        click.echo(summary(compute(review)))
-        differ = same_state(review.store.root, protocol_mod.corpus_dir(proto))
-        state = "identical" if not differ else "DIFFERENT in " + ", ".join(differ)
-        click.echo(f"\n== rebuilt state vs committed corpus/{proto.id}: {state}")
-        click.echo(f"== outputs in {out_dir}/: " + ", ".join(sorted(paths)))
-        if differ:
-            sys.exit(1)
-    except SlrError as exc:
-        click.echo(f"Error: {exc}", err=True)
-        sys.exit(1)
+    demo()
 
 
 if __name__ == "__main__":
-    demo()
+    main()

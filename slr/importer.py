@@ -29,10 +29,10 @@ from slr.formats.common import (
     finish,
     normalise_newlines,
 )
+from slr.progress import Progress, counted
 from slr.records import Record
 from slr.review import Review
 from slr.store import write_atomic
-from slr.tui.progress import progress
 from slr.works import load_works, save_works
 
 DATABASES = {
@@ -315,7 +315,7 @@ def import_files(
     source: str | None = None,
     query: str | None = None,
     date: str | None = None,
-    quiet: bool = False,
+    progress: Progress | None = None,
 ) -> ImportSummary:
     """Import reference files into a review; every file is read before anything is written.
 
@@ -329,7 +329,7 @@ def import_files(
     started = now_iso()
     results = [
         read_records(p, format=format, source=source)
-        for p in progress(list(paths), "reading", quiet=quiet or len(paths) < 2)
+        for p in counted(list(paths), "reading", progress if len(paths) > 1 else None)
     ]
     review.store.ensure()
     log = search_log(review, removed=True)

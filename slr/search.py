@@ -21,7 +21,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import sys
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
@@ -35,6 +34,7 @@ from slr.corpus import add_records, load_records, log_search, now_iso
 from slr.databases import MANUAL, manual_hint
 from slr.errors import SlrError, SourceError, StoreError
 from slr.http import Archive, Client
+from slr.progress import Progress, counted
 from slr.protocol import SourceSpec
 from slr.records import Record
 from slr.review import Review
@@ -183,12 +183,12 @@ def _save_run(folder: Path, run: dict[str, Any]) -> None:
 class _Shared:
     """What the source threads share: the records file lock, the stored ids, progress."""
 
-    def __init__(self, review: Review, quiet: bool) -> None:
+    def __init__(self, review: Review, progress: Progress | None) -> None:
         self.review = review
         self.lock = threading.Lock()
         self.ids = review.store.record_ids()
         self.stop = threading.Event()
-        self.progress = _Progress(quiet)
+        self.progress = progress
 
     def store(self, records: list[Record]) -> None:
         with self.lock:
@@ -299,7 +299,8 @@ def _run_source(
             )
             _save_run(run_dir, run)
             _summarise(result, run)
-            shared.progress.update(spec.name, result.fetched, result.reported_total, src.cap())
+            if shared.progress is not None:
+                shared.progress(spec.name, result.fetched, _goal(result.reported_total, src.cap()))
             if shared.stop.is_set():
                 raise KeyboardInterrupt
     except SlrError as exc:
@@ -401,7 +402,7 @@ def search(
     refresh: bool = False,
     offline: bool = False,
     enrich: bool = False,
-    quiet: bool = True,
+    progress: Progress | None = None,
     client: Client | None = None,
     env: Mapping[str, str] | None = None,
 ) -> SearchReport:
@@ -419,7 +420,7 @@ def search(
     filters = Filters.from_search(review.protocol.search)
     client = client or Client()
     sources = registry()
-    shared = _Shared(review, quiet)
+    shared = _Shared(review, progress)
     report = SearchReport()
     jobs: list[tuple[int, Source, SourceSpec]] = []
     for i, spec in enumerate(specs):
@@ -448,9 +449,10 @@ def search(
             except KeyboardInterrupt:
                 shared.stop.set()  # workers stop after their current page, checkpointed
                 raise
-    shared.progress.close()
     if enrich:
-        report.enriched = enrich_records(review, client, offline=offline, quiet=quiet, env=env)
+        report.enriched = enrich_records(
+            review, client, offline=offline, progress=progress, env=env
+        )
     return report
 
 
@@ -462,7 +464,7 @@ def enrich_records(
     client: Client | None = None,
     *,
     offline: bool = False,
-    quiet: bool = True,
+    progress: Progress | None = None,
     env: Mapping[str, str] | None = None,
 ) -> int:
     """Complete records without an abstract from OpenAlex by DOI; returns how many changed.
@@ -473,7 +475,6 @@ def enrich_records(
     post-filter verdict.
     """
     from slr.sources.openalex import OpenAlex
-    from slr.tui.progress import progress
 
     client = client or Client()
     src = OpenAlex(client, {}, env)
@@ -488,7 +489,7 @@ def enrich_records(
     ]
     filters = Filters.from_search(review.protocol.search)
     changed = 0
-    for i in progress(todo, "enrich (OpenAlex)", quiet, length=len(todo)):
+    for i in counted(todo, "enrich (OpenAlex)", progress):
         rec = Record.from_dict(rows[i])
         name = "doi-" + "".join(c if c.isalnum() or c in "-._" else "_" for c in rec.doi or "")
         try:
@@ -530,30 +531,11 @@ def enrich_records(
 # ---------------------------------------------------------------- output
 
 
-class _Progress:
-    """One status line on stderr for all running sources (only on a terminal)."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.enabled = not quiet and sys.stderr.isatty()
-        self.state: dict[str, str] = {}
-        self.lock = threading.Lock()
-
-    def update(self, name: str, fetched: int, total: int | None, cap: int | None) -> None:
-        if not self.enabled:
-            return
-        goal = min(x for x in (total, cap) if x is not None) if (total or cap) else None
-        if goal:
-            filled = min(10, int(10 * fetched / goal)) if goal else 0
-            self.state[name] = f"{name} [{'#' * filled}{'.' * (10 - filled)}] {fetched}/{goal}"
-        else:
-            self.state[name] = f"{name} {fetched}"
-        with self.lock:
-            sys.stderr.write("\r" + "  ".join(self.state.values())[:200] + "\x1b[K")
-            sys.stderr.flush()
-
-    def close(self) -> None:
-        if self.enabled and self.state:
-            sys.stderr.write("\n")
+def _goal(total: int | None, cap: int | None) -> int | None:
+    """What a source will fetch: the smaller of its reported total and its cap, if known."""
+    if not (total or cap):
+        return None
+    return min(x for x in (total, cap) if x is not None) or None
 
 
 def format_table(report: SearchReport) -> str:

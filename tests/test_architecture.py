@@ -108,7 +108,7 @@ def test_the_graph_sees_known_edges():
     edges = graph()
     assert "slr.errors" in edges["slr.protocol"]
     assert "slr.screen.agreement" in edges["slr.coding.log"]  # `from slr.screen import agreement`
-    assert "slr.tui.progress" in edges["slr.importer"]
+    assert "slr.progress" in edges["slr.importer"]
 
 
 def test_the_module_import_graph_has_no_cycle():

@@ -4,7 +4,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from slr.demo import demo, run, same_state
+from slr.cli.demo import demo
+from slr.demo import run, same_state
 from slr.prisma.counts import compute
 from slr.protocol import corpus_dir, load
 from slr.review import Review

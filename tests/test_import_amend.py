@@ -33,7 +33,7 @@ def _run(review, *args):
 
 
 def test_the_database_is_read_from_the_file(review):
-    import_files(review, [EMBASE_CSV, PROQUEST_RIS, EBSCO_RIS], quiet=True)
+    import_files(review, [EMBASE_CSV, PROQUEST_RIS, EBSCO_RIS])
     log = {e["filename"]: (e["source"], e["database"]) for e in search_log(review)}
     assert log == {
         "asreview_embase.csv": ("embase", "Embase"),  # its Emtree columns
@@ -59,7 +59,7 @@ def test_an_unnamed_database_and_a_missing_query_or_date_are_warned(review):
 
 
 def test_list_shows_every_import(review):
-    import_files(review, [ZOTERO_RIS], query="cysts", date="2024-03-01", quiet=True)
+    import_files(review, [ZOTERO_RIS], query="cysts", date="2024-03-01")
     [entry] = search_log(review)
     result = _run(review, "import", "--list")
     assert result.exit_code == 0, result.output
@@ -71,7 +71,7 @@ def test_list_shows_every_import(review):
 
 
 def test_amend_is_appended_and_followed(review):
-    import_files(review, [ZOTERO_RIS], quiet=True)
+    import_files(review, [ZOTERO_RIS])
     [entry] = search_log(review)
     ids = [r.id for r in load_records(review)]
     before = review.store.searchlog_file.read_text()
@@ -102,7 +102,7 @@ def test_amend_is_appended_and_followed(review):
 
 
 def test_amend_and_remove_name_unknown_ids(review):
-    import_files(review, [ZOTERO_RIS], quiet=True)
+    import_files(review, [ZOTERO_RIS])
     [entry] = search_log(review)
     result = _run(review, "import", "--amend", "import-nope", "--date", "2024-03-01")
     assert result.exit_code != 0
@@ -119,7 +119,7 @@ def _ris(*records: tuple[str, str]) -> str:
 def test_remove_takes_out_only_what_no_other_import_holds(review, tmp_path):
     (tmp_path / "a.ris").write_text(_ris(("WOS:1", "Shared paper"), ("WOS:2", "Only in A")))
     (tmp_path / "b.ris").write_text(_ris(("WOS:1", "Shared paper"), ("WOS:3", "Only in B")))
-    import_files(review, [tmp_path / "a.ris", tmp_path / "b.ris"], quiet=True)
+    import_files(review, [tmp_path / "a.ris", tmp_path / "b.ris"])
     update(review)
     a, b = search_log(review)
     only_a = next(w for w in load_works(review) if w.canonical.title == "Only in A")
@@ -140,6 +140,6 @@ def test_remove_takes_out_only_what_no_other_import_holds(review, tmp_path):
     listed = _run(review, "import", "--list").output
     assert f"{a['run_id']}  (removed" in listed
     # the same bytes can come back; they are a new import
-    again = import_files(review, [tmp_path / "a.ris"], quiet=True)
+    again = import_files(review, [tmp_path / "a.ris"])
     assert again.files[0].run_id == f"{a['run_id']}-2"
     assert len(load_records(review)) == 3

@@ -40,14 +40,14 @@ def _csv(rows: list[tuple[str, str]]) -> str:
 def test_same_bibtex_key_in_two_files_keeps_both_papers(review, tmp_path):
     (tmp_path / "a.bib").write_text(_bib("Chen2008", "Mining process logs"))
     (tmp_path / "b.bib").write_text(_bib("Chen2008", "Deep learning for crops"))
-    summary = import_files(review, [tmp_path / "a.bib", tmp_path / "b.bib"], quiet=True)
+    summary = import_files(review, [tmp_path / "a.bib", tmp_path / "b.bib"])
     assert [f.added for f in summary.files] == [1, 1]
     titles = sorted(r.title for r in load_records(review))
     assert titles == ["Deep learning for crops", "Mining process logs"]
     # the very same bytes again stay a no-op
     ids = [r.id for r in load_records(review)]
     (tmp_path / "copy.bib").write_bytes((tmp_path / "b.bib").read_bytes())
-    again = import_files(review, [tmp_path / "copy.bib"], quiet=True)
+    again = import_files(review, [tmp_path / "copy.bib"])
     assert again.files[0].status == "already imported"
     assert [r.id for r in load_records(review)] == ids and len(search_log(review)) == 2
 
@@ -57,7 +57,7 @@ def test_same_ris_id_in_two_files_and_a_csv_id_keep_three_records(review, tmp_pa
     (tmp_path / "b.ris").write_text(_ris("1", "Second paper"))
     (tmp_path / "c.csv").write_text(_csv([("1", "Third paper")]))
     paths = [tmp_path / n for n in ("a.ris", "b.ris", "c.csv")]
-    summary = import_files(review, paths, quiet=True)
+    summary = import_files(review, paths)
     assert summary.added == 3
     assert "0 already in the corpus" in summary.format()
     assert len({r.id for r in load_records(review)}) == 3
@@ -68,7 +68,7 @@ def test_database_wide_ids_still_match_across_files(review, tmp_path):
     two = "TY  - JOUR\nAN  - WOS:000123\nTI  - A paper (again)\nPY  - 2020\nER  - \n"
     (tmp_path / "a.ris").write_text(one)
     (tmp_path / "b.ris").write_text(two)
-    summary = import_files(review, [tmp_path / "a.ris", tmp_path / "b.ris"], quiet=True)
+    summary = import_files(review, [tmp_path / "a.ris", tmp_path / "b.ris"])
     assert [f.added for f in summary.files] == [1, 0]
     [record] = load_records(review)
     assert record.id == "webofscience:WOS:000123"
@@ -79,7 +79,7 @@ def test_database_wide_ids_still_match_across_files(review, tmp_path):
 def test_a_repeated_id_inside_one_file_keeps_both_and_names_both_lines(review, tmp_path):
     path = tmp_path / "lib.csv"
     path.write_text(_csv([("7", "One paper"), ("7", "Another paper")]))
-    summary = import_files(review, [path], quiet=True)
+    summary = import_files(review, [path])
     assert summary.added == 2
     [warning] = summary.files[0].warnings
     assert warning.startswith(f"{path}:3: same id") and "the entry at line 2; both kept" in warning
@@ -90,7 +90,7 @@ def test_a_citation_without_title_is_kept_an_empty_row_is_named(review, tmp_path
     path.write_text(
         'id,title,authors,year,journal\n1,,"Zuber, J.",2011,Nat Rev Nephrol\n2,,,2012,\n3,,,,\n'
     )
-    summary = import_files(review, [path], quiet=True)
+    summary = import_files(review, [path])
     cited, dated = load_records(review)
     assert cited.authors == ("Zuber, J.",) and cited.title is None
     assert dated.year == 2012 and not dated.authors
@@ -126,7 +126,7 @@ def test_property_one_record_per_entry_whatever_the_local_ids(files):
             if text not in contents:  # the very same bytes twice are one import
                 contents.add(text)
                 expected += len(entries)
-        import_files(review, paths, quiet=True)
+        import_files(review, paths)
         assert len(load_records(review)) == expected
 
 

@@ -24,9 +24,7 @@ SCOPUS_BIB = EXPORTS / "scopus_bibtex" / "buhos_scopus_2026_new_url.bib"
 
 
 def test_import_copies_bytes_adds_records_and_logs(review, tmp_path):
-    summary = import_files(
-        review, [SCOPUS_CSV], query="TITLE-ABS-KEY(exascale)", date="2024-03-01", quiet=True
-    )
+    summary = import_files(review, [SCOPUS_CSV], query="TITLE-ABS-KEY(exascale)", date="2024-03-01")
     data = SCOPUS_CSV.read_bytes()
     sha = hashlib.sha256(data).hexdigest()
     raw = review.store.root / "raw" / "import" / f"{sha[:12]}-litstudy_scopus.csv"
@@ -45,22 +43,22 @@ def test_import_copies_bytes_adds_records_and_logs(review, tmp_path):
 
 
 def test_reimporting_the_same_bytes_is_a_no_op(review, tmp_path):
-    import_files(review, [SCOPUS_CSV], quiet=True)
+    import_files(review, [SCOPUS_CSV])
     copy = tmp_path / "renamed.csv"
     shutil.copyfile(SCOPUS_CSV, copy)
-    summary = import_files(review, [copy], quiet=True)
+    summary = import_files(review, [copy])
     assert summary.files[0].status == "already imported"
     assert "already imported" in summary.format()
     assert len(search_log(review)) == 1 and len(load_records(review)) == 58
 
 
 def test_overlapping_export_adds_only_new_records(review, tmp_path):
-    import_files(review, [SCOPUS_CSV], quiet=True)
+    import_files(review, [SCOPUS_CSV])
     rows = list(csv.reader(io.StringIO(SCOPUS_CSV.read_text("utf-8-sig"))))
     subset = tmp_path / "subset.csv"
     with open(subset, "w", encoding="utf-8", newline="") as fh:
         csv.writer(fh).writerows(rows[:4])
-    summary = import_files(review, [subset], quiet=True)
+    summary = import_files(review, [subset])
     assert (summary.files[0].imported, summary.files[0].added) == (3, 0)
     assert search_log(review)[-1]["kept"] == 0
 
@@ -69,7 +67,7 @@ def test_an_unreadable_file_leaves_the_corpus_untouched(review, tmp_path):
     bad = tmp_path / "empty.ris"
     bad.write_text("")
     with pytest.raises(ImportError_, match="empty.ris: empty file"):
-        import_files(review, [WOS_TAB, bad], quiet=True)
+        import_files(review, [WOS_TAB, bad])
     assert not review.store.records_file.exists()
     assert not review.store.searchlog_file.exists()
     assert not (review.store.root / "raw").exists()
@@ -79,7 +77,7 @@ def test_partial_file_is_logged_as_partial(review, tmp_path):
     text = SCOPUS_BIB.read_text("utf-8") + "\n@article{broken, title = {oops\n"
     path = tmp_path / "partial.bib"
     path.write_text(text, "utf-8")
-    summary = import_files(review, [path], quiet=True)
+    summary = import_files(review, [path])
     [entry] = search_log(review)
     assert entry["status"] == "partial" and entry["skipped"] == 1
     assert entry["reported_total"] == 2 and entry["kept"] == 1
@@ -90,11 +88,11 @@ def test_partial_file_is_logged_as_partial(review, tmp_path):
 
 def test_invalid_date_is_refused_before_anything_is_read(review):
     with pytest.raises(ImportError_, match="--date '1/3/2024': use YYYY-MM-DD"):
-        import_files(review, [SCOPUS_CSV], date="1/3/2024", quiet=True)
+        import_files(review, [SCOPUS_CSV], date="1/3/2024")
 
 
 def test_source_not_in_protocol_is_pointed_out(review):
-    summary = import_files(review, [WOS_TAB], quiet=True)
+    summary = import_files(review, [WOS_TAB])
     assert "webofscience is not in the protocol's search.sources" in summary.format()
 
 

@@ -2,50 +2,21 @@
 
 from __future__ import annotations
 
-import sys
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
 import click
 
 from slr.cli.options import load, protocol_option, quiet_option
+from slr.cli.progress import drawing, ticker
 from slr.dedupe.compare import Settings
 from slr.errors import SlrError
 from slr.studies import study_index
-from slr.tui.progress import progress
 
 if TYPE_CHECKING:
     from slr.dedupe.incremental import Outcome
-
-
-def _ticker(total: int, label: str, quiet: bool) -> Callable[[int], None]:
-    """A `tick(n)` callback that advances a progress bar of `total` items."""
-    bar: Iterator[int] = progress(iter(range(total)), label, quiet, length=total)
-    done = [0]
-
-    def tick(n: int) -> None:
-        for _ in range(n):
-            next(bar, None)
-        done[0] += n
-        if done[0] >= total:
-            next(bar, None)  # past the end: the bar closes its line
-
-    return tick
-
-
-def _ask(prompt: str) -> str:
-    """One key on a terminal, one line otherwise; `q` at end of input."""
-    click.echo(prompt, nl=False)
-    if sys.stdin.isatty():
-        try:
-            key = click.getchar()
-        except EOFError:
-            key = "q"
-        click.echo(key)
-        return key
-    line = sys.stdin.readline()
-    return line if line else "q"
+    from slr.review import Review
 
 
 def _summary(outcome: Outcome) -> str:
@@ -92,30 +63,43 @@ def _summary(outcome: Outcome) -> str:
     return "\n".join(lines)
 
 
-@click.command("dedupe")
+MODES = """\b
+Modes (one at a time):
+  run         slr dedupe [--full]                link the review's records into works
+  explain     slr dedupe --explain ID            why the work holding record ID was linked
+  review      slr dedupe --review                decide grey-zone pairs and proposed links
+  standalone  slr dedupe --input FILE [--output clusters.csv]
+                                                 any CSV or citation file, no review needed
+"""
+
+
+@click.command("dedupe", epilog=MODES)
 @protocol_option
 @quiet_option
 @click.option(
-    "--explain", "explain_id", metavar="ID", help="Show why the work holding record ID was linked."
+    "--explain",
+    "explain_id",
+    metavar="ID",
+    help="Mode explain: show why the work holding record ID was linked.",
 )
 @click.option(
     "--review",
     "review_grey",
     is_flag=True,
-    help="Decide grey-zone pairs and proposed study links side by side: y (same work), "
-    "s (same study), n, u(ndo), q(uit).",
+    help="Mode review: decide grey-zone pairs and proposed study links side by side: "
+    "y (same work), s (same study), n, u(ndo), q(uit).",
 )
 @click.option(
     "--input",
     "input_path",
     type=click.Path(dir_okay=False),
-    help="Standalone: a CSV or citation file to de-duplicate (no review folder needed).",
+    help="Mode standalone: a CSV or citation file to de-duplicate (no review folder needed).",
 )
 @click.option(
     "--output",
     "output_path",
     type=click.Path(dir_okay=False),
-    help="Standalone: where to write id,cluster_id,rule,study [default: clusters.csv].",
+    help="Mode standalone: where to write id,cluster_id,rule,study [default: clusters.csv].",
 )
 @click.option(
     "--auto-threshold",
@@ -142,10 +126,13 @@ def _summary(outcome: Outcome) -> str:
     "input_format",
     default="auto",
     show_default=True,
-    help="Format of --input when it cannot be detected (any `slr import --format` name).",
+    help="Mode standalone: format of --input when it cannot be detected "
+    "(any `slr import --format` name).",
 )
 @click.option(
-    "--full", is_flag=True, help="Recompute every work instead of matching only the new records."
+    "--full",
+    is_flag=True,
+    help="Modes run and review: recompute every work instead of matching only the new records.",
 )
 def dedupe(
     protocol_path: str | None,
@@ -175,56 +162,90 @@ def dedupe(
       slr dedupe --explain scopus:2-s2.0-85079532227
       slr dedupe --input refs.csv --output clusters.csv
     """
-    # numpy, pandas and rapidfuzz load here, not when the CLI starts
-    from slr.dedupe.explain import explain
-    from slr.dedupe.grey import answers_path, previous_questions, review_loop
-    from slr.dedupe.incremental import update
-    from slr.dedupe.standalone import dedupe_file
-
     if grey_threshold > auto_threshold:
         raise SlrError(
             f"--grey-threshold {grey_threshold} is above --auto-threshold {auto_threshold}; "
             "the grey zone is [grey, auto)"
         )
     settings = Settings(auto=auto_threshold, grey=grey_threshold, versions=versions)
-    if output_path and not input_path:
-        raise SlrError("--output needs --input FILE (standalone mode)")
+    _one_mode(explain_id, review_grey, input_path, output_path, full, input_format)
     if input_path:
-        if review_grey or explain_id:
-            raise SlrError("--review and --explain work on a review, not with --input")
-        out = output_path or "clusters.csv"
-        ticks: list[Callable[[int], None]] = []
-
-        def on_read(n: int) -> None:
-            ticks.append(_ticker(n, "de-duplicating", quiet))
-
-        result = dedupe_file(
-            input_path, out, settings, lambda k: ticks[0](k), on_read, input_format
-        )
-        n, w = len(result.table), len(result.clusters)
-        click.echo(f"{n} records -> {w} works ({n - w} duplicates); wrote {out}")
-        if result.grey and not quiet:
-            click.echo(f"{len(result.grey)} grey-zone pair(s) were left apart")
+        _standalone(input_path, output_path or "clusters.csv", settings, input_format, quiet)
         return
     if explain_id is not None and not explain_id.strip():
         raise SlrError("--explain needs a record or work id, e.g. scopus:2-s2.0-85079532227")
+    from slr.dedupe.explain import explain  # the engine loads here, not when the CLI starts
+
     review = load(protocol_path)
     if explain_id:
         click.echo(explain(review, explain_id, settings))
         return
+    _run(review, settings, full, review_grey, quiet)
+
+
+def _one_mode(
+    explain_id: str | None,
+    review_grey: bool,
+    input_path: str | None,
+    output_path: str | None,
+    full: bool,
+    input_format: str,
+) -> None:
+    """One mode per call: options of two modes together are a one-line error."""
+    if output_path and not input_path:
+        raise SlrError("--output needs --input FILE (standalone mode)")
+    if input_format != "auto" and not input_path:
+        raise SlrError("--format is the format of --input FILE (standalone mode); add --input")
+    if input_path and (review_grey or explain_id is not None):
+        raise SlrError("--review and --explain work on a review, not with --input")
+    if input_path and full:
+        raise SlrError(
+            "--full works on a review, not with --input (standalone always runs in full)"
+        )
+    if explain_id is not None and (review_grey or full):
+        other = "--review" if review_grey else "--full"
+        raise SlrError(f"--explain and {other} are two modes of slr dedupe; give one of them")
+
+
+def _standalone(
+    input_path: str, out: str, settings: Settings, input_format: str, quiet: bool
+) -> None:
+    from slr.dedupe.standalone import dedupe_file
+
+    with drawing(quiet) as progress:
+        ticks: list[Callable[[int], None]] = []
+
+        def on_read(n: int) -> None:
+            ticks.append(ticker(progress, "de-duplicating", n))
+
+        result = dedupe_file(
+            input_path, out, settings, lambda k: ticks[0](k), on_read, input_format
+        )
+    n, w = len(result.table), len(result.clusters)
+    click.echo(f"{n} records -> {w} works ({n - w} duplicates); wrote {out}")
+    if result.grey and not quiet:
+        click.echo(f"{len(result.grey)} grey-zone pair(s) were left apart")
+
+
+def _run(review: Review, settings: Settings, full: bool, review_grey: bool, quiet: bool) -> None:
+    from slr.dedupe.grey import answers_path, previous_questions
+    from slr.dedupe.incremental import update
+    from slr.tui.pairs import review_pairs
+
     n_records = sum(1 for _ in review.store.iter_records())
     if not n_records:
         raise SlrError(
             f"{review.store.records_file}: no records yet; run `slr search` or `slr import` first"
         )
-    outcome = update(review, settings, full, _ticker(n_records, "de-duplicating", quiet))
+    with drawing(quiet) as progress:
+        outcome = update(review, settings, full, ticker(progress, "de-duplicating", n_records))
     if review_grey:
         path = answers_path(review)
         previous = previous_questions(path, {r.id: r for r in outcome.records})
         if not outcome.questions:
             click.echo("no grey-zone pairs to decide")
         if outcome.questions or previous:
-            counts = review_loop(outcome.questions, path, _ask, click.echo, previous)
+            counts = review_pairs(outcome.questions, path, previous)
             click.echo(
                 f"answers saved: {counts['y']} same work, {counts['s']} same study, "
                 f"{counts['n']} unrelated, {counts['undo']} undone"

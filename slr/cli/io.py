@@ -7,6 +7,7 @@ import json
 import click
 
 from slr.cli.options import load, protocol_option, quiet_option
+from slr.cli.progress import drawing
 from slr.errors import ImportError_
 from slr.export import STAGES, export_stage, format_for
 from slr.importer import (
@@ -99,9 +100,10 @@ def import_cmd(
     if remove:
         click.echo(remove_import(review, remove))
         return
-    summary = import_files(
-        review, files, format=fmt, source=source, query=query, date=date, quiet=quiet
-    )
+    with drawing(quiet) as progress:
+        summary = import_files(
+            review, files, format=fmt, source=source, query=query, date=date, progress=progress
+        )
     if as_json:
         click.echo(json.dumps(summary.to_dict(), indent=2, ensure_ascii=False))
     else:

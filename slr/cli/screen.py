@@ -10,6 +10,7 @@ from typing import Any
 import click
 
 from slr.cli.options import load, protocol_option, quiet_option
+from slr.cli.progress import drawing
 from slr.decisions import STAGES
 from slr.protocol import require
 from slr.review import Review
@@ -84,7 +85,8 @@ def screen_cmd(
     """
     review = load(protocol_path)
     if auto:
-        summary = auto_screen(review, quiet=quiet)
+        with drawing(quiet) as progress:
+            summary = auto_screen(review, progress)
         click.echo(format_auto(summary))
         return
     require(review.protocol, "screen")

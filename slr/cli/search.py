@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from slr.cli.options import load, protocol_option, quiet_option
+from slr.cli.progress import drawing
 from slr.corpus import search_log
 from slr.search import format_log, format_table, search
 
@@ -60,14 +61,16 @@ def search_cmd(
     if show_log:
         click.echo(format_log(search_log(review), fmt))
         return
-    report = search(
-        review,
-        list(sources) or None,
-        refresh=refresh,
-        offline=offline,
-        enrich=enrich,
-        quiet=quiet,
-    )
+    names = list(sources) or [s.name for s in review.protocol.search.sources]
+    with drawing(quiet, together=names) as progress:
+        report = search(
+            review,
+            list(sources) or None,
+            refresh=refresh,
+            offline=offline,
+            enrich=enrich,
+            progress=progress,
+        )
     click.echo(format_table(report))
     if report.exit_code:
         raise SystemExit(report.exit_code)

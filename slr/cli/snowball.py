@@ -8,6 +8,7 @@ import click
 
 from slr import snowball as sb
 from slr.cli.options import load, protocol_option, quiet_option
+from slr.cli.progress import drawing
 from slr.decisions import STAGES
 
 
@@ -132,19 +133,22 @@ def snowball_cmd(
         click.echo("next: slr snowball (starts a fresh round)")
         return
     if offline:
-        for report in sb.replay(review, quiet=quiet):
+        with drawing(quiet) as progress:
+            reports = sb.replay(review, progress=progress)
+        for report in reports:
             click.echo(sb.format_round(report))
         return
     if until_saturation:
-        result = sb.until_saturation(
-            review,
-            direction=direction,
-            via=via,
-            stage=stage,
-            quiet=quiet,
-            wait=_wait,
-            max_per_seed=max_per_seed,
-        )
+        with drawing(quiet) as progress:
+            result = sb.until_saturation(
+                review,
+                direction=direction,
+                via=via,
+                stage=stage,
+                progress=progress,
+                wait=_wait,
+                max_per_seed=max_per_seed,
+            )
         for report in result.rounds:
             click.echo(sb.format_round(report))
         if result.status == "saturated":
@@ -155,14 +159,15 @@ def snowball_cmd(
                 else "saturation: no included study left to snowball"
             )
         return
-    one = sb.run_round(
-        review,
-        direction=direction,
-        via=via,
-        stage=stage,
-        quiet=quiet,
-        max_per_seed=max_per_seed,
-    )
+    with drawing(quiet) as progress:
+        one = sb.run_round(
+            review,
+            direction=direction,
+            via=via,
+            stage=stage,
+            progress=progress,
+            max_per_seed=max_per_seed,
+        )
     if one is None:
         click.echo(
             f"every study included at {stage} is already snowballed {direction} via {via}; "

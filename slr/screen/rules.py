@@ -13,6 +13,7 @@ from typing import Any
 
 from slr.decisions import AUTO_REVIEWER, STAGES, Decision, record_decision
 from slr.decisions import stacks as decision_stacks
+from slr.progress import Progress, counted
 from slr.protocol import Protocol, Rule
 from slr.records import Record
 from slr.review import Review
@@ -25,7 +26,6 @@ from slr.screen.state import (
     standing_decisions,
     study_view,
 )
-from slr.tui.progress import progress
 from slr.works import record_index
 
 
@@ -111,7 +111,7 @@ class AutoScreen:
         }
 
 
-def auto_screen(review: Review, quiet: bool = True) -> AutoScreen:
+def auto_screen(review: Review, progress: Progress | None = None) -> AutoScreen:
     """Apply the protocol's machine rules at title-abstract; idempotent (only changes are logged).
 
     A work failing a rule is excluded by reviewer "auto" with the failing criterion ids; a
@@ -131,7 +131,7 @@ def auto_screen(review: Review, quiet: bool = True) -> AutoScreen:
     per_criterion: Counter[str] = Counter()
     overridden: list[Overridden] = []
     human: dict[str, dict[str, tuple[int, Decision]]] | None = None  # read on first need
-    for work in progress(screened, "auto-screening", quiet=quiet, length=len(screened)):
+    for work in counted(screened, "auto-screening", progress):
         failed, undecidable = auto_verdict(rules, work.canonical)
         stack = stacks.get(work.work_id, [])
         standing = stack[-1] if stack else None

@@ -6,17 +6,15 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import click
-
 from slr.corpus import add_records, now_iso
 from slr.decisions import STAGES, read_log, reviewers
 from slr.http import Archive, Client
+from slr.progress import Progress
 from slr.records import Record
 from slr.review import Review
 from slr.screen.rules import AutoScreen, auto_screen
@@ -147,7 +145,7 @@ def run_round(
     direction: str = "both",
     via: str = "openalex",
     stage: str = "full-text",
-    quiet: bool = True,
+    progress: Progress | None = None,
     client: Client | None = None,
     env: Mapping[str, str] | None = None,
     max_per_seed: int | None = None,
@@ -195,7 +193,7 @@ def run_round(
     if missing:
         raise SnowballError(f"{via}: set {' and '.join(missing)} to snowball through {via}")
     _save(folder, state)
-    return _complete(review, src, folder, state, offline=False, quiet=quiet)
+    return _complete(review, src, folder, state, offline=False, progress=progress)
 
 
 def _new_round(
@@ -267,46 +265,25 @@ def _tag(record: Record, state: dict[str, Any], task: dict[str, Any]) -> Record:
     return record.evolve(extra=extra)
 
 
-class Ticker:
-    """Progress of a round's fetching on stderr, one line per page (rewritten in place on a
-    terminal): a capped seed of 30,000 citing works must not look like a hang."""
-
-    def __init__(self, quiet: bool) -> None:
-        self.on = not quiet
-        self.tty = sys.stderr.isatty()
-        self.width = 0
-
-    def show(self, text: str) -> None:
-        if not self.on:
-            return
-        if self.tty:
-            click.echo("\r" + text.ljust(self.width), nl=False, err=True)
-            self.width = len(text)
-        else:
-            click.echo(text, err=True)
-
-    def close(self) -> None:
-        if self.on and self.tty and self.width:
-            click.echo(err=True)
-
-
 def _fetch(
     review: Review,
     src: Source,
     folder: Path,
     state: dict[str, Any],
     offline: bool,
-    quiet: bool,
+    progress: Progress | None,
     replay: bool = False,
 ) -> None:
-    """Run every unfinished task (all of them on replay), checkpointing after each step."""
+    """Run every unfinished task (all of them on replay), checkpointing after each step.
+
+    Each page is reported as a line of news, `progress(line, found, None)`: a capped seed of
+    30,000 citing works must not look like a hang."""
     fetcher = Fetcher(src, Archive(folder), offline, review.store.root)
     seeds = {s["work_id"]: s for s in state["seeds"]}
     known = review.store.record_ids()
     tasks = [t for t in state["tasks"].values() if replay or not t["done"]]
     run = TASKS[state["via"]]
     cap = state.get("max_per_seed")  # None: no cap (and every round started before caps)
-    ticker = Ticker(quiet or replay)
     head = f"snowball round {state['round']} ({state['via']})"
     for k, task in enumerate(tasks, 1):
         start: State = {} if replay else task["state"]
@@ -338,8 +315,8 @@ def _fetch(
             task["state"] = step.state or {}
             task["done"] = step.state is None
             _save(folder, state)
-            ticker.show(f"{what}: {task['found']} fetched{_of(task, limit)}")
-    ticker.close()
+            if progress is not None:
+                progress(f"{what}: {task['found']} fetched{_of(task, limit)}", task["found"], None)
 
 
 def _of(task: dict[str, Any], cap: int | None) -> str:
@@ -353,15 +330,20 @@ def _of(task: dict[str, Any], cap: int | None) -> str:
 
 
 def _complete(
-    review: Review, src: Source, folder: Path, state: dict[str, Any], offline: bool, quiet: bool
+    review: Review,
+    src: Source,
+    folder: Path,
+    state: dict[str, Any],
+    offline: bool,
+    progress: Progress | None,
 ) -> RoundReport:
     if state["status"] == "running":
-        _fetch(review, src, folder, state, offline, quiet)
+        _fetch(review, src, folder, state, offline, progress)
         state["status"] = "fetched"
         state["finished"] = now_iso()
         _save(folder, state)
     grey = dedupe(review)
-    screened = auto_screen(review, quiet)
+    screened = auto_screen(review, progress)
     report = round_report(review, folder, state)
     if grey:
         report.notes.append(f"{grey} possible duplicate pair(s) to decide: slr dedupe --review")
@@ -384,7 +366,7 @@ def dedupe(review: Review) -> int:
 
 
 def replay(
-    review: Review, *, quiet: bool = True, client: Client | None = None
+    review: Review, *, progress: Progress | None = None, client: Client | None = None
 ) -> list[RoundReport]:
     """Rebuild every round's records from the raw archive, with no network (`--offline`)."""
     found = rounds(review)
@@ -397,14 +379,14 @@ def replay(
     for folder, state in found:
         src = _source(review, state["via"], client, {})
         try:
-            _fetch(review, src, folder, state, offline=True, quiet=quiet, replay=True)
+            _fetch(review, src, folder, state, offline=True, progress=None, replay=True)
         except SnowballError as exc:
             if state["status"] != "running":
                 raise
             # an interrupted round replays as far as it was archived
             notes[int(state["round"])] = f"replayed up to the interruption ({exc})"
     dedupe(review)
-    overridden = overridden_notes(auto_screen(review, quiet))
+    overridden = overridden_notes(auto_screen(review, progress))
     reports = []
     for folder, state in rounds(review):
         report = round_report(review, folder, state)
@@ -435,7 +417,7 @@ def until_saturation(
     direction: str = "both",
     via: str = "openalex",
     stage: str = "full-text",
-    quiet: bool = True,
+    progress: Progress | None = None,
     client: Client | None = None,
     env: Mapping[str, str] | None = None,
     wait: Callable[[dict[str, int]], bool] | None = None,
@@ -455,7 +437,7 @@ def until_saturation(
             direction=direction,
             via=via,
             stage=stage,
-            quiet=quiet,
+            progress=progress,
             client=client,
             env=env,
             max_per_seed=max_per_seed,
