@@ -227,12 +227,8 @@ def included(review: Review) -> list[Work]:
     each study once, as PRISMA counts studies; without studies.jsonl every included work is
     a study of its own, as before.
     """
-    try:
-        from slr.screen.state import included_by_study
-    except ImportError:  # pragma: no cover - only before the screening stage exists
-        raise SlrError(
-            "screening is not available in this slr; cannot list included studies"
-        ) from None
+    from slr.screen.state import included_by_study
+
     return [reports[0] for reports in included_by_study(review, stage="full-text")]
 
 

@@ -18,6 +18,7 @@ from slr.corpus import add_records, now_iso
 from slr.decisions import STAGES, read_log, reviewers
 from slr.http import Archive, Client
 from slr.records import Record
+from slr.registry import Registry
 from slr.review import Review
 from slr.screen.rules import auto_screen
 from slr.screen.state import included_works, stage_states
@@ -33,17 +34,21 @@ from slr.snowball.base import (
     records_by_id,
 )
 from slr.snowball.report import RoundReport, log_round, round_of, round_report
-from slr.sources import registry
+from slr.sources import SOURCES
 from slr.sources.base import Source
 from slr.store import write_atomic
 from slr.works import Work, load_works, record_index, save_works
 
-TASKS: dict[str, Task] = {
-    "openalex": openalex.task,
-    "semanticscholar": semanticscholar.task,
-    "crossref": crossref.task,
-}
-VIAS = tuple(TASKS)
+FETCHERS: Registry[Task] = Registry(
+    "snowball source",
+    SnowballError,
+    table={
+        "openalex": openalex.task,
+        "semanticscholar": semanticscholar.task,
+        "crossref": crossref.task,
+    },
+)
+VIAS = FETCHERS.names()
 
 
 @dataclass
@@ -116,10 +121,7 @@ def _directions(direction: str, via: str) -> tuple[list[str], list[str]]:
     """The directions a round runs, and notes for the ones a source cannot do."""
     if direction not in (*DIRECTIONS, "both"):
         raise SnowballError(f"unknown direction {direction!r}; use backward, forward or both")
-    if via not in VIAS:
-        raise SnowballError(
-            f"unknown source {via!r} for snowballing; use one of: {', '.join(VIAS)}"
-        )
+    FETCHERS.get(via)  # the one error for an unknown name
     wanted = list(DIRECTIONS) if direction == "both" else [direction]
     if via == "crossref" and "forward" in wanted:
         if direction == "forward":
@@ -135,7 +137,7 @@ def _source(
     review: Review, via: str, client: Client | None, env: Mapping[str, str] | None
 ) -> Source:
     spec = next((s for s in review.protocol.search.sources if s.name == via), None)
-    return registry()[via](client or Client(), spec.options if spec else {}, env)
+    return SOURCES.get(via)(client or Client(), spec.options if spec else {}, env)
 
 
 # ---------------------------------------------------------------- a round
@@ -304,7 +306,7 @@ def _fetch(
     seeds = {s["work_id"]: s for s in state["seeds"]}
     known = review.store.record_ids()
     tasks = [t for t in state["tasks"].values() if replay or not t["done"]]
-    run = TASKS[state["via"]]
+    run = FETCHERS.get(state["via"])
     cap = state.get("max_per_seed")  # None: no cap (and every round started before caps)
     ticker = Ticker(quiet or replay)
     head = f"snowball round {state['round']} ({state['via']})"
