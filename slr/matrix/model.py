@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from slr.errors import ExportError
 from slr.protocol import Concept
+from slr.records import fold
 from slr.registry import Registry
 from slr.store import write_atomic
 
@@ -227,7 +227,7 @@ def study_labels(
     for label, group in clashes.items():
         if len(group) < 2:
             continue
-        group = sorted(group, key=lambda w: (_fold(w.canonical.title or ""), w.work_id))
+        group = sorted(group, key=lambda w: (fold(w.canonical.title or ""), w.work_id))
         for i, w in enumerate(group):
             # "Smith et al. (2019)" -> "Smith et al. (2019a)"; beyond z: aa, ab...
             labels[w.work_id] = label[:-1] + _suffix(i) + ")"
@@ -240,11 +240,6 @@ def study_labels(
 def _suffix(i: int) -> str:
     letters = "abcdefghijklmnopqrstuvwxyz"
     return letters[i] if i < 26 else letters[i // 26 - 1] + letters[i % 26]
-
-
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text if not unicodedata.combining(c)).casefold()
 
 
 # --------------------------------------------------------------------------- model
@@ -280,10 +275,10 @@ def sort_rows(matrix: Matrix, order: str) -> Matrix:
     big = 10**6  # studies without a year go last
 
     def by_year(r: Row) -> tuple[object, ...]:
-        return (r.year if r.year is not None else big, _fold(r.author), r.label)
+        return (r.year if r.year is not None else big, fold(r.author), r.label)
 
     def by_author(r: Row) -> tuple[object, ...]:
-        return (_fold(r.author), r.year if r.year is not None else big, r.label)
+        return (fold(r.author), r.year if r.year is not None else big, r.label)
 
     keys: dict[str, Callable[[Row], tuple[object, ...]]] = {"year": by_year, "author": by_author}
     if order not in keys:

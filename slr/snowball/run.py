@@ -552,7 +552,7 @@ def _abandon_one(review: Review, folder: Path, state: dict[str, Any]) -> list[st
         if dropped
         else "records: none to drop",
     )
-    unresolved = review.store.root / "snowball" / f"round-{number:02d}-unresolved.csv"
+    unresolved = review.store.unresolved_file(number)
     if unresolved.exists():
         unresolved.unlink()
         lines.append(f"unresolved list: deleted {unresolved.relative_to(review.store.root)}")
@@ -626,14 +626,14 @@ def _drop_from_works(review: Review, ids: set[str]) -> set[str]:
 
 def _drop_grey(review: Review, ids: set[str]) -> None:
     """Forget the possible-duplicate pairs that name a dropped record."""
-    from slr.dedupe.incremental import STATE_FILE, read_state
+    from slr.dedupe.incremental import read_state
 
     state = read_state(review)
     pending = state.get("pending") or []
     left = [p for p in pending if p[0] not in ids and p[1] not in ids]
     if len(left) != len(pending):
         state["pending"] = left
-        write_atomic(review.store.root / STATE_FILE, json.dumps(state, indent=1) + "\n")
+        write_atomic(review.store.dedupe_state_file, json.dumps(state, indent=1) + "\n")
 
 
 def _decisions_on(review: Review, work_ids: set[str]) -> int:
