@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import requests
 
 from slr.http import Client, Request
-from slr.sources import registry
+from slr.sources import SOURCES
 
 
 class Limits:
@@ -84,7 +84,7 @@ def serve(limits: Limits) -> ThreadingHTTPServer:
 
 
 def run(seconds: float) -> None:
-    sources = {name: cls(None, {}, {}) for name, cls in registry().items()}
+    sources = {name: cls(None, {}, {}) for name, cls in SOURCES.items()}
     rates = {name: src.requests_per_second() for name, src in sources.items()}
     limits = Limits(rates)
     server = serve(limits)

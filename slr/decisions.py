@@ -173,7 +173,7 @@ def read_notes(review: Review, reviewer: str) -> list[Note]:
 
 def log_names(review: Review) -> list[str]:
     """The names of every decision log (the automatic and resolution logs included)."""
-    folder = review.store.root / "decisions"
+    folder = review.store.decisions_dir
     return sorted(p.stem for p in folder.glob("*.jsonl")) if folder.is_dir() else []
 
 

@@ -23,9 +23,6 @@ from slr.progress import Progress
 from slr.review import Review
 from slr.store import Store, read_jsonl, write_atomic
 
-# What the demo copies from the committed corpus: the human decisions, never derived state.
-HUMAN_STATE = ("decisions", "coding", "labels.jsonl", "dedupe-answers.jsonl")
-
 
 def _imports(inputs: Path) -> list[dict[str, str]]:
     manifest = inputs / "imports.toml"
@@ -49,12 +46,12 @@ def rebuild(protocol_path: str | Path, out: Path, progress: Progress | None = No
         shutil.rmtree(scratch)
     review = Review(proto, Store(scratch))
     review.store.ensure()
-    for name in HUMAN_STATE:
-        src = committed / name
+    # the demo copies what people wrote from the committed corpus, never derived state
+    for src, dst in zip(Store(committed).human_state(), review.store.human_state(), strict=True):
         if src.is_dir():
-            shutil.copytree(src, scratch / name)
+            shutil.copytree(src, dst)
         elif src.is_file():
-            shutil.copy2(src, scratch / name)
+            shutil.copy2(src, dst)
     inputs = committed / "inputs"
     entries = _imports(inputs)
     with fixed_clock(_replay_time(committed, entries)):
@@ -74,21 +71,27 @@ def rebuild(protocol_path: str | Path, out: Path, progress: Progress | None = No
 
 def _replay_time(committed: Path, entries: list[dict[str, str]]) -> str:
     """When the committed review logged its imports (else the last search date): the replay's clock."""
-    logged = [str(e["logged"]) for e in read_jsonl(committed / "searchlog.jsonl") if "logged" in e]
+    logged = [
+        str(e["logged"]) for e in read_jsonl(Store(committed).searchlog_file) if "logged" in e
+    ]
     if logged:
         return max(logged)
     dates = [str(e["date"]) for e in entries if e.get("date")]
     return (max(dates) if dates else "1970-01-01") + "T00:00:00Z"
 
 
+def _derived(store: Store) -> tuple[Path, ...]:
+    return (store.records_file, store.works_file, store.decisions_file("auto"))
+
+
 def same_state(a: Path, b: Path) -> list[str]:
     """Files of the derived state that differ between two corpus folders."""
     differ = []
-    for name in ("records.jsonl", "works.jsonl", "decisions/auto.jsonl"):
-        left = [_strip(d) for d in read_jsonl(a / name)]
-        right = [_strip(d) for d in read_jsonl(b / name)]
+    for path in _derived(Store(a)):
+        left = [_strip(d) for d in read_jsonl(path)]
+        right = [_strip(d) for d in read_jsonl(b / path.relative_to(a))]
         if left != right:
-            differ.append(name)
+            differ.append(path.relative_to(a).as_posix())
     return differ
 
 

@@ -55,10 +55,8 @@ def stage_records(review: Review, stage: str) -> list[Record]:
         raise ExportError(f"stage {stage}: no works yet; run `slr dedupe` first")
     if stage == "deduplicated":
         return [w.canonical for w in works]
-    try:
-        from slr.screen.state import final_decisions
-    except ImportError:  # pragma: no cover - screening ships with slr
-        raise ExportError(f"stage {stage}: screening is not available in this slr") from None
+    from slr.screen.state import final_decisions
+
     screening_stage, wanted = _SCREENED[stage]
     decided = final_decisions(review, screening_stage)
     chosen = [

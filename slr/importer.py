@@ -108,7 +108,7 @@ def read_records(path: str | Path, format: str = "auto", source: str | None = No
     sha = hashlib.sha256(data).hexdigest()
     raw = f"raw/import/{sha[:12]}-{_safe_filename(Path(path).name)}"
     doc = _document(name, data, format)
-    fmt = formats.detect(doc) if format == "auto" else formats.get(format)
+    fmt = formats.detect(doc) if format == "auto" else formats.FORMATS.get(format)
     if fmt.binary != doc.binary:
         kind = "a binary (XLSX) workbook" if doc.binary else "a text file"
         raise ImportError_(f"{name}: --format {fmt.name} does not fit {kind}; try --format auto")

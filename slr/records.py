@@ -150,6 +150,17 @@ def clean_text(value: str | None) -> str | None:
     return text or None
 
 
+def fold(text: str) -> str:
+    """Case-folded without accents (`Müller` -> `muller`), for keys, sorting and comparing.
+
+    The one fold of the package: dedupe keys, citation keys and the matrix's sort all use it.
+    """
+    if text.isascii():
+        return text.lower()
+    text = unicodedata.normalize("NFKD", text)
+    return "".join(c for c in text if not unicodedata.combining(c)).casefold()
+
+
 def normalise_title(value: str | None) -> str:
     """A comparison key for titles: Unicode-folded, lower case, no punctuation or markup.
 

@@ -38,7 +38,7 @@ from slr.progress import Progress, counted
 from slr.protocol import SourceSpec
 from slr.records import Record
 from slr.review import Review
-from slr.sources import registry
+from slr.sources import SOURCES
 from slr.sources.base import Branch, Filters, Plan, Source
 from slr.store import read_jsonl, write_atomic, write_jsonl_atomic
 
@@ -419,7 +419,7 @@ def search(
         specs = [s for s in specs if s.name in names]
     filters = Filters.from_search(review.protocol.search)
     client = client or Client()
-    sources = registry()
+    sources = dict(SOURCES.items())
     shared = _Shared(review, progress)
     report = SearchReport()
     jobs: list[tuple[int, Source, SourceSpec]] = []

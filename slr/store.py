@@ -35,6 +35,7 @@ FORMAT_VERSION = 1
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 STATE_FILE = "slr-state.json"
+DEDUPE_STATE_FILE = "dedupe-state.json"
 # How git merges a review that several people work on in their own clones (`git merge`,
 # `git pull`): the logs only ever grow, so a merge keeps the lines of both sides in any
 # order; derived files are merged the same way and the next slr command rebuilds them
@@ -289,11 +290,54 @@ class Store:
     def works_file(self) -> Path:
         return self.root / "works.jsonl"
 
+    @property
+    def studies_file(self) -> Path:
+        return self.root / "studies.jsonl"
+
+    @property
+    def dedupe_state_file(self) -> Path:
+        """Derived (rebuilt by `slr dedupe`), with a fingerprint of what it was built from."""
+        return self.root / DEDUPE_STATE_FILE
+
+    @property
+    def answers_file(self) -> Path:
+        """The grey-zone answers of `slr dedupe --review` (human state)."""
+        return self.root / "dedupe-answers.jsonl"
+
+    @property
+    def labels_file(self) -> Path:
+        """Published row labels of the concept matrix (human state)."""
+        return self.root / "labels.jsonl"
+
+    @property
+    def decisions_dir(self) -> Path:
+        return self.root / "decisions"
+
+    @property
+    def coding_dir(self) -> Path:
+        return self.root / "coding"
+
+    @property
+    def fulltext_dir(self) -> Path:
+        return self.root / "fulltext"
+
+    @property
+    def snowball_dir(self) -> Path:
+        return self.root / "snowball"
+
     def decisions_file(self, reviewer: str) -> Path:
-        return self.root / "decisions" / f"{_safe_name(reviewer)}.jsonl"
+        return self.decisions_dir / f"{_safe_name(reviewer)}.jsonl"
 
     def coding_file(self, coder: str) -> Path:
-        return self.root / "coding" / f"{_safe_name(coder)}.jsonl"
+        return self.coding_dir / f"{_safe_name(coder)}.jsonl"
+
+    def unresolved_file(self, number: int) -> Path:
+        """The references snowball round `number` could not resolve, as CSV."""
+        return self.snowball_dir / f"round-{number:02d}-unresolved.csv"
+
+    def human_state(self) -> tuple[Path, ...]:
+        """What people wrote (decisions, coding, labels, grey-zone answers): never derived."""
+        return (self.decisions_dir, self.coding_dir, self.labels_file, self.answers_file)
 
     # state ----------------------------------------------------------------
     def ensure(self) -> Store:

@@ -60,7 +60,7 @@ class StudyLink:
 
 
 def studies_file(review: Review) -> Path:
-    return review.store.root / "studies.jsonl"
+    return review.store.studies_file
 
 
 def load_links(review: Review) -> list[StudyLink]:

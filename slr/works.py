@@ -19,9 +19,9 @@ from typing import Any
 from slr.corpus import removed_record_ids
 from slr.records import Record
 from slr.review import Review
-from slr.store import field_of, read_entries, write_atomic, write_jsonl_atomic
+from slr.store import DEDUPE_STATE_FILE, field_of, read_entries, write_atomic, write_jsonl_atomic
 
-DEDUPE_STATE = "dedupe-state.json"  # written by slr.dedupe.incremental, with a fingerprint
+DEDUPE_STATE = DEDUPE_STATE_FILE  # written by slr.dedupe.incremental, with a fingerprint
 
 
 @dataclass(frozen=True)
@@ -121,7 +121,7 @@ def stale_reason(review: Review) -> str:
     trusted.
     """
     works_file = review.store.works_file
-    state_file = review.store.root / DEDUPE_STATE
+    state_file = review.store.dedupe_state_file
     if not works_file.exists() or not state_file.exists():
         return ""
     try:
@@ -142,7 +142,7 @@ def save_works(review: Review, works: list[Work]) -> str:
     review.store.ensure()
     write_jsonl_atomic(review.store.works_file, (w.to_dict() for w in works))
     sha = fingerprint_file(review.store.works_file)
-    path = review.store.root / DEDUPE_STATE
+    path = review.store.dedupe_state_file
     try:
         state = json.loads(path.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, ValueError):

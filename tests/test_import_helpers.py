@@ -2,7 +2,7 @@
 
 import pytest
 
-from slr.formats import Document, detect, registry
+from slr.formats import FORMATS, Document, detect
 from slr.formats.common import (
     doc_type,
     invert_initials,
@@ -122,7 +122,7 @@ def test_detection_by_content(name, text, expected):
 
 
 def test_registry_lists_every_format_once():
-    assert set(registry()) == {
+    assert set(FORMATS.names()) == {
         "bibtex",
         "ris",
         "wos",

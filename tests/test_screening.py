@@ -1,8 +1,6 @@
 """Screening: automatic criteria, scripted sessions, final decisions, conflicts, resolution, status."""
 
 import json
-import sys
-import types
 
 import pytest
 from click.testing import CliRunner
@@ -596,18 +594,16 @@ def test_agreement_cli_reports_cohen_kappa_on_works_both_screened(tmp_path, runn
     assert "full-text: reviewers (none)" in text.output
 
 
-def test_agreement_coding_calls_slr_coding_or_says_it_is_missing(tmp_path, runner, monkeypatch):
-    _, proto = make_review(tmp_path, [rec(1)])
-    monkeypatch.setitem(sys.modules, "slr.coding.log", None)
-    result = runner.invoke(main, ["agreement", "-p", proto, "--coding"])
-    assert result.exit_code == 1 and "--coding needs slr.coding.log" in result.output
-    fake = types.ModuleType("slr.coding.log")
-    fake.coding_agreement = lambda review: {"review": review.id, "kappa": 0.5}
-    monkeypatch.setitem(sys.modules, "slr.coding.log", fake)
-    monkeypatch.setattr("slr.coding.log", fake, raising=False)
+def test_agreement_coding_prints_the_coding_agreement(tmp_path, runner):
+    from slr.coding.log import coding_agreement, format_coding_agreement
+
+    review, proto = make_review(tmp_path, [rec(1)])
     result = runner.invoke(main, ["agreement", "-p", proto, "--coding"])
     assert result.exit_code == 0, result.output
-    assert json.loads(result.output) == {"review": "t", "kappa": 0.5}
+    assert result.output == format_coding_agreement(coding_agreement(review)) + "\n"
+    result = runner.invoke(main, ["agreement", "-p", proto, "--coding", "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output) == json.loads(json.dumps(coding_agreement(review)))
 
 
 # ---------------------------------------------------------------- status

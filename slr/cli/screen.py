@@ -226,25 +226,13 @@ def agreement_cmd(
     """
     review = load(protocol_path)
     if coding:
-        try:
-            from slr.coding.log import coding_agreement  # type: ignore[attr-defined]
-        except ImportError:
-            raise ScreeningError(
-                "--coding needs slr.coding.log (coding the included studies), which is not "
-                "installed yet"
-            ) from None
-        result = coding_agreement(review)
-        import slr.coding.log as coding_mod  # type: ignore[import-not-found,unused-ignore]
+        from slr.coding.log import coding_agreement, format_coding_agreement
 
-        formatter = getattr(coding_mod, "format_coding_agreement", None) or getattr(
-            coding_mod, "format_agreement", None
-        )
-        if not as_json and callable(formatter):
-            click.echo(formatter(result))
-        elif as_json or not isinstance(result, str):
+        result = coding_agreement(review)
+        if as_json:
             click.echo(json.dumps(_jsonable(result), indent=2, ensure_ascii=False, default=str))
         else:
-            click.echo(result)
+            click.echo(format_coding_agreement(result))
         return
     results = [stage_agreement(review, s) for s in ([stage] if stage else STAGES)]
     if as_json:

@@ -29,9 +29,6 @@ from slr.store import append_jsonl, field_of, read_entries
 if TYPE_CHECKING:
     from slr.works import Work
 
-LABELS_FILE = "labels.jsonl"
-FULLTEXT_DIR = "fulltext"
-
 
 @dataclass(frozen=True)
 class Coding:
@@ -136,7 +133,7 @@ def latest(log: list[Coding]) -> Codings:
 
 def coders(review: Review) -> list[str]:
     """Coders with a coding log."""
-    folder = review.store.root / "coding"
+    folder = review.store.coding_dir
     return sorted(p.stem for p in folder.glob("*.jsonl")) if folder.is_dir() else []
 
 
@@ -177,7 +174,7 @@ def matrix_coder(review: Review, coder: str | None) -> str:
         return found[0]
     if not found:
         raise SlrError(
-            f"no coding in {review.store.root / 'coding'}; code the studies with "
+            f"no coding in {review.store.coding_dir}; code the studies with "
             "`slr code` or `slr code --import FILE`"
         )
     raise SlrError(f"several coders ({', '.join(found)}); choose one with --coder NAME")
@@ -189,7 +186,7 @@ def matrix_coder(review: Review, coder: str | None) -> str:
 def read_labels(review: Review) -> dict[str, str]:
     """work id -> published row label override (latest line wins; empty withdraws)."""
     out: dict[str, str] = {}
-    path = review.store.root / LABELS_FILE
+    path = review.store.labels_file
     for work_id, label in read_entries(
         path, lambda d: (str(d["work_id"]), d.get("label")), "label"
     ):
@@ -208,7 +205,7 @@ def set_labels(review: Review, labels: dict[str, str]) -> None:
     review.store.ensure()
     now = now_iso()
     append_jsonl(
-        review.store.root / LABELS_FILE,
+        review.store.labels_file,
         *(
             {"time": now, "work_id": w, "label": lab, "protocol_hash": review.protocol.hash}
             for w, lab in labels.items()
@@ -227,12 +224,8 @@ def included(review: Review) -> list[Work]:
     each study once, as PRISMA counts studies; without studies.jsonl every included work is
     a study of its own, as before.
     """
-    try:
-        from slr.screen.state import included_by_study
-    except ImportError:  # pragma: no cover - only before the screening stage exists
-        raise SlrError(
-            "screening is not available in this slr; cannot list included studies"
-        ) from None
+    from slr.screen.state import included_by_study
+
     return [reports[0] for reports in included_by_study(review, stage="full-text")]
 
 
@@ -252,7 +245,7 @@ class Suggestion:
 def fulltext_path(review: Review, work_id: str) -> Path:
     """Where a study's plain full text is kept, if the reviewer keeps it."""
     name = re.sub(r"[^A-Za-z0-9._-]", "_", work_id)
-    return review.store.root / FULLTEXT_DIR / f"{name}.txt"
+    return review.store.fulltext_dir / f"{name}.txt"
 
 
 def read_fulltext(review: Review, work_id: str) -> str | None:

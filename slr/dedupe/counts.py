@@ -14,7 +14,6 @@ from slr.studies import StudyLink, studies_file, study_index
 def dedupe_counts(review: Review) -> dict[str, Any]:
     """Records linked, duplicates, works found by several sources, grey pairs pending, and
     the studies the works are reports of (PRISMA 2020), with their links by relation."""
-    root = review.store.root
     works = records = multi = 0
     work_ids: list[str] = []
     for work in read_jsonl(review.store.works_file):
@@ -25,14 +24,14 @@ def dedupe_counts(review: Review) -> dict[str, Any]:
             work_ids.append(work["work_id"])
     pending: list[Any] = []
     pending_links: list[Any] = []
-    state = root / "dedupe-state.json"
+    state = review.store.dedupe_state_file
     if state.exists():
         try:
             data = json.loads(state.read_text("utf-8"))
             pending, pending_links = data.get("pending", []), data.get("pending_links", [])
         except (ValueError, AttributeError):
             pass
-    answers = sum(1 for _ in read_jsonl(root / "dedupe-answers.jsonl"))
+    answers = sum(1 for _ in read_jsonl(review.store.answers_file))
     links = [
         StudyLink(x["work_id"], x["study_id"], str(x.get("relation", "")), "")
         for x in read_jsonl(studies_file(review))

@@ -24,13 +24,12 @@ from slr.review import Review
 from slr.store import append_jsonl, read_entries
 from slr.studies import RELATIONS
 
-ANSWERS_FILE = "dedupe-answers.jsonl"
 ANSWERS = ("y", "s", "n")
 
 
 def answers_path(review: Review) -> Path:
     """Where a review's grey-zone answers live."""
-    return review.store.root / ANSWERS_FILE
+    return review.store.answers_file
 
 
 def pair_key(a: str, b: str) -> tuple[str, str]:

@@ -28,7 +28,6 @@ from slr.review import Review
 from slr.store import write_atomic
 from slr.studies import StudyLink, load_links, save_links, study_index
 from slr.works import (
-    DEDUPE_STATE,
     RebuiltWarning,
     Work,
     read_works,
@@ -37,7 +36,6 @@ from slr.works import (
     stale_reason,
 )
 
-STATE_FILE = DEDUPE_STATE
 ENGINE_VERSION = 2  # bump when rules change so that stored works are recomputed
 
 
@@ -71,7 +69,7 @@ def fingerprint(settings: Settings) -> dict[str, Any]:
 
 def read_state(review: Review) -> dict[str, Any]:
     """The state of the last run ({} before the first, or when damaged: a full run rebuilds it)."""
-    path = review.store.root / STATE_FILE
+    path = review.store.dedupe_state_file
     if not path.exists():
         return {}
     try:
@@ -156,7 +154,7 @@ def update(
         if asks:  # only then: a state without proposed links keeps its bytes
             payload["pending_links"] = [[q.a.id, q.b.id, q.relation] for q in asks]
         payload["works_sha256"] = sha
-        write_atomic(review.store.root / STATE_FILE, json.dumps(payload, indent=1) + "\n")
+        write_atomic(review.store.dedupe_state_file, json.dumps(payload, indent=1) + "\n")
     new = sum(fresh) if fresh is not None else len(records)
     mode = "incremental" if incremental else "full"
     return Outcome(records, works, result, mode, new, links, asks)

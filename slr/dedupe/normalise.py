@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import re
 import string
-import unicodedata
 
-from slr.records import normalise_doi, normalise_title, normalise_type
+from slr.records import fold, normalise_doi, normalise_title, normalise_type
 
 # ---------------------------------------------------------------- titles
 
@@ -252,14 +251,6 @@ _DIGITS = re.compile(r"\d+")
 
 _INITIALS_TOKEN = re.compile(r"^(?:[A-Z]\.?-?){1,4}$")
 _NON_LETTER = re.compile(r"[^a-z]+")
-
-
-def fold(text: str) -> str:
-    """ASCII lower case without accents."""
-    if text.isascii():
-        return text.lower()
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text if not unicodedata.combining(c)).lower()
 
 
 def author_key(name: str) -> tuple[str, str]:

@@ -24,8 +24,8 @@ from slr.formats.common import (
     Document,
     Entry,
     doc_type,
-    fold,
     join_list,
+    letters,
     scopus_eid,
     split_list,
 )
@@ -356,12 +356,12 @@ def _key_base(r: Record) -> str:
     word = next(
         (
             w
-            for w in (fold(w) for w in (r.title or "").split())
+            for w in (letters(w) for w in (r.title or "").split())
             if w and not w.isdigit() and w not in _STOPWORDS
         ),
         "",
     )
-    return (fold(surname) or "anon") + str(r.year or "") + word
+    return (letters(surname) or "anon") + str(r.year or "") + word
 
 
 def dump(records: Sequence[Record]) -> str:

@@ -6,7 +6,6 @@ import codecs
 import datetime
 import hashlib
 import re
-import unicodedata
 from dataclasses import dataclass, field
 from pathlib import PurePath
 from typing import Any
@@ -14,6 +13,7 @@ from typing import Any
 from slr.errors import ImportError_
 from slr.records import (
     clean_text,
+    fold,
     normalise_doi,
     normalise_language,
     normalise_title,
@@ -380,15 +380,14 @@ def fallback_id(fields: dict[str, Any]) -> str:
                 first_author.split(",")[0] if "," in first_author else first_author.split()[-1]
             )
         basis = "|".join(
-            (normalise_title(fields.get("title")), str(fields.get("year") or ""), fold(surname))
+            (normalise_title(fields.get("title")), str(fields.get("year") or ""), letters(surname))
         )
     return hashlib.sha1(basis.encode("utf-8")).hexdigest()[:16]
 
 
-def fold(text: str) -> str:
-    """Lower case ASCII letters and digits only (for keys and comparisons)."""
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text.casefold() if c.isascii() and c.isalnum())
+def letters(text: str) -> str:
+    """The folded text's ASCII letters and digits only (for keys)."""
+    return "".join(c for c in fold(text) if c.isascii() and c.isalnum())
 
 
 # How databases name themselves in exports (RIS DB, BibTeX source, ...) -> slr source names.

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import importlib
 import re
-import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -16,6 +15,8 @@ from typing import TYPE_CHECKING
 
 from slr.errors import ExportError
 from slr.protocol import Concept
+from slr.records import fold
+from slr.registry import Registry
 from slr.store import write_atomic
 
 if TYPE_CHECKING:
@@ -29,7 +30,6 @@ SORTS = ("as-included", "year", "author")
 MARK_STYLES = {"check": ("✓", "✗"), "yn": ("Y", "N"), "01": ("1", "0")}
 UNCODED = "?"
 CONJUNCTIONS = ("&", "and")
-FORMATS = ("csv", "latex", "markdown", "xlsx", "png", "svg")
 BINARY_FORMATS = ("xlsx", "png", "svg")
 EXTENSIONS = {
     ".csv": "csv",
@@ -40,15 +40,34 @@ EXTENSIONS = {
     ".svg": "svg",
 }
 
-# format -> "module:function" (matrix renderer, summary renderer); imported on demand
-_RENDERERS = {
-    "csv": ("slr.matrix.csv", "render", "render_summary"),
-    "latex": ("slr.matrix.latex", "render", "render_summary"),
-    "markdown": ("slr.matrix.markdown", "render", "render_summary"),
-    "xlsx": ("slr.matrix.xlsx", "render", "render_summary"),
-    "png": ("slr.matrix.plot", "render_png", "render_summary_png"),
-    "svg": ("slr.matrix.plot", "render_svg", "render_summary_svg"),
-}
+
+@dataclass(frozen=True)
+class Renderer:
+    """Where one format's writers live; the module is imported only when it is used."""
+
+    module: str
+    matrix: str  # function (Matrix, Style) -> str | bytes
+    summary: str  # function (Summary, Style) -> str | bytes
+
+    def load(self, function: str) -> Callable[..., str | bytes]:
+        """One of this format's writers (`self.matrix` or `self.summary`), imported now."""
+        found: Callable[..., str | bytes] = getattr(importlib.import_module(self.module), function)
+        return found
+
+
+RENDERERS: Registry[Renderer] = Registry(
+    "matrix format",
+    ExportError,
+    table={
+        "csv": Renderer("slr.matrix.csv", "render", "render_summary"),
+        "latex": Renderer("slr.matrix.latex", "render", "render_summary"),
+        "markdown": Renderer("slr.matrix.markdown", "render", "render_summary"),
+        "xlsx": Renderer("slr.matrix.xlsx", "render", "render_summary"),
+        "png": Renderer("slr.matrix.plot", "render_png", "render_summary_png"),
+        "svg": Renderer("slr.matrix.plot", "render_svg", "render_summary_svg"),
+    },
+)
+FORMATS = RENDERERS.names()
 
 
 @dataclass(frozen=True)
@@ -216,7 +235,7 @@ def study_labels(
     for label, group in clashes.items():
         if len(group) < 2:
             continue
-        group = sorted(group, key=lambda w: (_fold(w.canonical.title or ""), w.work_id))
+        group = sorted(group, key=lambda w: (fold(w.canonical.title or ""), w.work_id))
         for i, w in enumerate(group):
             # "Smith et al. (2019)" -> "Smith et al. (2019a)"; beyond z: aa, ab...
             labels[w.work_id] = label[:-1] + _suffix(i) + ")"
@@ -229,11 +248,6 @@ def study_labels(
 def _suffix(i: int) -> str:
     letters = "abcdefghijklmnopqrstuvwxyz"
     return letters[i] if i < 26 else letters[i // 26 - 1] + letters[i % 26]
-
-
-def _fold(text: str) -> str:
-    text = unicodedata.normalize("NFKD", text)
-    return "".join(c for c in text if not unicodedata.combining(c)).casefold()
 
 
 # --------------------------------------------------------------------------- model
@@ -269,10 +283,10 @@ def sort_rows(matrix: Matrix, order: str) -> Matrix:
     big = 10**6  # studies without a year go last
 
     def by_year(r: Row) -> tuple[object, ...]:
-        return (r.year if r.year is not None else big, _fold(r.author), r.label)
+        return (r.year if r.year is not None else big, fold(r.author), r.label)
 
     def by_author(r: Row) -> tuple[object, ...]:
-        return (_fold(r.author), r.year if r.year is not None else big, r.label)
+        return (fold(r.author), r.year if r.year is not None else big, r.label)
 
     keys: dict[str, Callable[[Row], tuple[object, ...]]] = {"year": by_year, "author": by_author}
     if order not in keys:
@@ -345,8 +359,7 @@ def summary(matrix: Matrix) -> Summary:
 def format_for(fmt: str | None, output: str | None) -> str:
     """The output format: the one given, else from the -o extension, else csv."""
     if fmt:
-        if fmt not in FORMATS:
-            raise ExportError(f"unknown matrix format {fmt!r}; use one of " + ", ".join(FORMATS))
+        RENDERERS.get(fmt)  # the one error for an unknown name
         return fmt
     if output:
         for ext, name in EXTENSIONS.items():
@@ -361,22 +374,16 @@ def format_for(fmt: str | None, output: str | None) -> str:
 
 def render(matrix: Matrix, fmt: str, style: Style | None = None) -> str | bytes:
     """The matrix in one format (text formats as str, xlsx/png/svg as bytes)."""
-    module, func, _ = _renderer(fmt)
-    return getattr(importlib.import_module(module), func)(matrix, style or Style())
+    renderer = RENDERERS.get(fmt)
+    return renderer.load(renderer.matrix)(matrix, style or Style())
 
 
 def render_summary(data: Summary, fmt: str, style: Style | None = None) -> str | bytes:
     """The group summary in one format."""
-    module, _, func = _renderer(fmt)
-    return getattr(importlib.import_module(module), func)(data, style or Style())
+    renderer = RENDERERS.get(fmt)
+    return renderer.load(renderer.summary)(data, style or Style())
 
 
 def write_output(path: Path, data: str | bytes) -> None:
     """Write a user's output file atomically, readable like any file they create."""
     write_atomic(path, data)
-
-
-def _renderer(fmt: str) -> tuple[str, str, str]:
-    if fmt not in _RENDERERS:
-        raise ExportError(f"unknown matrix format {fmt!r}; use one of " + ", ".join(FORMATS))
-    return _RENDERERS[fmt]

@@ -25,7 +25,8 @@ After fetching, the round is de-duplicated against the whole review (slr.dedupe 
 decisions follow their works), the automatic criteria are applied (slr.screen.rules.auto_screen)
 and one search-log row per direction is written (kind "citation").
 
-Modules: `base` (values, the cache-first fetcher, title matching), one per citation source
+The citation sources are the registry `FETCHERS` (an `slr.registry.Registry`: `get`,
+`names`). Modules: `base` (values, the cache-first fetcher, title matching), one per citation source
 (`openalex`, `semanticscholar`, `crossref`), `run` (rounds, resume, replay, saturation) and
 `report` (counts, unresolved list, search log, end table).
 """
@@ -50,7 +51,7 @@ from slr.snowball.report import (
     unresolved_csv,
 )
 from slr.snowball.run import (
-    TASKS,
+    FETCHERS,
     VIAS,
     Saturation,
     abandon,
@@ -65,9 +66,9 @@ from slr.snowball.run import (
 
 __all__ = [
     "DIRECTIONS",
+    "FETCHERS",
     "MAX_PER_SEED",
     "ROUND_FILE",
-    "TASKS",
     "VIAS",
     "DirectionCounts",
     "Found",

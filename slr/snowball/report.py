@@ -135,7 +135,7 @@ def round_report(review: Review, folder: Path, state: dict[str, Any]) -> RoundRe
         state["status"],
     )
     if out.unresolved:
-        out.unresolved_file = review.store.root / "snowball" / f"round-{number:02d}-unresolved.csv"
+        out.unresolved_file = review.store.unresolved_file(number)
         write_atomic(out.unresolved_file, unresolved_csv(out.unresolved))
     return out
 

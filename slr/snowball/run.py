@@ -16,6 +16,7 @@ from slr.decisions import STAGES, read_log, reviewers
 from slr.http import Archive, Client
 from slr.progress import Progress
 from slr.records import Record
+from slr.registry import Registry
 from slr.review import Review
 from slr.screen.rules import AutoScreen, auto_screen
 from slr.screen.state import included_works, stage_states
@@ -31,17 +32,21 @@ from slr.snowball.base import (
     records_by_id,
 )
 from slr.snowball.report import RoundReport, log_round, round_of, round_report
-from slr.sources import registry
+from slr.sources import SOURCES
 from slr.sources.base import Source
 from slr.store import write_atomic
 from slr.works import Work, load_works, record_index, save_works
 
-TASKS: dict[str, Task] = {
-    "openalex": openalex.task,
-    "semanticscholar": semanticscholar.task,
-    "crossref": crossref.task,
-}
-VIAS = tuple(TASKS)
+FETCHERS: Registry[Task] = Registry(
+    "snowball source",
+    SnowballError,
+    table={
+        "openalex": openalex.task,
+        "semanticscholar": semanticscholar.task,
+        "crossref": crossref.task,
+    },
+)
+VIAS = FETCHERS.names()
 
 
 @dataclass
@@ -114,10 +119,7 @@ def _directions(direction: str, via: str) -> tuple[list[str], list[str]]:
     """The directions a round runs, and notes for the ones a source cannot do."""
     if direction not in (*DIRECTIONS, "both"):
         raise SnowballError(f"unknown direction {direction!r}; use backward, forward or both")
-    if via not in VIAS:
-        raise SnowballError(
-            f"unknown source {via!r} for snowballing; use one of: {', '.join(VIAS)}"
-        )
+    FETCHERS.get(via)  # the one error for an unknown name
     wanted = list(DIRECTIONS) if direction == "both" else [direction]
     if via == "crossref" and "forward" in wanted:
         if direction == "forward":
@@ -133,7 +135,7 @@ def _source(
     review: Review, via: str, client: Client | None, env: Mapping[str, str] | None
 ) -> Source:
     spec = next((s for s in review.protocol.search.sources if s.name == via), None)
-    return registry()[via](client or Client(), spec.options if spec else {}, env)
+    return SOURCES.get(via)(client or Client(), spec.options if spec else {}, env)
 
 
 # ---------------------------------------------------------------- a round
@@ -282,7 +284,7 @@ def _fetch(
     seeds = {s["work_id"]: s for s in state["seeds"]}
     known = review.store.record_ids()
     tasks = [t for t in state["tasks"].values() if replay or not t["done"]]
-    run = TASKS[state["via"]]
+    run = FETCHERS.get(state["via"])
     cap = state.get("max_per_seed")  # None: no cap (and every round started before caps)
     head = f"snowball round {state['round']} ({state['via']})"
     for k, task in enumerate(tasks, 1):
@@ -532,7 +534,7 @@ def _abandon_one(review: Review, folder: Path, state: dict[str, Any]) -> list[st
         if dropped
         else "records: none to drop",
     )
-    unresolved = review.store.root / "snowball" / f"round-{number:02d}-unresolved.csv"
+    unresolved = review.store.unresolved_file(number)
     if unresolved.exists():
         unresolved.unlink()
         lines.append(f"unresolved list: deleted {unresolved.relative_to(review.store.root)}")
@@ -606,14 +608,14 @@ def _drop_from_works(review: Review, ids: set[str]) -> set[str]:
 
 def _drop_grey(review: Review, ids: set[str]) -> None:
     """Forget the possible-duplicate pairs that name a dropped record."""
-    from slr.dedupe.incremental import STATE_FILE, read_state
+    from slr.dedupe.incremental import read_state
 
     state = read_state(review)
     pending = state.get("pending") or []
     left = [p for p in pending if p[0] not in ids and p[1] not in ids]
     if len(left) != len(pending):
         state["pending"] = left
-        write_atomic(review.store.root / STATE_FILE, json.dumps(state, indent=1) + "\n")
+        write_atomic(review.store.dedupe_state_file, json.dumps(state, indent=1) + "\n")
 
 
 def _decisions_on(review: Review, work_ids: set[str]) -> int:

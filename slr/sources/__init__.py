@@ -1,18 +1,18 @@
 """Search sources: one module per database, found through a registry.
 
 Each module in this package (except `base`) defines a `Source` subclass decorated with
-`slr.sources.base.register`; `registry()` imports them all on first use, so adding a
-database means adding one module. The names a protocol may list live in the core
+`slr.sources.base.register`; the registry `SOURCES` (an `slr.registry.Registry`) imports
+them all on first use, so adding a database means adding one module. The names a protocol may list live in the core
 (`slr.databases`); a contract test checks this registry against them.
 """
 
 from __future__ import annotations
 
-import importlib
-import pkgutil
 from typing import TYPE_CHECKING
 
-from slr.databases import MANUAL, manual_hint
+from slr.databases import manual_hint
+from slr.errors import SourceError
+from slr.registry import Registry, import_modules
 
 if TYPE_CHECKING:
     from slr.errors import SlrError
@@ -20,25 +20,11 @@ if TYPE_CHECKING:
     from slr.sources.base import Source
 
 
-def registry() -> dict[str, type[Source]]:
-    """Source name -> Source class, for every module in this package."""
-    from slr.sources import base
-
-    for info in pkgutil.iter_modules(__path__):
-        if info.name != "base" and not info.name.startswith("_"):
-            importlib.import_module(f"{__name__}.{info.name}")
-    return dict(sorted(base.REGISTRY.items()))
+def _load() -> None:
+    import_modules(__name__, __path__, skip={"base"})
 
 
-def get(name: str) -> type[Source]:
-    """The Source class registered under `name` (a SourceError when there is none)."""
-    from slr.errors import SourceError
-
-    sources = registry()
-    if name not in sources:
-        hint = manual_hint(name) if name in MANUAL else "known: " + ", ".join(sources)
-        raise SourceError(f"no fetcher for source {name!r}; {hint}")
-    return sources[name]
+SOURCES: Registry[type[Source]] = Registry("source", SourceError, load=_load)
 
 
 def compile_all(protocol: Protocol) -> list[tuple[str, str]]:
@@ -60,17 +46,15 @@ def compile_each(protocol: Protocol) -> list[tuple[str, str, SlrError | None]]:
     from slr.http import Client
     from slr.sources.base import Filters
 
-    sources = registry()
     filters = Filters.from_search(protocol.search)
     client = Client(mailto="")  # compiling never sends; no secrets needed
     out: list[tuple[str, str, SlrError | None]] = []
     for spec in protocol.search.sources:
-        cls = sources.get(spec.name)
-        if cls is None:
+        if spec.name not in SOURCES:
             out.append((spec.name, manual_hint(spec.name), None))
             continue
         try:
-            plan = cls(client, spec.options, env={}).compile(spec.query, filters)
+            plan = SOURCES.get(spec.name)(client, spec.options, env={}).compile(spec.query, filters)
         except SlrError as exc:
             out.append((spec.name, "", exc))
         else:

@@ -94,19 +94,17 @@ from slr import query as q
 from slr.errors import QueryError, SourceError
 from slr.http import Archive, Client, Request, Response, base_url, default_client
 from slr.records import Record
+from slr.sources import SOURCES
 
 if TYPE_CHECKING:
     from slr.protocol import Search
 
 State = dict[str, Any]  # a page position: {"start": 200}, {"cursor": "..."}; JSON-serialisable
 
-REGISTRY: dict[str, type[Source]] = {}
-
 
 def register(cls: type[Source]) -> type[Source]:
-    """Class decorator: make a source known to `slr.sources.registry()` under `cls.name`."""
-    REGISTRY[cls.name] = cls
-    return cls
+    """Class decorator: make a source known to `slr.sources.SOURCES` under `cls.name`."""
+    return SOURCES.add(cls.name, cls)
 
 
 # ---------------------------------------------------------------- values

@@ -19,10 +19,11 @@ from _support import FIXTURES, KEY, REFERENCE, REFERENCE_FILTERS, client
 from slr.databases import FETCHED, MANUAL
 from slr.http import Archive
 from slr.records import TYPES, Record
-from slr.sources import compile_all, registry
+from slr.sources import SOURCES as REGISTRY
+from slr.sources import compile_all
 from slr.sources.base import Plan, Source
 
-SOURCES = registry()
+SOURCES = dict(REGISTRY.items())
 S2_ITEMS = FIXTURES / "semanticscholar" / "findpapers_s2_relevance_search_full_fields.json"
 
 # Written from the ScienceDirect Search API v2 documentation (PUT response: resultsFound,
@@ -141,7 +142,7 @@ def test_registry_is_filled_from_the_modules():
 
 def test_registry_names_exactly_the_core_list_of_fetched_databases():
     # the core (slr.databases) lists the names a protocol may use without importing sources
-    assert sorted(registry()) == sorted(FETCHED)
+    assert sorted(REGISTRY.names()) == sorted(FETCHED)
     assert not set(FETCHED) & set(MANUAL)
 
 
