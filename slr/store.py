@@ -322,6 +322,10 @@ class Store:
         return self.root / "fulltext"
 
     @property
+    def fulltext_file(self) -> Path:
+        return self.root / "fulltext.jsonl"
+
+    @property
     def snowball_dir(self) -> Path:
         return self.root / "snowball"
 

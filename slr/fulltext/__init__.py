@@ -24,8 +24,6 @@ from typing import Any
 from slr.review import Review
 from slr.store import append_jsonl, field_of, read_entries
 
-LOG = "fulltext.jsonl"
-FOLDER = "fulltext"
 EVENTS = ("retrieved", "failed", "not-retrieved", "exhausted")
 # `exhausted`: a fetch run tried every location it knew for the work and none gave a PDF.
 METHODS = ("fetched", "attached", "imported", "marked")
@@ -80,7 +78,7 @@ class Retrieval:
 
 
 def log_path(review: Review) -> Path:
-    return review.store.root / LOG
+    return review.store.fulltext_file
 
 
 def _name(work_id: str) -> str:
@@ -89,12 +87,12 @@ def _name(work_id: str) -> str:
 
 def pdf_path(review: Review, work_id: str) -> Path:
     """Where a work's PDF is stored (git-ignored)."""
-    return review.store.root / FOLDER / f"{_name(work_id)}.pdf"
+    return review.store.fulltext_dir / f"{_name(work_id)}.pdf"
 
 
 def text_path(review: Review, work_id: str) -> Path:
     """Where a work's extracted text is stored (the coding suggestions read it)."""
-    return review.store.root / FOLDER / f"{_name(work_id)}.txt"
+    return review.store.fulltext_dir / f"{_name(work_id)}.txt"
 
 
 def load_retrievals(review: Review) -> list[Retrieval]:
