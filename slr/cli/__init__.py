@@ -22,7 +22,6 @@ import click
 from slr import __version__
 from slr.errors import SlrError
 
-
 # command name -> (module under slr.cli, first paragraph of its help: what `slr --help` shows)
 COMMAND_TABLE: dict[str, tuple[str, str]] = {
     "agreement": (
@@ -162,4 +161,3 @@ def main() -> None:
       slr check -p protocols/mlops.toml
       slr status
     """
-
