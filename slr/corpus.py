@@ -19,7 +19,7 @@ from typing import Any
 
 from slr.records import Record
 from slr.review import Review
-from slr.store import append_jsonl, read_entries, read_jsonl
+from slr.store import append_jsonl
 
 _FIXED: list[str] = []  # the clock of a replay (see fixed_clock)
 
@@ -43,7 +43,7 @@ def fixed_clock(iso: str) -> Iterator[None]:
 
 def load_records(review: Review) -> list[Record]:
     """Every stored record of the review as corrected, in the order it was added."""
-    records = _first_of_each(read_entries(review.store.records_file, Record.from_dict, "record"))
+    records = _first_of_each(review.entries(review.store.records_file, Record.from_dict, "record"))
     fix = _corrections(search_log(review, removed=True))
     if fix is None:
         return records
@@ -75,7 +75,8 @@ def removed_record_ids(review: Review) -> set[str]:
     if not any("removed" in e for e in log):
         return set()
     kept = {r.id for r in load_records(review)}
-    return review.store.record_ids() - kept
+    stored = review.entries(review.store.records_file, Record.from_dict, "record")
+    return {r.id for r in stored} - kept
 
 
 def _corrections(log: list[dict[str, Any]]) -> tuple[set[str], set[str], dict[str, str]] | None:
@@ -102,7 +103,10 @@ def add_records(review: Review, records: Iterable[Record], known: set[str] | Non
     `known` may pass the set of stored ids to avoid re-reading records.jsonl; it is updated.
     """
     review.store.ensure()
-    ids = known if known is not None else review.store.record_ids()
+    if known is None:
+        stored = review.entries(review.store.records_file, Record.from_dict, "record")
+        known = {r.id for r in stored}
+    ids = known
     fresh = []
     for rec in records:
         if rec.id not in ids:
@@ -134,7 +138,7 @@ def search_log(review: Review, removed: bool = False) -> list[dict[str, Any]]:
     """
     entries: list[dict[str, Any]] = []
     by_run: dict[Any, dict[str, Any]] = {}
-    for line in read_jsonl(review.store.searchlog_file):
+    for line in review.entries(review.store.searchlog_file, dict, "search-log entry"):
         kind = line.get("kind")
         if kind in ("amend", "remove"):
             target = by_run.get(line.get("run_id"))

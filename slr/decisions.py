@@ -23,7 +23,7 @@ from typing import Any
 from slr.corpus import now_iso
 from slr.errors import SlrError
 from slr.review import Review
-from slr.store import append_jsonl, field_of, read_entries
+from slr.store import append_jsonl, field_of
 
 STAGES = ("title-abstract", "full-text")
 DECISIONS = ("include", "exclude", "maybe", "skip", "not-retrieved", "undo")
@@ -153,7 +153,7 @@ def read_log_and_notes(review: Review, reviewer: str) -> tuple[list[Decision], l
     decisions: list[Decision] = []
     notes: list[Note] = []
     path = review.store.decisions_file(reviewer)
-    for entry in read_entries(path, _entry, "decision"):
+    for entry in review.entries(path, _entry, "decision"):
         if isinstance(entry, Note):
             notes.append(entry)
         else:

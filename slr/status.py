@@ -8,40 +8,93 @@ from __future__ import annotations
 
 import warnings
 from collections import Counter
+from dataclasses import dataclass, field, fields
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
 from slr.coding.log import coding_counts
-from slr.corpus import load_records, search_log
 from slr.decisions import AUTO_REVIEWER, STAGES
 from slr.dedupe.counts import dedupe_counts
 from slr.review import Review
 from slr.screen.rules import auto_rules
-from slr.screen.state import screening_counts
-from slr.snowball.report import caps_hit
-from slr.store import Store, TornLineWarning, has_torn_tail, read_jsonl
+from slr.screen.state import screening_counts, stage_recalls
+from slr.state import ReviewState, load_state
+from slr.store import Store, TornLineWarning, has_torn_tail
+from slr.works import Work
 
 
-def status(review: Review) -> dict[str, Any]:
-    """A JSON-ready summary of the review's state."""
+@dataclass(frozen=True)
+class Status:
+    """The review's state in counts: what `slr status` prints (`to_dict()` for `--json`).
+
+    The per-stage recall statement is worked out only when asked for (`recall`, `to_dict`):
+    its statistics import scipy, and the plain status shows it only while works are left.
+    """
+
+    review: str
+    protocol_hash: str
+    corpus: str
+    records: int
+    records_per_source: dict[str, int]
+    records_from_databases: int
+    records_from_citation_searching: dict[str, int]
+    records_not_in_works: int
+    searches: int
+    works: int
+    dedupe: dict[str, Any]
+    screening: dict[str, dict[str, Any]]
+    coding: dict[str, Any]
+    auto_screened: bool
+    torn: list[dict[str, str]]
+    snowball_caps_hit: list[str]
+    next: str
+    source: ReviewState | None = field(default=None, compare=False, repr=False)
+
+    @cached_property
+    def recall(self) -> dict[str, dict[str, Any]]:
+        """Per stage, the stopping statement for its human-screened part."""
+        if self.source is None or not self.works:
+            return {}
+        return stage_recalls(self.source.review)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of `slr status --json` (the keys it always had)."""
+        screening = {
+            stage: {**c, "recall": self.recall[stage]} if stage in self.recall else dict(c)
+            for stage, c in self.screening.items()
+        }
+        data = {f.name: getattr(self, f.name) for f in fields(self) if f.name != "source"}
+        data["screening"] = screening
+        return data
+
+
+def status(review: Review) -> Status:
+    """The counts of `slr status` for a review (see `status_of`)."""
+    return status_of(load_state(review))
+
+
+def status_of(state: ReviewState) -> Status:
+    """The counts of `slr status`, computed from the review's state value."""
+    from slr.snowball.report import caps_hit  # late: it loads the HTTP client
+
+    review = state.review
     store = review.store
     per_source: Counter[str] = Counter()
     cited: Counter[int] = Counter()  # records found by citation searching, per round
     with warnings.catch_warnings():  # torn lines are listed in the status itself
         warnings.simplefilter("ignore", TornLineWarning)
         ids = set()
-        for rec in load_records(review):  # names file:line of a damaged record, never a KeyError
+        for rec in state.records:  # names file:line of a damaged record, never a KeyError
             ids.add(rec.id)
             per_source[rec.source] += 1
             extra = rec.extra or {}
             if extra.get("method") == "citation" and extra.get("round") is not None:
                 cited[int(extra["round"])] += 1
-        in_works: set[str] = set()
-        works = 0
-        for work in read_jsonl(store.works_file):
-            works += 1
-            in_works.update(work.get("record_ids", ()))
-        data = {
+        stored = review.entries(store.works_file, Work.from_dict, "work")  # as stored
+        in_works = {rid for work in stored for rid in work.record_ids}
+        works = len(stored)
+        data: dict[str, Any] = {
             "review": review.id,
             "protocol_hash": review.protocol.hash,
             "corpus": str(store.root),
@@ -50,17 +103,17 @@ def status(review: Review) -> dict[str, Any]:
             "records_from_databases": sum(per_source.values()) - sum(cited.values()),
             "records_from_citation_searching": {str(k): cited[k] for k in sorted(cited)},
             "records_not_in_works": len(ids - in_works),
-            "searches": len(search_log(review)),  # amendments folded in, removed imports out
+            "searches": len(state.search_log),  # amendments folded in, removed imports out
             "works": works,
             "dedupe": dedupe_counts(review) if works else {},
-            "screening": screening_counts(review) if works else {},
+            "screening": screening_counts(review, recall=False) if works else {},
             "coding": coding_counts(review) if works else {},
             "auto_screened": store.decisions_file(AUTO_REVIEWER).exists(),
             "torn": damaged_logs(store),
             "snowball_caps_hit": caps_hit(review),
         }
     data["next"] = next_step(review, data)
-    return data
+    return Status(**data, source=state)
 
 
 def damaged_logs(store: Store) -> list[dict[str, str]]:
@@ -121,8 +174,9 @@ def next_step(review: Review, data: dict[str, Any]) -> str:
     return "slr matrix, then slr report"
 
 
-def format_status(data: dict[str, Any]) -> str:
+def format_status(status: Status) -> str:
     """Plain-text rendering of `status()`."""
+    data = {f.name: getattr(status, f.name) for f in fields(status)}
     lines = [
         f"review {data['review']}  (protocol {data['protocol_hash'][:12]})",
         f"corpus  {data['corpus']}",
@@ -190,10 +244,11 @@ def format_status(data: dict[str, Any]) -> str:
                 + (f" ({own})" if own else "")
                 + f", {r['left']} left"
             )
-        if c.get("recall") and c["to_screen"]:
+        recall = status.recall.get(stage) if c["to_screen"] else None
+        if recall:
             lines.append(
-                f"  recall: at least {c['recall']['recall_lower_bound_95']:.0%} at 95% confidence; "
-                + c["recall"]["text"]
+                f"  recall: at least {recall['recall_lower_bound_95']:.0%} at 95% confidence; "
+                + recall["text"]
             )
     coded = data.get("coding", {}).get("coded", {})
     for coder, n in coded.items():

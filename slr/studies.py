@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from slr.review import Review
-from slr.store import field_of, read_entries, write_jsonl_atomic
+from slr.store import field_of, write_jsonl_atomic
 
 # How a report relates to the main report of its study.
 RELATIONS = (
@@ -65,7 +65,7 @@ def studies_file(review: Review) -> Path:
 
 def load_links(review: Review) -> list[StudyLink]:
     """The study links of the last `slr dedupe` (none before it ran)."""
-    return read_entries(studies_file(review), StudyLink.from_dict, "study link")
+    return review.entries(studies_file(review), StudyLink.from_dict, "study link")
 
 
 def save_links(review: Review, links: Iterable[StudyLink]) -> None:

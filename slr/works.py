@@ -19,7 +19,7 @@ from typing import Any
 from slr.corpus import removed_record_ids
 from slr.records import Record
 from slr.review import Review
-from slr.store import DEDUPE_STATE_FILE, field_of, read_entries, write_atomic, write_jsonl_atomic
+from slr.store import DEDUPE_STATE_FILE, field_of, write_atomic, write_jsonl_atomic
 
 DEDUPE_STATE = DEDUPE_STATE_FILE  # written by slr.dedupe.incremental, with a fingerprint
 
@@ -62,7 +62,7 @@ def read_works(review: Review) -> list[Work]:
     """works.jsonl as stored (not checked for staleness: what `slr dedupe` starts from),
     without the records of removed imports (`slr import --remove`); a work left with none
     is gone too."""
-    works = read_entries(review.store.works_file, Work.from_dict, "work")
+    works = review.entries(review.store.works_file, Work.from_dict, "work")
     gone = removed_record_ids(review) if works else set()
     if not gone:
         return works
@@ -125,13 +125,13 @@ def stale_reason(review: Review) -> str:
     if not works_file.exists() or not state_file.exists():
         return ""
     try:
-        state = json.loads(state_file.read_text("utf-8"))
+        state = review.cached(state_file, "json", lambda: json.loads(state_file.read_text("utf-8")))
     except (OSError, UnicodeDecodeError, ValueError):
         return f"{DEDUPE_STATE} is damaged (two versions merged by git?)"
     expected = state.get("works_sha256") if isinstance(state, dict) else None
     if not isinstance(expected, str):
         return "" if isinstance(state, dict) else f"{DEDUPE_STATE} is damaged"
-    if expected != fingerprint_file(works_file):
+    if expected != review.cached(works_file, "sha256", lambda: fingerprint_file(works_file)):
         return "changed since the last `slr dedupe` (a git merge?)"
     return ""
 

@@ -16,7 +16,8 @@ MLOPS = str(ROOT / "protocols" / "mlops.toml")
 
 
 def _commands():
-    return sorted(main.commands.items())
+    ctx = click.Context(main)
+    return [(name, main.get_command(ctx, name)) for name in main.list_commands(ctx)]
 
 
 @pytest.mark.parametrize("name, command", _commands())

@@ -261,6 +261,6 @@ def test_status_counts_coded_studies(tmp_path):
         [Coding("ann", "manual:1", "A", True), Coding("ann", "manual:1", "B", False)]
         + [Coding("ann", "manual:2", "A", True)],
     )
-    data = status(review)
+    data = status(review).to_dict()
     assert data["coding"] == {"studies": 2, "concepts": 2, "coded": {"ann": 1}}
-    assert "coding ann: 1 of 2 included studies coded" in format_status(data)
+    assert "coding ann: 1 of 2 included studies coded" in format_status(status(review))

@@ -615,13 +615,13 @@ def test_status_shows_screening_counts_per_stage(tmp_path, runner):
     session = open_session(review, "alice", "title-abstract")
     session.decide("include")
     session.decide("exclude", ("EC4",))
-    data = status(review)
+    data = status(review).to_dict()
     ta = data["screening"]["title-abstract"]
     assert (ta["works"], ta["to_screen"], ta["included"], ta["excluded"]) == (4, 1, 1, 2)
     assert ta["excluded_per_criterion"] == {"EC1": 1, "EC4": 1}
     assert ta["excluded_auto"] == 1
     assert data["screening"]["full-text"]["works"] == 1
-    text = format_status(data)
+    text = format_status(status(review))
     assert (
         "screening title-abstract: 4 works, 1 to screen, 1 included, 2 excluded (EC1 1, EC4 1), "
         "0 maybe, 0 conflicts" in text
@@ -634,8 +634,7 @@ def test_session_keeps_counts_without_rereading_the_log(tmp_path, monkeypatch):
     review, _ = make_review(tmp_path, [rec(n) for n in range(1, 6)])
     session = open_session(review, "alice", "title-abstract")
     # any re-read of a log or of works.jsonl, from whichever module, would now fail
-    monkeypatch.setattr("slr.decisions.read_entries", None)
-    monkeypatch.setattr("slr.works.read_entries", None)
+    monkeypatch.setattr("slr.review.read_entries", None)  # every state file is read there
     for _ in range(4):
         session.decide("include")
     session.undo()

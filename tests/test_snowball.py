@@ -394,12 +394,12 @@ def test_two_rounds_in_a_row_seed_only_new_includes_and_never_duplicate(tmp_path
     assert [p.name for p, _ in rounds(review)] == ["snowball-01", "snowball-02"]
     assert run_round(review, direction="backward", client=client(), env=ENV) is None
 
-    data = status(review)
+    data = status(review).to_dict()
     _, resolved, _ = expected_split()
     assert data["records_from_citation_searching"] == {"1": resolved, "2": 1}
     assert data["records_from_databases"] == 1
     assert f"citation searching {resolved + 1} (round 1: {resolved}, round 2: 1)" in format_status(
-        data
+        status(review)
     )
 
 

@@ -49,7 +49,7 @@ def test_each_reviewer_sees_their_own_progress(tmp_path, runner):  # noqa: F811
     assert text.splitlines()[-1] == (
         "next: slr screen --reviewer alice (3 left); slr screen --reviewer bob (8 left)"
     )
-    data = status(review)["screening"]["title-abstract"]["reviewers"]
+    data = status(review).to_dict()["screening"]["title-abstract"]["reviewers"]
     assert data["alice"]["decided"] == 5 and data["bob"]["left"] == 8
 
 
@@ -110,7 +110,7 @@ def test_status_warns_about_a_torn_line_in_any_log(tmp_path, runner, log):  # no
         f"warning: {log}: the last line was cut short by an interrupted write; it is left out "
         "of every count and moved to a .torn file on the next write"
     ) in result.output
-    assert status(review)["torn"] == [{"file": log, "state": "torn"}]
+    assert status(review).to_dict()["torn"] == [{"file": log, "state": "torn"}]
 
 
 def test_status_names_fragments_kept_aside_and_a_clean_review_has_no_warning(tmp_path):
@@ -121,7 +121,9 @@ def test_status_names_fragments_kept_aside_and_a_clean_review_has_no_warning(tmp
     with open(path, "ab") as fh:
         fh.write(b'{"reviewer": "ali')
     record_decision(review, Decision("alice", "title-abstract", "openalex:W2", "include"))
-    assert status(review)["torn"] == [{"file": "decisions/alice.jsonl.torn", "state": "kept"}]
+    assert status(review).to_dict()["torn"] == [
+        {"file": "decisions/alice.jsonl.torn", "state": "kept"}
+    ]
     assert "warning: decisions/alice.jsonl.torn holds fragments of interrupted writes" in (
         format_status(status(review))
     )

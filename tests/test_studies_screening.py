@@ -263,10 +263,10 @@ def test_check_holds_the_methods_fixture_and_refuses_more_studies_than_reports()
 def test_status_gives_studies_and_reports(tmp_path):
     review = build(tmp_path)
     screen_all(review)
-    data = status(review)
+    data = status(review).to_dict()
     assert data["screening"][FT]["included"] == 2
     assert data["screening"][FT]["included_studies"] == 1
-    text = format_status(data)
+    text = format_status(status(review))
     assert "screening full-text: 3 works, 0 to screen, 2 included (reports of 1 study)" in text
     assert "  2 notice(s) (errata, retractions, comments) follow the report" in text
 

@@ -2,7 +2,10 @@
 
 Library errors (SlrError) become one `Error: ...` line here and nowhere else; a reader that
 closes the pipe (`slr ... | head`) ends the command quietly. Commands live
-in `slr/cli/<stage>.py`, each exporting `COMMANDS`; they are discovered, not listed.
+in `slr/cli/<stage>.py`, each exporting `COMMANDS`. `COMMAND_TABLE` names each command's
+module and the first paragraph of its help, so `slr --help` lists every command without
+importing any, and a command's module (with its heavy imports) loads only when that command
+runs or shows its help; tests/test_lazy_start.py checks the table against the modules.
 """
 
 from __future__ import annotations
@@ -10,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import importlib
 import os
-import pkgutil
 import sys
 import warnings
 from typing import Any
@@ -20,9 +22,90 @@ import click
 from slr import __version__
 from slr.errors import SlrError
 
+# command name -> (module under slr.cli, first paragraph of its help: what `slr --help` shows)
+COMMAND_TABLE: dict[str, tuple[str, str]] = {
+    "agreement": (
+        "screen",
+        "Cohen's kappa and percent agreement per stage (Fleiss' kappa for 3+ reviewers).",
+    ),
+    "check": (
+        "core",
+        "Validate the protocol, compile its query for every source, and print a summary.",
+    ),
+    "code": (
+        "code",
+        "Code the included studies: each protocol concept present or absent, with evidence.",
+    ),
+    "conflicts": ("screen", "List the works the reviewers disagree on (not yet resolved)."),
+    "dedupe": (
+        "dedupe",
+        "Link duplicate records of every source into works; no record is ever deleted.",
+    ),
+    "export": ("io", "Export the records of a stage as BibTeX, RIS or CSV."),
+    "import": (
+        "io",
+        "Import exported reference files (BibTeX, RIS, Scopus/WoS/IEEE/... exports).",
+    ),
+    "matrix": (
+        "code",
+        "The concept matrix of the included studies (the review's Table 1), with totals.",
+    ),
+    "prisma": ("prisma", "Draw the PRISMA 2020 flow diagram from the review's own state."),
+    "query": (
+        "core",
+        "Print the parsed query tree (the protocol's, or TEXT) and its canonical spelling.",
+    ),
+    "report": (
+        "prisma",
+        "Write the review report: methods, search log, PRISMA diagram, matrix, included studies.",
+    ),
+    "resolve": ("screen", "Walk the conflicts and record the final decision on each."),
+    "screen": ("screen", "Screen the works one at a time; every decision is saved at once."),
+    "search": ("search", "Search the protocol's databases and store every record they return."),
+    "simulate": (
+        "simulate",
+        "Simulate prioritised screening on a labelled dataset and print WSS@95 and recall.",
+    ),
+    "snowball": (
+        "snowball",
+        "Snowball from the included studies: one numbered round per run (Wohlin 2014).",
+    ),
+    "status": ("core", "Counts per stage of the review."),
+}
+
+
+def command_module(name: str) -> str:
+    """The dotted module that defines command `name`."""
+    return f"{__name__}.{COMMAND_TABLE[name][0]}"
+
 
 class SlrGroup(click.Group):
-    """Turns library errors into one line and a non-zero exit, in exactly one place."""
+    """Turns library errors into one line and a non-zero exit, in exactly one place.
+
+    Commands load lazily: listed from COMMAND_TABLE, imported when one is asked for.
+    """
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(set(COMMAND_TABLE) | set(self.commands))
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        if cmd_name not in self.commands and cmd_name in COMMAND_TABLE:
+            module = importlib.import_module(command_module(cmd_name))
+            for command in getattr(module, "COMMANDS", ()):
+                self.commands.setdefault(command.name or "", command)
+        return self.commands.get(cmd_name)
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The command list of `slr --help`, from the table: no command module is imported."""
+        listed = [
+            (name, self.commands.get(name) or click.Command(name, help=COMMAND_TABLE[name][1]))
+            for name in self.list_commands(ctx)
+        ]
+        if not listed:
+            return
+        limit = formatter.width - 6 - max(len(name) for name, _ in listed)
+        with formatter.section("Commands"):
+            formatter.write_dl([(name, cmd.get_short_help_str(limit)) for name, cmd in listed])
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -78,13 +161,3 @@ def main() -> None:
       slr check -p protocols/mlops.toml
       slr status
     """
-
-
-def _register() -> None:
-    for info in sorted(pkgutil.iter_modules(__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"{__name__}.{info.name}")
-        for command in getattr(module, "COMMANDS", ()):
-            main.add_command(command)
-
-
-_register()

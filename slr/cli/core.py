@@ -161,7 +161,10 @@ def status_cmd(protocol_path: str | None, as_json: bool) -> None:
       slr status --json
     """
     data = status(load(protocol_path))
-    click.echo(json.dumps(data, indent=2, ensure_ascii=False) if as_json else format_status(data))
+    if as_json:
+        click.echo(json.dumps(data.to_dict(), indent=2, ensure_ascii=False))
+    else:
+        click.echo(format_status(data))
 
 
 COMMANDS = [check, query, status_cmd]

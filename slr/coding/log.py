@@ -24,7 +24,7 @@ from slr.errors import SlrError
 from slr.protocol import Concept
 from slr.review import Review
 from slr.screen import agreement
-from slr.store import append_jsonl, field_of, read_entries
+from slr.store import append_jsonl, field_of
 
 if TYPE_CHECKING:
     from slr.works import Work
@@ -123,7 +123,7 @@ def record_codings(review: Review, codings: list[Coding]) -> list[Coding]:
 
 def read_codings(review: Review, coder: str) -> list[Coding]:
     """One coder's whole log, oldest first."""
-    return read_entries(review.store.coding_file(coder), Coding.from_dict, "coding")
+    return review.entries(review.store.coding_file(coder), Coding.from_dict, "coding")
 
 
 def latest(log: list[Coding]) -> Codings:
@@ -183,13 +183,15 @@ def matrix_coder(review: Review, coder: str | None) -> str:
 # --------------------------------------------------------------------------- labels
 
 
+def _label_entry(data: dict[str, Any]) -> tuple[str, Any]:
+    return str(data["work_id"]), data.get("label")
+
+
 def read_labels(review: Review) -> dict[str, str]:
     """work id -> published row label override (latest line wins; empty withdraws)."""
     out: dict[str, str] = {}
     path = review.store.labels_file
-    for work_id, label in read_entries(
-        path, lambda d: (str(d["work_id"]), d.get("label")), "label"
-    ):
+    for work_id, label in review.entries(path, _label_entry, "label"):
         label = str(label or "").strip()
         if label:
             out[work_id] = label

@@ -323,9 +323,10 @@ def independent_decisions(review: Review, stage: str) -> dict[str, dict[str, Dec
     return {name: decided for name, decided in state.reviews.items() if decided}
 
 
-def screening_counts(review: Review) -> dict[str, dict[str, Any]]:
+def screening_counts(review: Review, recall: bool = True) -> dict[str, dict[str, Any]]:
     """Per stage: works in the stage, to screen, included (reports and studies), excluded per
-    criterion, maybe, conflicts; `notices` follow their report and are in no stage's works."""
+    criterion, maybe, conflicts; `notices` follow their report and are in no stage's works.
+    `recall=False` leaves out the stopping statement (its statistics load scipy: slow)."""
     works = load_works(review)
     out = {}
     order = [c.id for c in review.protocol.criteria] + [YEARS]
@@ -357,9 +358,15 @@ def screening_counts(review: Review) -> dict[str, dict[str, Any]]:
             "conflicts": len(state.conflicts),
             "awaiting_reviewers": len(awaiting),
             "reviewers": _per_reviewer(review, state),
-            "recall": _recall(state),
         }
+        if recall:
+            out[stage]["recall"] = _recall(state)
     return out
+
+
+def stage_recalls(review: Review) -> dict[str, dict[str, Any]]:
+    """Per stage, the stopping statement `screening_counts` gives under "recall"."""
+    return {stage: _recall(state) for stage, state in stage_states(review).items()}
 
 
 def _per_reviewer(review: Review, state: StageState) -> dict[str, dict[str, int]]:
