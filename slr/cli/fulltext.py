@@ -16,7 +16,13 @@ from slr.fulltext.locate import DEFAULT_ORDER
 
 @click.group("fulltext")
 def fulltext_group() -> None:
-    """Full texts: fetch open-access PDFs (PDFs are git-ignored, fulltext.jsonl is committed)."""
+    """Full texts: fetch open-access PDFs (PDFs are git-ignored, fulltext.jsonl is committed).
+
+    \b
+    Example:
+      slr fulltext fetch --dry-run
+      slr fulltext fetch
+    """
 
 
 def _bar(quiet: bool) -> Callable[[int, int], None] | None:
