@@ -9,6 +9,7 @@ Layout (each stage owns its files; all are text that diffs well in git):
     works.jsonl           de-duplicated works (rewritten atomically by `slr dedupe`)
     dedupe-state.json     settings, unanswered grey pairs and a fingerprint of works.jsonl
     .gitattributes        `merge=union` for all of these, so clones of a review merge cleanly
+    .gitignore            `fulltext/*.pdf`: full-text PDFs stay out of git (copyright)
     decisions/<who>.jsonl screening decisions, one log per reviewer, append-only
     coding/<who>.jsonl    concept codings, one log per coder, append-only
 
@@ -48,6 +49,11 @@ GITATTRIBUTES = """\
 # Derived from the logs: the next slr command rebuilds them when a merge left them stale.
 dedupe-state.json merge=union
 slr-state.json merge=union
+"""
+# Full-text PDFs are the publishers' or authors' copyright: kept on disk, out of git.
+GITIGNORE = """\
+# Written by slr: full-text PDFs stay out of git (copyright); fulltext.jsonl is committed.
+fulltext/*.pdf
 """
 T = TypeVar("T")
 
@@ -367,6 +373,9 @@ class Store:
         attributes = self.root / ".gitattributes"
         if not attributes.exists():  # never over a file the team wrote themselves
             write_atomic(attributes, GITATTRIBUTES)
+        ignore = self.root / ".gitignore"
+        if not ignore.exists():  # the same: a team's own .gitignore is left alone
+            write_atomic(ignore, GITIGNORE)
         return self
 
     def iter_records(self) -> Iterator[dict[str, Any]]:
