@@ -102,7 +102,9 @@ def test_two_columns_come_out_column_by_column_with_sentences_whole():
 
 
 def test_bmc_two_columns_read_in_order():
-    text = flat(extract_pdf(PDFS / "bmc_infect_agents_cancer_2016_11_14_meta_analysis.pdf").pages[1])
+    text = flat(
+        extract_pdf(PDFS / "bmc_infect_agents_cancer_2016_11_14_meta_analysis.pdf").pages[1]
+    )
     # the left column's last sentence goes on at the top of the right column
     assert "a list was compiled containing 85 references and 8122 cited and" in text
     a = text.index("8122 cited and")
@@ -111,7 +113,9 @@ def test_bmc_two_columns_read_in_order():
 
 
 def test_non_ascii_text_is_kept():
-    text = "".join(extract_pdf(PDFS / "scielo_rsp_2016_50_27_hypertension_adolescents_sr.pdf").pages)
+    text = "".join(
+        extract_pdf(PDFS / "scielo_rsp_2016_50_27_hypertension_adolescents_sr.pdf").pages
+    )
     for word in ("Gonçalves", "Galvão", "Nutrição"):
         assert word in text
 
