@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from slr.cli import main
 from slr.corpus import add_records
 from slr.decisions import Decision, record_decision
-from slr.fulltext import load_retrievals, pdf_path, retrieval_status
+from slr.fulltext import load_retrievals, pdf_path, retrieval_status, text_path
 from slr.fulltext.fetch import check_pdf, fetch, summary
 from slr.fulltext.locate import Target, target
 from slr.fulltext.locate.crossref import Crossref
@@ -311,6 +311,8 @@ def test_fetch_tries_locations_in_order_logs_each_failure_and_stores_the_pdf(tmp
         8,
     )
     assert pdf_path(review, got.work_id).read_bytes() == PDF
+    # the text is extracted before the event is logged, and the event says how it went
+    assert text_path(review, got.work_id).exists() and got.text is not None
     phys = [e for e in events if e.work_id == "crossref:10.1103/physreve.88.012814"]
     assert [e.event for e in phys] == ["failed", "failed", "exhausted"]
     assert phys[0].reason == "HTTP 403" and "truncated" in phys[1].reason
@@ -439,7 +441,9 @@ def test_a_kill_mid_download_or_mid_write_leaves_no_file_and_no_event_and_resume
         fetch(review, ["unpaywall"], client=client(), env=ENV)
         assert not any("unpaywall.org" in c.request.url for c in rsps.calls)  # archived answer
     assert [e.event for e in load_retrievals(review) if e.work_id == work] == ["retrieved"]
-    assert [p.name for p in folder.iterdir()] == [pdf_path(review, work).name]
+    names = {p.name for p in folder.iterdir()}  # the PDF (and its text, if any), no partial file
+    assert pdf_path(review, work).name in names
+    assert names <= {pdf_path(review, work).name, text_path(review, work).name}
 
 
 def test_cli_dry_run_lists_per_work(tmp_path, monkeypatch):

@@ -42,6 +42,10 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         "Link duplicate records of every source into works; no record is ever deleted.",
     ),
     "export": ("io", "Export the records of a stage as BibTeX, RIS or CSV."),
+    "fulltext": (
+        "fulltext",
+        "Full texts: fetch open-access PDFs, attach your own, extract their text.",
+    ),
     "import": (
         "io",
         "Import exported reference files (BibTeX, RIS, Scopus/WoS/IEEE/... exports).",

@@ -10,18 +10,23 @@ from collections.abc import Callable
 
 import click
 
+from slr.cli.fulltext_files import attach_cmd, extract_cmd, import_cmd
 from slr.cli.options import load, protocol_option, quiet_option
 from slr.fulltext.locate import DEFAULT_ORDER
 
 
 @click.group("fulltext")
 def fulltext_group() -> None:
-    """Full texts: fetch open-access PDFs (PDFs are git-ignored, fulltext.jsonl is committed).
+    """Full texts: fetch open-access PDFs, attach your own, extract their text.
+
+    PDFs are git-ignored (copyright); fulltext.jsonl, the log of every retrieval, is
+    committed.
 
     \b
     Example:
       slr fulltext fetch --dry-run
       slr fulltext fetch
+      slr fulltext import ~/Zotero/storage
     """
 
 
@@ -71,5 +76,8 @@ def fetch_cmd(protocol_path: str | None, via: tuple[str, ...], dry_run: bool, qu
     for line in ft.summary(report):
         click.echo(line)
 
+
+for _command in (attach_cmd, import_cmd, extract_cmd):  # PDFs the reviewer has
+    fulltext_group.add_command(_command)
 
 COMMANDS = [fulltext_group]

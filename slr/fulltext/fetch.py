@@ -38,6 +38,7 @@ from slr.fulltext import (
     pdf_path,
     retrieval_status,
 )
+from slr.fulltext.extract import extract
 from slr.fulltext.locate import (
     DEFAULT_ORDER,
     Location,
@@ -269,6 +270,7 @@ class _Run:
             self._fail(out, location.via, response.url or location.url, why)
             return False
         write_atomic(pdf_path(self.review, t.work_id), response.content)  # before the event
+        text = extract(self.review, t.work_id)  # the text file too, before the event
         event = Retrieval(
             t.work_id,
             "retrieved",
@@ -281,7 +283,8 @@ class _Run:
             oa_status=location.oa_status,
             version=location.version,
             licence=location.licence,
-            pages=pages,
+            pages=text.pages if text.pages is not None else pages,
+            text=text.text,
         )
         self.log(event)
         out.retrieved = event
