@@ -83,7 +83,7 @@ def test_flows_count_units_from_studies_through_themes_to_dimensions():
     }
     # nothing is drawn for what has no flow, and the figure says so
     assert data.notes == (
-        "1 coded with no concept present: C (2022)",
+        "1 study coded with no concept present: C (2022)",
         "no study coded: Cost and budget",
     )
 

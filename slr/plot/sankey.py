@@ -112,7 +112,8 @@ def flows(
 
     notes = []
     if silent:
-        notes.append(f"{len(silent)} coded with no concept present: {', '.join(silent)}")
+        who = "study" if len(silent) == 1 else "studies"
+        notes.append(f"{len(silent)} {who} coded with no concept present: {', '.join(silent)}")
     empty = [t for t in theme_order if not theme_total.get(t)]
     if empty:
         notes.append(f"no study coded: {', '.join(empty)}")
