@@ -58,6 +58,10 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         "code",
         "The concept matrix of the included studies (the review's Table 1), with totals.",
     ),
+    "plot": (
+        "plot",
+        "Draw the review's figures: Sankey diagram, studies per year, venues, sources, concepts.",
+    ),
     "prisma": ("prisma", "Draw the PRISMA 2020 flow diagram from the review's own state."),
     "query": (
         "core",
