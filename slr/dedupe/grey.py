@@ -50,7 +50,7 @@ def _answer_lines(path: Path) -> list[dict[str, Any]]:
     return read_entries(path, check, "de-duplication answer")
 
 
-def _standing(
+def _standing_answers(
     lines: list[dict[str, Any]],
 ) -> dict[tuple[str, str], list[tuple[int, dict[str, Any]]]]:
     """(id, id) -> the answer lines still standing (position in the file, line), oldest first."""
@@ -66,7 +66,7 @@ def load_answers(path: Path) -> dict[tuple[str, str], str]:
     """(id, id) -> `y`/`s`/`n`: the standing answer per pair after undos."""
     return {
         key: stack[-1][1]["answer"]
-        for key, stack in _standing(_answer_lines(path)).items()
+        for key, stack in _standing_answers(_answer_lines(path)).items()
         if stack
     }
 
@@ -94,7 +94,8 @@ def record_answer(
 def proposed_relations(path: Path) -> dict[tuple[str, str], tuple[str, str]]:
     """(id, id) -> (relation, study record id) for standing `s` answers to a proposed link."""
     stacks = {
-        key: [line for _, line in stack] for key, stack in _standing(_answer_lines(path)).items()
+        key: [line for _, line in stack]
+        for key, stack in _standing_answers(_answer_lines(path)).items()
     }
     out = {}
     for key, stack in stacks.items():
@@ -161,7 +162,7 @@ def side_by_side(q: Question, width: int | None = None) -> str:
 def history(path: Path) -> list[tuple[str, str, str, float]]:
     """Pairs with a standing answer, the latest answered last: (a, b, rule, score)."""
     lines = _answer_lines(path)
-    stacks = _standing(lines)
+    stacks = _standing_answers(lines)
     touched = {pair_key(line["a"], line["b"]): i for i, line in enumerate(lines)}
     order = sorted(touched, key=touched.__getitem__)  # the latest answered (or undone) last
     out = []
