@@ -29,7 +29,10 @@ def test_the_archive_stamps_responses_by_the_replay_clock(tmp_path):
     with responses.RequestsMock() as mock, fixed_clock("2024-03-01T10:20:30Z"):
         mock.add(responses.GET, "https://api.example.org/x", json={"ok": 1})
         client.get_json(
-            "https://api.example.org/x", source="openalex", rate=100, archive=Archive(tmp_path),
+            "https://api.example.org/x",
+            source="openalex",
+            rate=100,
+            archive=Archive(tmp_path),
             name="x",
         )
     meta = [json.loads(p.read_text()) for p in tmp_path.rglob("*.meta.json")]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from slr.decisions import Decision, current, standing, stacks
+from slr.decisions import Decision, current, stacks, standing
 from slr.dedupe.grey import history, load_answers, proposed_relations, record_answer
 
 
