@@ -42,6 +42,10 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         "Link duplicate records of every source into works; no record is ever deleted.",
     ),
     "export": ("io", "Export the records of a stage as BibTeX, RIS or CSV."),
+    "extract": (
+        "extract",
+        "Extract data from the included studies into the protocol's [[extraction]] form.",
+    ),
     "fulltext": (
         "fulltext",
         "Full texts: fetch open-access PDFs, attach your own, extract their text.",
