@@ -96,7 +96,11 @@ def test_protocol_declares_the_form():
     fields = _fields()
     assert list(fields) == ["n", "effect", "method", "domains", "open", "notes", "collected"]
     assert fields["n"] == Field("n", "Sample size", "integer", required=True, help="participants")
-    assert fields["domains"].multiple and fields["domains"].values == ("health", "finance", "retail")
+    assert fields["domains"].multiple and fields["domains"].values == (
+        "health",
+        "finance",
+        "retail",
+    )
 
 
 @pytest.mark.parametrize(
@@ -104,7 +108,11 @@ def test_protocol_declares_the_form():
     [
         ('id = "x"\nlabel = "X"\ntype = "float"', 11, "extraction[0].type: unknown type 'float'"),
         ('id = "x"\nlabel = "X"\ntype = "category"', 8, "a category needs its values"),
-        ('id = "x"\nlabel = "X"\ntype = "text"\nvalues = ["a"]', 12, "only a category takes values"),
+        (
+            'id = "x"\nlabel = "X"\ntype = "text"\nvalues = ["a"]',
+            12,
+            "only a category takes values",
+        ),
         ('id = "x"\nlabel = "X"\ntype = "text"\nrequired = "yes"', 12, "must be true or false"),
         ('id = "x"\nlabel = "X"', 8, "missing required key 'type'"),
         ('id = "1x"\nlabel = "X"\ntype = "text"', 9, "invalid id '1x'"),
@@ -177,9 +185,7 @@ def test_bad_values_are_rejected_with_the_field_named(fid, text):
 
 
 def _run(review, text: str, *args: str):
-    return CliRunner().invoke(
-        main, ["extract", "-p", str(review.protocol.path), *args], input=text
-    )
+    return CliRunner().invoke(main, ["extract", "-p", str(review.protocol.path), *args], input=text)
 
 
 def test_session_type_checks_saves_evidence_and_resumes(tmp_path):
@@ -350,9 +356,7 @@ def test_sheet_header_errors(tmp_path):
 
 
 def _values(coder, fid, values):
-    return {
-        (f"w{i}", fid): xlog.Value(coder, f"w{i}", fid, v) for i, v in enumerate(values)
-    }
+    return {(f"w{i}", fid): xlog.Value(coder, f"w{i}", fid, v) for i, v in enumerate(values)}
 
 
 def test_kappa_on_a_boolean_field_matches_methods_md():
@@ -377,7 +381,9 @@ def test_kappa_on_a_category_field_hand_computed():
             a += [cats[i]] * count
             b += [cats[j]] * count
     f = _fields()["method"]
-    got = reconcile.compare((f,), _values("r1", "method", a), _values("r2", "method", b), ("r1", "r2"))
+    got = reconcile.compare(
+        (f,), _values("r1", "method", a), _values("r2", "method", b), ("r1", "r2")
+    )
     assert got.fields[0].kappa == pytest.approx(0.7964094, abs=1e-7)
     assert got.fields[0].exact == pytest.approx(89 / 100)
 
@@ -437,7 +443,14 @@ def test_reconcile_settles_disagreements_into_consensus_and_export_prefers_it(tm
     assert rows[0] == ["study", "field", "value", "coder", "evidence", "page"]
     assert ["manual:2", "n", "22", "consensus", "", ""] in rows
     assert not any(r[:2] == ["manual:2", "n"] and r[3] != "consensus" for r in rows)
-    assert ["manual:1", "n", "10", "r1", "", ""] in rows and ["manual:1", "n", "10", "r2", "", ""] in rows
+    assert ["manual:1", "n", "10", "r1", "", ""] in rows and [
+        "manual:1",
+        "n",
+        "10",
+        "r2",
+        "",
+        "",
+    ] in rows
     out = tmp_path / "wide.xlsx"
     wide = _run(review, "", "--export", "xlsx", "--wide", "-o", str(out))
     assert wide.exit_code == 0, wide.output
@@ -466,3 +479,20 @@ def test_log_lines_are_plain_json(tmp_path):
     line = json.loads((review.store.extraction_dir / "r1.jsonl").read_text("utf-8"))
     assert line["field"] == "domains" and line["value"] == ["health"]
     assert line["protocol_hash"] == review.protocol.hash
+
+
+def test_a_bad_log_line_is_named_and_a_torn_last_line_skipped(tmp_path):
+    from slr.errors import StoreError
+    from slr.review import open_review
+    from slr.store import TornLineWarning
+
+    review = _review(tmp_path, 1)
+    _enter(review, "r1", {"n": [5]})
+    path = review.store.extraction_dir / "r1.jsonl"
+    good = path.read_text("utf-8")
+    path.write_text(good + '{"coder": "r1", "work_id": "manual:1"', "utf-8")  # cut by a crash
+    with pytest.warns(TornLineWarning):
+        assert [v.value for v in xlog.read_values(open_review(review.protocol.path), "r1")] == [5]
+    path.write_text(good + '{"coder": 3, "work_id": "manual:1", "field": "n", "value": 1}\n')
+    with pytest.raises(StoreError, match=rf"{path}:2: not a valid extracted value"):
+        xlog.read_values(open_review(review.protocol.path), "r1")

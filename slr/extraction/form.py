@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
+from collections.abc import Callable
 from typing import Any
 
 from slr.errors import SlrError
@@ -18,6 +19,7 @@ from slr.protocol import Field
 
 TRUE_WORDS = ("yes", "y", "true", "1", "✓")
 FALSE_WORDS = ("no", "n", "false", "0", "✗")
+NOT_REPORTED = "(not reported)"
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
 _DATE = re.compile(r"^(\d{4})(?:-(\d{2})(?:-(\d{2}))?)?$")
 
@@ -119,10 +121,22 @@ def format_value(value: Any) -> str:
 
 def comparable(f: Field, value: Any) -> str:
     """A value as a label two coders agree on: text ignores case and spacing, 12 equals 12.0."""
-    if value is None:
-        return "(not reported)"
-    if f.type == "text":
-        return " ".join(str(value).split()).casefold()
-    if f.type in ("number", "integer"):
-        return repr(float(value))
-    return format_value(value)
+    return comparer(f)(value)
+
+
+def comparer(f: Field) -> Callable[[Any], str]:
+    """`comparable` for one field, chosen once (the reconciliation calls it per value)."""
+    kind = f.type
+
+    def label(value: Any) -> str:
+        if value is None:
+            return NOT_REPORTED
+        if kind == "text":
+            return " ".join(str(value).split()).casefold()
+        if kind in ("number", "integer"):
+            return repr(float(value))
+        if kind == "category" and not isinstance(value, list):
+            return str(value)
+        return format_value(value)
+
+    return label

@@ -98,7 +98,8 @@ def compare(
             va, vb = a.get((wid, f.id)), b.get((wid, f.id))
             if va is not None and vb is not None:
                 pairs.append((va, vb))
-        labels = [(form.comparable(f, va.value), form.comparable(f, vb.value)) for va, vb in pairs]
+        key = form.comparer(f)
+        labels = [(key(va.value), key(vb.value)) for va, vb in pairs]
         agreed = sum(x == y for x, y in labels)
         kappa = icc = math.nan
         n_icc = 0
@@ -107,7 +108,7 @@ def compare(
             kappa = agreement.cohen_kappa(table)
         if f.type in ("number", "integer"):
             nums = [
-                [float(va.value), float(vb.value)]
+                [_number(va), _number(vb)]
                 for va, vb in pairs
                 if va.value is not None and vb.value is not None
             ]
@@ -122,6 +123,16 @@ def compare(
             if x != y and (va.work_id, f.id) not in consensus:
                 open_.append(Disagreement(va.work_id, f.id, (va, vb)))
     return Comparison(names, tuple(rows), tuple(open_))
+
+
+def _number(v: xlog.Value) -> float:
+    """A logged number; a hand-edited log holding something else is named, never guessed."""
+    if type(v.value) not in (int, float):  # bool is not a number here
+        raise SlrError(
+            f"extraction/{v.coder}.jsonl: {v.work_id} {v.field}: {v.value!r} is not a number; "
+            "fix that line of the log (the file is plain text)"
+        )
+    return float(v.value)
 
 
 def pick_pair(review: Review, given: Sequence[str]) -> tuple[str, str]:
