@@ -14,8 +14,6 @@ from __future__ import annotations
 import sys
 from typing import TYPE_CHECKING, TextIO
 
-import click
-
 from slr.extraction import form
 from slr.extraction import log as xlog
 from slr.fulltext import pages_of, text_path
@@ -33,21 +31,24 @@ HELP = (
 
 
 class LineIo:
-    """Prompts on standard output, answers read line by line (None at end of input)."""
+    """Prompts on standard output, answers read line by line (None at end of input).
+
+    The one place the session meets the terminal: a curses view would be another Io with
+    the same `ask` and `say` (kept out of this library module, as click is)."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stdin
 
     def ask(self, prompt: str) -> str | None:
-        click.echo(prompt, nl=False)
+        print(prompt, end="", flush=True)
         line = self.stream.readline()
         if not line:
-            click.echo()
+            print(flush=True)
             return None
         return line.rstrip("\r\n")
 
     def say(self, text: str) -> None:
-        click.echo(text)
+        print(text, flush=True)
 
 
 def study_text(review: Review, work: Work) -> list[tuple[int, str]]:
