@@ -49,6 +49,22 @@ class Concept:
     theme: str | None = None  # between dimension and concept (first-order code)
 
 
+FIELD_TYPES = ("number", "integer", "category", "text", "boolean", "date")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One `[[extraction]]` field of the data extraction form."""
+
+    id: str
+    label: str
+    type: str  # one of FIELD_TYPES
+    values: tuple[str, ...] = ()  # a category's allowed values
+    multiple: bool = False  # a category that takes several values
+    required: bool = False
+    help: str = ""
+
+
 @dataclass(frozen=True)
 class SourceSpec:
     """One source to search, with its own query when the protocol overrides it."""
@@ -82,6 +98,7 @@ class Protocol:
     concepts: tuple[Concept, ...]
     known_relevant: tuple[str, ...]
     hash: str
+    extraction: tuple[Field, ...] = ()
 
     @property
     def short_hash(self) -> str:
@@ -115,6 +132,7 @@ _SCHEMA: dict[str, Any] = {
     },
     "criteria": {"inclusion": list, "exclusion": list},
     "concepts": list,
+    "extraction": list,
 }
 _REQUIRED = [("review", "id"), ("review", "title"), ("search", "query"), ("search", "sources")]
 _CRITERION_KEYS = {"id", "text", "require"}
@@ -287,6 +305,66 @@ def _concepts(ck: _Checker, items: Any) -> tuple[Concept, ...]:
     return tuple(out)
 
 
+_FIELD_KEYS = {"id", "label", "type", "values", "multiple", "required", "help"}
+
+
+def _extraction(ck: _Checker, items: Any) -> tuple[Field, ...]:
+    out = []
+    seen: set[str] = set()
+    for i, item in enumerate(ck.typed(items, list, "extraction")):
+        kp = f"extraction[{i}]"
+        table = ck.typed(item, dict, kp)
+        ck.keys(table, _FIELD_KEYS, kp)
+        for key in ("id", "label", "type"):
+            if key not in table:
+                raise ck.fail(kp, f"missing required key '{key}'")
+        fid = ck.typed(table["id"], str, f"{kp}.id")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", fid):
+            raise ck.fail(
+                f"{kp}.id", f"invalid id {fid!r}; use letters, digits and '_' like sample_size"
+            )
+        if fid in seen:
+            raise ck.fail(f"{kp}.id", f"duplicate id {fid!r}; every field needs its own id")
+        seen.add(fid)
+        kind = ck.typed(table["type"], str, f"{kp}.type")
+        if kind not in FIELD_TYPES:
+            raise ck.fail(
+                f"{kp}.type", f"unknown type {kind!r}; use one of " + ", ".join(FIELD_TYPES)
+            )
+        values = ck.strings(table["values"], f"{kp}.values") if "values" in table else ()
+        if kind == "category" and not values:
+            raise ck.fail(kp, 'a category needs its values; add values = ["a", "b"]')
+        if kind != "category" and ("values" in table or "multiple" in table):
+            key = "values" if "values" in table else "multiple"
+            raise ck.fail(
+                f"{kp}.{key}", f'only a category takes {key}; remove it or use type = "category"'
+            )
+        for j, v in enumerate(values):
+            if not v.strip() or ";" in v or values.index(v) != j:
+                raise ck.fail(
+                    f"{kp}.values[{j}]",
+                    f"bad value {v!r}: values are non-empty, distinct and hold no ';'; fix it",
+                )
+        flags = {}
+        for key in ("multiple", "required"):
+            flag = table.get(key, False)
+            if not isinstance(flag, bool):
+                raise ck.fail(f"{kp}.{key}", f"must be true or false, got {flag!r}")
+            flags[key] = flag
+        out.append(
+            Field(
+                fid,
+                ck.typed(table["label"], str, f"{kp}.label"),
+                kind,
+                values,
+                flags["multiple"],
+                flags["required"],
+                ck.typed(table.get("help", ""), str, f"{kp}.help"),
+            )
+        )
+    return tuple(out)
+
+
 def _search(ck: _Checker, table: dict[str, Any]) -> Search:
     text = ck.typed(table["query"], str, "search.query")
     node = ck.query(text, "search.query")
@@ -374,6 +452,7 @@ def loads(text: str, path: Path = Path("<protocol>")) -> Protocol:
         concepts=_concepts(ck, data.get("concepts", [])),
         known_relevant=ck.strings(search_table.get("known_relevant", []), "search.known_relevant"),
         hash=content_hash(data),
+        extraction=_extraction(ck, data.get("extraction", [])),
     )
 
 

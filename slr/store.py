@@ -12,6 +12,7 @@ Layout (each stage owns its files; all are text that diffs well in git):
     .gitignore            `fulltext/*.pdf`: full-text PDFs stay out of git (copyright)
     decisions/<who>.jsonl screening decisions, one log per reviewer, append-only
     coding/<who>.jsonl    concept codings, one log per coder, append-only
+    extraction/<who>.jsonl extracted data values, one log per coder (+ consensus), append-only
 
 Appends are flushed and fsynced at once. A torn last line (a crash mid-write) is reported
 and skipped by readers; the next append moves it to `<file>.torn` before writing, so the
@@ -322,6 +323,11 @@ class Store:
     @property
     def coding_dir(self) -> Path:
         return self.root / "coding"
+
+    @property
+    def extraction_dir(self) -> Path:
+        """`extraction/<coder>.jsonl`: extracted data, one log per coder (and `consensus`)."""
+        return self.root / "extraction"
 
     @property
     def fulltext_dir(self) -> Path:

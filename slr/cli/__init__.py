@@ -46,6 +46,10 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         "Documents that are not search records: interview transcripts, reports, grey literature.",
     ),
     "export": ("io", "Export the records of a stage as BibTeX, RIS or CSV."),
+    "extract": (
+        "extract",
+        "Extract data from the included studies into the protocol's [[extraction]] form.",
+    ),
     "fulltext": (
         "fulltext",
         "Full texts: fetch open-access PDFs, attach your own, extract their text.",
