@@ -55,6 +55,10 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         "The concept matrix of the included studies (the review's Table 1), with totals.",
     ),
     "prisma": ("prisma", "Draw the PRISMA 2020 flow diagram from the review's own state."),
+    "quality": (
+        "quality",
+        "Assess the quality of the included studies against the protocol's [quality] checklist.",
+    ),
     "query": (
         "core",
         "Print the parsed query tree (the protocol's, or TEXT) and its canonical spelling.",
