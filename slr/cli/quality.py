@@ -10,7 +10,8 @@ from slr.cli.code import pick_coder
 from slr.cli.options import load, protocol_option
 from slr.coding.log import included, read_labels
 from slr.matrix.model import study_labels, write_output
-from slr.quality import log, scores, session, sheet, table
+from slr.quality import log, scores, sheet, table
+from slr.tui import quality as session
 
 
 @click.command("quality")
