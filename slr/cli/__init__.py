@@ -41,6 +41,10 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         "dedupe",
         "Link duplicate records of every source into works; no record is ever deleted.",
     ),
+    "documents": (
+        "documents",
+        "Documents that are not search records: interview transcripts, reports, grey literature.",
+    ),
     "export": ("io", "Export the records of a stage as BibTeX, RIS or CSV."),
     "fulltext": (
         "fulltext",
