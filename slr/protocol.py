@@ -86,6 +86,35 @@ class Search:
 
 
 @dataclass(frozen=True)
+class QualityQuestion:
+    id: str
+    text: str
+
+
+# Kitchenham's answer scores; `[quality.answers]` replaces them as a whole
+DEFAULT_ANSWERS: tuple[tuple[str, float], ...] = (("yes", 1.0), ("partly", 0.5), ("no", 0.0))
+
+
+@dataclass(frozen=True)
+class Quality:
+    """The quality checklist: questions, answer scores and an optional cut-off criterion."""
+
+    questions: tuple[QualityQuestion, ...]
+    answers: tuple[tuple[str, float], ...] = DEFAULT_ANSWERS  # answer -> score, in order
+    min_score: float | None = None
+    criterion: str = "QA"
+
+    @property
+    def scores(self) -> dict[str, float]:
+        return dict(self.answers)
+
+    @property
+    def max_score(self) -> float:
+        """The best total a study can get: every question with the top answer."""
+        return len(self.questions) * max(s for _, s in self.answers)
+
+
+@dataclass(frozen=True)
 class Protocol:
     path: Path
     id: str
@@ -99,6 +128,7 @@ class Protocol:
     known_relevant: tuple[str, ...]
     hash: str
     extraction: tuple[Field, ...] = ()
+    quality: Quality | None = None
 
     @property
     def short_hash(self) -> str:
@@ -133,6 +163,7 @@ _SCHEMA: dict[str, Any] = {
     "criteria": {"inclusion": list, "exclusion": list},
     "concepts": list,
     "extraction": list,
+    "quality": dict,
 }
 _REQUIRED = [("review", "id"), ("review", "title"), ("search", "query"), ("search", "sources")]
 _CRITERION_KEYS = {"id", "text", "require"}
@@ -365,6 +396,79 @@ def _extraction(ck: _Checker, items: Any) -> tuple[Field, ...]:
     return tuple(out)
 
 
+_QUALITY_KEYS = {"questions", "answers", "min_score", "criterion"}
+_ANSWER = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+def _number(ck: _Checker, value: Any, keypath: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise ck.fail(keypath, f"must be a number, got {value!r}")
+    if value < 0:
+        raise ck.fail(keypath, f"must be 0 or more, got {value!r}")
+    return float(value)
+
+
+def _quality(ck: _Checker, value: Any, criteria: set[str]) -> Quality:
+    """[quality]: questions (id, text), answer scores, an optional cut-off with its criterion id."""
+    table = ck.typed(value, dict, "quality")
+    ck.keys(table, _QUALITY_KEYS, "quality")
+    if not table.get("questions"):
+        raise ck.fail(
+            "quality",
+            'no questions; add a [[quality.questions]] table for each, e.g. id = "QA1", '
+            'text = "Are the aims clearly stated?"',
+        )
+    questions, seen = [], set()
+    for i, item in enumerate(ck.typed(table["questions"], list, "quality.questions")):
+        kp = f"quality.questions[{i}]"
+        entry = ck.typed(item, dict, kp)
+        ck.keys(entry, {"id", "text"}, kp)
+        for key in ("id", "text"):
+            if key not in entry:
+                raise ck.fail(kp, f"missing required key '{key}'")
+        qid = ck.typed(entry["id"], str, f"{kp}.id")
+        if not _ID.match(qid):
+            raise ck.fail(f"{kp}.id", f"invalid id {qid!r}; use letters and digits like QA1")
+        if qid in seen:
+            raise ck.fail(f"{kp}.id", f"duplicate id {qid!r}; every question needs its own id")
+        seen.add(qid)
+        questions.append(QualityQuestion(qid, ck.typed(entry["text"], str, f"{kp}.text")))
+    answers = DEFAULT_ANSWERS
+    if "answers" in table:
+        given = ck.typed(table["answers"], dict, "quality.answers")
+        if not given:
+            raise ck.fail("quality.answers", "empty; give each answer a score, e.g. yes = 1")
+        for name in given:
+            if not _ANSWER.match(name):
+                raise ck.fail(
+                    f"quality.answers.{name}",
+                    f"invalid answer {name!r}; use a lower-case word like unclear",
+                )
+        answers = tuple((k, _number(ck, v, f"quality.answers.{k}")) for k, v in given.items())
+    quality = Quality(tuple(questions), answers)
+    criterion = ck.typed(table.get("criterion", "QA"), str, "quality.criterion")
+    if not _ID.match(criterion):
+        raise ck.fail(
+            "quality.criterion", f"invalid id {criterion!r}; use letters and digits like QA"
+        )
+    if criterion in criteria:
+        raise ck.fail(
+            "quality.criterion",
+            f"{criterion!r} is already a criterion id; give the quality cut-off its own id "
+            'with criterion = "..." in [quality]',
+        )
+    cut = None
+    if "min_score" in table:
+        cut = _number(ck, table["min_score"], "quality.min_score")
+        if cut > quality.max_score:
+            raise ck.fail(
+                "quality.min_score",
+                f"{table['min_score']} is above the best possible score "
+                f"{quality.max_score:g}; lower it",
+            )
+    return Quality(quality.questions, answers, cut, criterion)
+
+
 def _search(ck: _Checker, table: dict[str, Any]) -> Search:
     text = ck.typed(table["query"], str, "search.query")
     node = ck.query(text, "search.query")
@@ -453,6 +557,7 @@ def loads(text: str, path: Path = Path("<protocol>")) -> Protocol:
         known_relevant=ck.strings(search_table.get("known_relevant", []), "search.known_relevant"),
         hash=content_hash(data),
         extraction=_extraction(ck, data.get("extraction", [])),
+        quality=_quality(ck, data["quality"], seen) if "quality" in data else None,
     )
 
 

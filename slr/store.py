@@ -13,6 +13,8 @@ Layout (each stage owns its files; all are text that diffs well in git):
     decisions/<who>.jsonl screening decisions, one log per reviewer, append-only
     coding/<who>.jsonl    concept codings, one log per coder, append-only
     extraction/<who>.jsonl extracted data values, one log per coder (+ consensus), append-only
+    quality/<who>.jsonl   quality-assessment answers, one log per coder, append-only
+    quality-consensus.jsonl  answers settled where two quality coders differ
 
 Appends are flushed and fsynced at once. A torn last line (a crash mid-write) is reported
 and skipped by readers; the next append moves it to `<file>.torn` before writing, so the
@@ -338,6 +340,16 @@ class Store:
         return self.root / "fulltext.jsonl"
 
     @property
+    def quality_dir(self) -> Path:
+        """Quality-assessment answers, one append-only log per coder (human state)."""
+        return self.root / "quality"
+
+    @property
+    def quality_consensus_file(self) -> Path:
+        """Answers settled by `slr quality --reconcile` where two coders differ (human state)."""
+        return self.root / "quality-consensus.jsonl"
+
+    @property
     def documents_dir(self) -> Path:
         """The text of added documents (interviews, reports): not search records."""
         return self.root / "documents"
@@ -356,6 +368,9 @@ class Store:
 
     def coding_file(self, coder: str) -> Path:
         return self.coding_dir / f"{_safe_name(coder)}.jsonl"
+
+    def quality_file(self, coder: str) -> Path:
+        return self.quality_dir / f"{_safe_name(coder)}.jsonl"
 
     def unresolved_file(self, number: int) -> Path:
         """The references snowball round `number` could not resolve, as CSV."""

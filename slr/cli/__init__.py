@@ -67,6 +67,10 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         "Draw the review's figures: Sankey diagram, studies per year, venues, sources, concepts.",
     ),
     "prisma": ("prisma", "Draw the PRISMA 2020 flow diagram from the review's own state."),
+    "quality": (
+        "quality",
+        "Assess the quality of the included studies against the protocol's [quality] checklist.",
+    ),
     "query": (
         "core",
         "Print the parsed query tree (the protocol's, or TEXT) and its canonical spelling.",

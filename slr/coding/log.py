@@ -317,8 +317,17 @@ def included(review: Review) -> list[Work]:
     A study with several included reports (a conference abstract and its article) is coded
     once, on its main report (slr.screen.state.included_by_study), so the concept matrix counts
     each study once, as PRISMA counts studies; without studies.jsonl every included work is
-    a study of its own, as before.
+    a study of its own, as before. A study below the protocol's quality cut-off
+    (`[quality] min_score`) is excluded with the QA criterion and is not coded.
     """
+    from slr.quality.scores import excluded
+
+    below = excluded(review)  # studies under the quality cut-off leave the review
+    return [w for w in included_at_full_text(review) if w.work_id not in below]
+
+
+def included_at_full_text(review: Review) -> list[Work]:
+    """`included` before the quality cut-off: the studies quality assessment is about."""
     from slr.screen.state import included_by_study
 
     return [reports[0] for reports in included_by_study(review, stage="full-text")]

@@ -90,6 +90,33 @@ def _excluded_table(review: Review) -> list[str]:
     return lines
 
 
+def _quality_section(review: Review) -> list[str]:
+    """The quality assessment: the per-study score table, the cut-off and who it excluded."""
+    from slr.coding.log import included_at_full_text, read_labels
+    from slr.matrix.model import study_labels
+    from slr.quality import scores, table
+
+    quality = review.protocol.quality
+    if quality is None:
+        return []
+    works = included_at_full_text(review)  # the cut-off's exclusions are listed too
+    labels = study_labels(works, read_labels(review))
+    assessed = scores.assess(review)
+    lines = ["### Quality assessment", ""]
+    lines += [f"- {q.id}: {_md_escape(q.text)}" for q in quality.questions] + [""]
+    lines += [table.render(quality, assessed, labels, "markdown").rstrip("\n"), ""]
+    if quality.min_score is not None:
+        out = [s for s in assessed if s.below]
+        lines.append(
+            f"Cut-off: a score below {quality.min_score:g} of {quality.max_score:g} excludes a "
+            f"study ({scores.cutoff_label(quality)}); {len(out)} "
+            f"{'study was' if len(out) == 1 else 'studies were'} excluded" + (":" if out else ".")
+        )
+        lines += [f"- {labels[s.work_id]}: score {s.score:g}" for s in out]
+        lines.append("")
+    return lines
+
+
 NOTICE_NAMES = {"erratum": "Erratum", "retraction": "RETRACTED", "comment": "Comment"}
 
 
@@ -107,6 +134,10 @@ def _included_list(review: Review) -> list[str]:
     following: dict[str, list[tuple[str, str]]] = {}
     for wid, (target, relation) in stage_states(review, works)["full-text"].notices.items():
         following.setdefault(target, []).append((relation, wid))
+    from slr.quality.scores import excluded
+
+    below = excluded(review)  # assessed and excluded on quality: not included
+    studies = [reports for reports in studies if reports[0].work_id not in below]
     lines = []
     for i, reports in enumerate(studies, 1):
         lines.append(f"{i}. {reference(reports[0])}")
@@ -159,11 +190,13 @@ def build_markdown(
     from slr.coding.log import coders
     from slr.matrix.model import render, review_matrix
     from slr.prisma.counts import summary as prisma_summary
+    from slr.quality.scores import excluded
     from slr.screen.state import included_by_study
 
     counts = compute(review)
     proto = review.protocol
-    studies = included_by_study(review)
+    below = excluded(review)  # excluded on quality: out of the included studies
+    studies = [r for r in included_by_study(review) if r[0].work_id not in below]
     lines = [f"# {proto.title}", "", f"Protocol `{proto.path.name}`, hash `{proto.hash}`.", ""]
     if proto.questions:
         lines += ["## Research questions", ""] + [f"- {x}" for x in proto.questions] + [""]
@@ -190,6 +223,7 @@ def build_markdown(
                 figure_slot(file) if inline else f"![{title}]({file})",
                 "",
             ]
+    lines += _quality_section(review)
     lines += ["### Included studies", ""]
     per_source = Counter(
         src for reports in studies for src in {s for w in reports for s in w.sources}
