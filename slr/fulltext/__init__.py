@@ -148,3 +148,53 @@ def pages_of(text: str) -> list[tuple[int, str]]:
 def join_pages(pages: Iterable[str]) -> str:
     """The stored form of an extracted text: a PAGE_MARK line before each page."""
     return "".join(f"{PAGE_MARK.format(n=n)}\n{page.rstrip()}\n" for n, page in enumerate(pages, 1))
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+
+
+def sentences(text: str) -> list[tuple[int, str]]:
+    """(page, sentence) of an extracted text, in reading order, for quoting with a page.
+
+    Line breaks are joined (a hyphen at a line end is kept, with no space: `model-based`),
+    so a sentence wrapped over lines reads as one; a sentence belongs to the page it starts on.
+    """
+    out: list[tuple[int, str]] = []
+    for page, body in pages_of(text):
+        flat = re.sub(r"(\w)-\n(\w)", r"\1-\2", body)
+        flat = " ".join(flat.split())
+        out += [(page, s.strip()) for s in _SENTENCE_END.split(flat) if s.strip()]
+    return out
+
+
+def find_sentences(text: str, term: str) -> list[tuple[int, str]]:
+    """(page, sentence) of every sentence holding `term` (case and spacing ignored)."""
+    words = term.split()
+    if not words:
+        return []
+    pattern = re.compile(r"\s+".join(re.escape(w) for w in words), re.IGNORECASE)
+    return [(page, s) for page, s in sentences(text) if pattern.search(s)]
+
+
+def read_text(review: Review, work_id: str) -> str | None:
+    """A work's extracted text, or None when there is none yet."""
+    try:
+        return text_path(review, work_id).read_text("utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def retrieval_line(status: str | None, pdf: Retrieval | None) -> str:
+    """`full text: retrieved (fetched via unpaywall, host x, accepted version) · 12 pages`,
+    `full text: not retrieved` or `full text: not yet tried`, for the screen."""
+    if status == "retrieved" and pdf is not None:
+        how = [pdf.method + (f" via {pdf.via}" if pdf.via else "")]
+        if pdf.host:
+            how.append(f"host {pdf.host}")
+        if pdf.version:
+            how.append(f"{pdf.version} version")
+        pages = f" · {pdf.pages} page{'s' if pdf.pages != 1 else ''}" if pdf.pages else ""
+        return f"full text: retrieved ({', '.join(how)}){pages}"
+    if status == "not-retrieved":
+        return "full text: not retrieved"
+    return "full text: not yet tried"
