@@ -35,7 +35,7 @@ from slr.decisions import (
 )
 from slr.decisions import stacks as decision_stacks
 from slr.errors import SlrError
-from slr.fulltext import Retrieval, latest_pdf, load_retrievals, retrieval_status
+from slr.fulltext import Retrieval, latest_pdf, log_path, retrieval_status
 from slr.review import Review
 from slr.studies import load_links, notices, study_index
 from slr.works import Work, load_works, record_index, resolve_work_id
@@ -275,7 +275,7 @@ def retrieval_by_work(
     """
     events = [
         e if wid == e.work_id else replace(e, work_id=wid)
-        for e in load_retrievals(review)
+        for e in review.entries(log_path(review), Retrieval.from_dict, "full-text retrieval")
         if (wid := resolve_work_id(e.work_id, index)) is not None
     ]
     status = retrieval_status(events)
