@@ -44,8 +44,9 @@ class Criterion:
 class Concept:
     id: str
     label: str
-    group: str | None = None
+    group: str | None = None  # the aggregate dimension
     keywords: tuple[str, ...] = ()
+    theme: str | None = None  # between dimension and concept (first-order code)
 
 
 @dataclass(frozen=True)
@@ -118,7 +119,7 @@ _SCHEMA: dict[str, Any] = {
 _REQUIRED = [("review", "id"), ("review", "title"), ("search", "query"), ("search", "sources")]
 _CRITERION_KEYS = {"id", "text", "require"}
 _RULE_KEYS = {"types", "languages", "years"}
-_CONCEPT_KEYS = {"id", "label", "group", "keywords"}
+_CONCEPT_KEYS = {"id", "label", "group", "theme", "keywords"}
 _SOURCE_KEYS = {"query", "options"}
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 
@@ -280,7 +281,9 @@ def _concepts(ck: _Checker, items: Any) -> tuple[Concept, ...]:
         seen.add(cid)
         group = ck.typed(table["group"], str, f"{kp}.group") if "group" in table else None
         keywords = ck.strings(table["keywords"], f"{kp}.keywords") if "keywords" in table else ()
-        out.append(Concept(cid, ck.typed(table["label"], str, f"{kp}.label"), group, keywords))
+        theme = ck.typed(table["theme"], str, f"{kp}.theme") if "theme" in table else None
+        label = ck.typed(table["label"], str, f"{kp}.label")
+        out.append(Concept(cid, label, group, keywords, theme))
     return tuple(out)
 
 

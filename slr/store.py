@@ -332,6 +332,16 @@ class Store:
         return self.root / "fulltext.jsonl"
 
     @property
+    def documents_dir(self) -> Path:
+        """The text of added documents (interviews, reports): not search records."""
+        return self.root / "documents"
+
+    @property
+    def documents_file(self) -> Path:
+        """One line per added document (slr.documents)."""
+        return self.root / "documents.jsonl"
+
+    @property
     def snowball_dir(self) -> Path:
         return self.root / "snowball"
 

@@ -41,6 +41,10 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         "dedupe",
         "Link duplicate records of every source into works; no record is ever deleted.",
     ),
+    "documents": (
+        "documents",
+        "Documents that are not search records: interview transcripts, reports, grey literature.",
+    ),
     "export": ("io", "Export the records of a stage as BibTeX, RIS or CSV."),
     "fulltext": (
         "fulltext",
@@ -53,6 +57,10 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
     "matrix": (
         "code",
         "The concept matrix of the included studies (the review's Table 1), with totals.",
+    ),
+    "plot": (
+        "plot",
+        "Draw the review's figures: Sankey diagram, studies per year, venues, sources, concepts.",
     ),
     "prisma": ("prisma", "Draw the PRISMA 2020 flow diagram from the review's own state."),
     "query": (

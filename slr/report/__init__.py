@@ -1,5 +1,6 @@
 """The review report: a methods section written from the protocol and the logs, the search
-log, the PRISMA diagram, the concept matrix and the included studies, plus their BibTeX.
+log, the PRISMA diagram, the concept matrix, the figures (slr.plot) and the included
+studies, plus their BibTeX.
 
 Everything is derived from state; running it twice on the same state gives the same bytes
 (no "generated at" times: dates come from the logs).
@@ -13,6 +14,7 @@ from pathlib import Path
 from slr import __version__
 from slr.corpus import load_records, search_log
 from slr.errors import ExportError
+from slr.plot import available
 from slr.prisma.counts import compute, criterion_label, display_name
 from slr.prisma.render import to_svg
 from slr.report.methods import NOT_RECORDED, failed, methods
@@ -146,8 +148,14 @@ def build_markdown(
     diagram: str | None = "prisma.svg",
     bibtex: str = "included.bib",
     coder: str | None = None,
+    figures: list[tuple[str, str]] | None = None,
+    inline: bool = False,
 ) -> str:
-    """The whole report as Markdown (`diagram=None`: a slot where report.html puts the SVG)."""
+    """The whole report as Markdown (`diagram=None`: a slot where report.html puts the SVG).
+
+    `figures` are (file, title) of the SVGs beside the report (slr.plot); `inline` leaves
+    a slot for each, where report.html puts the SVG itself.
+    """
     from slr.coding.log import coders
     from slr.matrix.model import render, review_matrix
     from slr.prisma.counts import summary as prisma_summary
@@ -173,6 +181,15 @@ def build_markdown(
         lines += [str(matrix).rstrip("\n"), ""]
     else:
         lines += ["No included study has been coded yet (`slr code`).", ""]
+    if figures:
+        lines += ["### Figures", ""]
+        for file, title in figures:
+            lines += [
+                f"**{title}**",
+                "",
+                figure_slot(file) if inline else f"![{title}]({file})",
+                "",
+            ]
     lines += ["### Included studies", ""]
     per_source = Counter(
         src for reports in studies for src in {s for w in reports for s in w.sources}
@@ -202,17 +219,29 @@ def write_report(review: Review, output: str | Path, coder: str | None = None) -
     svg = to_svg(compute(review))
     write_atomic(diagram, svg)
     write_atomic(bib, export_records(included_works(review), "bibtex"))
+    drawn = {f"{name}.svg": (title, image) for name, title, image in available(review, coder)}
+    for file, (_, image) in drawn.items():
+        write_atomic(folder / file, image)
+    figures = [(file, title) for file, (title, _) in drawn.items()]
     if out.suffix.lower() == ".md":
-        write_atomic(out, build_markdown(review, diagram.name, bib.name, coder))
+        write_atomic(out, build_markdown(review, diagram.name, bib.name, coder, figures))
     else:
-        text = build_markdown(review, None, bib.name, coder)
-        write_atomic(out, to_html(text, review.protocol.title, svg))
-    return [out, diagram, bib]
+        text = build_markdown(review, None, bib.name, coder, figures, inline=True)
+        images = {file: image for file, (_, image) in drawn.items()}
+        write_atomic(out, to_html(text, review.protocol.title, svg, images))
+    return [out, diagram, bib, *(folder / file for file in drawn)]
 
 
-def to_html(markdown_text: str, title: str, svg: str = "") -> str:
-    """A standalone HTML page from the Markdown report, the SVG diagram inline (no file beside
-    it is needed to see the diagram)."""
+def figure_slot(file: str) -> str:
+    """Where report.html puts a figure's SVG inline."""
+    return f"<!-- figure {file} -->"
+
+
+def to_html(
+    markdown_text: str, title: str, svg: str = "", figures: dict[str, str] | None = None
+) -> str:
+    """A standalone HTML page from the Markdown report, the SVG diagram and figures inline (no
+    file beside it is needed to see them)."""
     import html
 
     import markdown
@@ -220,10 +249,13 @@ def to_html(markdown_text: str, title: str, svg: str = "") -> str:
     body = markdown.markdown(markdown_text, extensions=["tables", "fenced_code"])
     inline = svg[svg.index("<svg") :] if "<svg" in svg else ""
     body = body.replace(DIAGRAM_SLOT, f'<figure class="prisma">{inline.rstrip()}</figure>')
+    for file, image in (figures or {}).items():
+        image = image[image.index("<svg") :].rstrip() if "<svg" in image else ""
+        body = body.replace(figure_slot(file), f'<figure class="plot">{image}</figure>')
     style = (
         "body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
         "table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px}"
-        "img,figure.prisma svg{max-width:100%;height:auto}figure.prisma{margin:1em 0}"
+        "img,figure svg{max-width:100%;height:auto}figure{margin:1em 0}"
     )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

@@ -21,7 +21,7 @@ from types import MappingProxyType
 from typing import Any
 
 from slr.corpus import now_iso
-from slr.decisions import STAGES, Decision, Note, record_decision, record_note
+from slr.decisions import STAGES, Decision, Note, record_decision, record_note, standing
 from slr.fulltext import Retrieval, log_retrieval
 from slr.review import Review
 from slr.screen.state import (
@@ -155,19 +155,17 @@ class Session:
         self._base = list(works)
         in_pool = {w.work_id for w in self._base}
         self._in_pool = in_pool
-        self.stacks: dict[str, list[Decision]] = {}
-        self.history: list[str] = []  # work ids in the order their standing decisions were made
-        for d in log:
-            if d.stage != stage or d.decision == "skip" or d.work_id not in in_pool:
-                continue
-            stack = self.stacks.setdefault(d.work_id, [])
-            if d.decision == "undo":
-                if stack:
-                    stack.pop()
-                    _remove_last(self.history, d.work_id)
-            else:
-                stack.append(d)
-                self.history.append(d.work_id)
+
+        def key(d: Decision) -> str | None:
+            keep = d.stage == stage and d.decision != "skip" and d.work_id in in_pool
+            return d.work_id if keep else None
+
+        replayed = standing(log, key, lambda d: d.decision == "undo")
+        self.stacks: dict[str, list[Decision]] = {w: [d for _, d in s] for w, s in replayed.items()}
+        # work ids in the order their standing decisions were made
+        self.history: list[str] = [
+            w for _, w in sorted((i, w) for w, s in replayed.items() for i, _ in s)
+        ]
         # work id -> standing decision, kept up to date so a re-ranking never rebuilds it
         self._decided: dict[str, Decision] = {w: s[-1] for w, s in self.stacks.items() if s}
         self.counts: Counter[str] = Counter(d.decision for d in self._decided.values())
@@ -380,13 +378,6 @@ class Session:
         self._since_rerank = 0
         # a read-only view, not a copy: an ordering that keeps it must copy it (WorkRanker does)
         return self._arrange(self._order(self._base, MappingProxyType(self._decided)))
-
-
-def _remove_last(items: list[str], value: str) -> None:
-    for i in range(len(items) - 1, -1, -1):
-        if items[i] == value:
-            del items[i]
-            return
 
 
 def open_session(
