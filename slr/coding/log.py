@@ -28,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from slr.corpus import now_iso
 from slr.decisions import log_name, same_name
 from slr.errors import SlrError
+from slr.fulltext import sentences
 from slr.protocol import Concept
 from slr.review import Review
 from slr.screen import agreement
@@ -343,7 +344,8 @@ class Suggestion:
     concept: str
     keyword: str
     where: str  # "title" | "abstract" | "keywords" | "full text"
-    snippet: str
+    snippet: str  # the whole sentence holding the keyword (the title, the keywords)
+    page: str = ""  # the page of the sentence, in the full text
 
 
 def fulltext_path(review: Review, work_id: str) -> Path:
@@ -382,14 +384,21 @@ def suggest(
         ("full text", fulltext or ""),
     ]
     out: dict[str, Suggestion] = {}
+    split: dict[str, list[tuple[int, str]]] = {}  # sentences of a text, split once
     for concept in concepts:
         for where, text in texts:
-            hit = _first_hit(concept.keywords, text)
-            if hit:
-                keyword, start, end = hit
-                lo, hi = max(0, start - 60), min(len(text), end + 60)
-                snippet = " ".join(text[lo:hi].split())
-                out[concept.id] = Suggestion(concept.id, keyword, where, snippet)
+            if not _first_hit(concept.keywords, text):
+                continue
+            if where not in split:
+                whole = [(1, " ".join(text.split()))]
+                split[where] = sentences(text) if where in ("abstract", "full text") else whole
+            for page, sentence in split[where]:  # the first sentence a keyword occurs in
+                hit = _first_hit(concept.keywords, sentence)
+                if hit:
+                    shown = str(page) if where == "full text" else ""
+                    out[concept.id] = Suggestion(concept.id, hit[0], where, sentence, shown)
+                    break
+            if concept.id in out:
                 break
     return out
 

@@ -261,7 +261,8 @@ def compute(review: Review, interim: bool = False) -> PrismaCounts:
             if column_of[w] == col and d.decision in ("include", "maybe")
         )
         decided = {w: d for w, d in ft.final.items() if column_of[w] == col}
-        box.not_retrieved = sum(1 for d in decided.values() if d.decision == "not-retrieved")
+        # from fulltext.jsonl (and old logs' not-retrieved), unless reviewers assessed it
+        box.not_retrieved = sum(1 for w in ft.not_retrieved if column_of[w] == col)
         box.assessed = sum(1 for d in decided.values() if d.decision in ("include", "exclude"))
         box.awaiting = sum(
             1

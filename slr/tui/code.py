@@ -31,12 +31,14 @@ if TYPE_CHECKING:
 
 # command keys; concept keys are drawn from the rest so the two never clash
 SAVE, EVIDENCE, NOTE, BACK, SKIP, QUIT, HELP = "s", "e", "n", "b", "k", "q", "?"
+QUOTE = '"'  # the suggested sentence (and its page) becomes the concept's evidence
 SEGMENT = "+"  # one more coded segment (quote, page) for a concept: code density
 _COMMANDS = {SAVE, EVIDENCE, NOTE, BACK, SKIP, QUIT, HELP, SEGMENT}
 _KEY_POOL = "1234567890" + "".join(c for c in "acdfghijlmoprtuvwxyz" if c not in _COMMANDS)
 
 HELP_TEXT = (
-    "keys: concept key toggles · e evidence (quote, page) · + add a segment · n note · "
+    "keys: concept key toggles · e evidence (quote, page) · + add a segment · "
+    '" quote the suggestion · n note · '
     "Enter/s save & next · b back · k skip · q quit · ? help"
 )
 
@@ -190,6 +192,12 @@ def render_concepts(
         if colour and c.id in state.suggested:
             line = click.style(line, fg="yellow")
         lines.append(line)
+        hint = hints.get(c.id)
+        if c.id in state.suggested and hint and hint.where == "full text":
+            quoted = f'p. {hint.page}: "{hint.snippet}"'
+            lines += textwrap.wrap(
+                quoted, width, initial_indent="      ", subsequent_indent="      "
+            )
     return lines
 
 
@@ -361,6 +369,18 @@ def _study(
             state.toggle(by_key[key])
         elif key in (SAVE, BACK, SKIP, QUIT):
             return key
+        elif key == QUOTE:
+            if not io.line_mode:
+                io.say("quote the suggestion of which concept? press its key")
+            which = io.key()
+            if which is None:
+                return None
+            hint = hints.get(by_key.get(which, ""))
+            if hint is None:
+                io.say(f"no suggestion to quote for {which!r}; {EVIDENCE} types a quote")
+                continue
+            state.evidence[hint.concept] = (hint.snippet, hint.page)
+            state.touched = True
         elif key in (EVIDENCE, NOTE, SEGMENT):
             if not io.line_mode:
                 io.say("which concept? press its key")
