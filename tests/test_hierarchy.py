@@ -276,6 +276,9 @@ def test_documents_are_listed_and_kept_out_of_prisma_and_the_default_matrix(tmp_
     rows = list(csv.reader(io.StringIO(_run("matrix", "-p", p, "--documents"))))
     assert [r[0] for r in rows] == ["Study", "Smith (2020)", "P7", "Total"]
     assert rows[-1] == ["Total", "2"]
+    # the Sankey diagram: documents -> themes only when asked for
+    assert "P7 (n = 1)" not in _run("plot", "sankey", "-p", p)
+    assert "P7 (n = 1)" in _run("plot", "sankey", "-p", p, "--documents")
 
 
 def test_document_kinds_and_suffixes_are_checked(tmp_path):

@@ -42,11 +42,18 @@ def _plot_command(name: str, doc: str, coded: bool) -> click.Command:
         from slr.plot import draw
 
         fmt = _format(fmt, output)
-        _emit(draw(load(protocol_path), name, fmt, kw.get("coder")), output)
+        review = load(protocol_path)
+        _emit(draw(review, name, fmt, kw.get("coder"), bool(kw.get("documents"))), output)
 
     func: Callable[..., None] = run
     if coded:
         func = click.option("--coder", help="Whose coding (default: the only coder).")(func)
+    if name == "sankey":
+        func = click.option(
+            "--documents",
+            is_flag=True,
+            help="Add the documents (slr documents add: interviews, reports) after the studies.",
+        )(func)
     func = click.option(
         "-o",
         "--output",

@@ -27,8 +27,13 @@ PLOTS = {
 FORMATS = ("svg", "png")
 
 
-def draw(review: Review, name: str, fmt: str = "svg", coder: str | None = None) -> bytes:
-    """One figure of the review as SVG or PNG bytes; PlotError when its data is missing."""
+def draw(
+    review: Review, name: str, fmt: str = "svg", coder: str | None = None, documents: bool = False
+) -> bytes:
+    """One figure of the review as SVG or PNG bytes; PlotError when its data is missing.
+
+    `documents` adds the review's documents (slr documents add: interviews, reports) to the
+    Sankey diagram's left column, after the studies."""
     from slr.plot import charts, data
 
     if name not in PLOTS:
@@ -38,7 +43,7 @@ def draw(review: Review, name: str, fmt: str = "svg", coder: str | None = None) 
     if name == "sankey":
         from slr.plot import render, sankey
 
-        lay = sankey.layout(data.review_flows(review, coder))
+        lay = sankey.layout(data.review_flows(review, coder, documents))
         return render.to_svg(lay).encode("utf-8") if fmt == "svg" else render.to_png(lay)
     if name == "years":
         return charts.years(data.years_by_source(_dated(review)), fmt)

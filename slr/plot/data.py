@@ -179,8 +179,9 @@ def identified_records(review: Review) -> list[Record]:
     return records
 
 
-def coded_matrix(review: Review, coder: str | None = None) -> Matrix:
-    """The concept matrix of one coder (as `slr matrix` shows it)."""
+def coded_matrix(review: Review, coder: str | None = None, documents: bool = False) -> Matrix:
+    """The concept matrix of one coder (as `slr matrix` shows it; with `documents`, the
+    added interviews and reports follow the studies)."""
     from slr.coding.log import coders
     from slr.matrix.model import review_matrix
 
@@ -192,7 +193,7 @@ def coded_matrix(review: Review, coder: str | None = None) -> Matrix:
     included_studies(review)  # the same error as the other plots when nothing is included
     if not coders(review):
         raise PlotError("no included study has been coded yet: code them first (`slr code`)")
-    return review_matrix(review, coder)
+    return review_matrix(review, coder, documents=documents)
 
 
 def matrix_flows(matrix: Matrix, concepts: Sequence[Concept]) -> Flows:
@@ -204,8 +205,8 @@ def matrix_flows(matrix: Matrix, concepts: Sequence[Concept]) -> Flows:
     return flows(studies, concepts, matrix.uncoded)
 
 
-def review_flows(review: Review, coder: str | None = None) -> Flows:
-    data = matrix_flows(coded_matrix(review, coder), review.protocol.concepts)
+def review_flows(review: Review, coder: str | None = None, documents: bool = False) -> Flows:
+    data = matrix_flows(coded_matrix(review, coder, documents), review.protocol.concepts)
     if not data.links:
         raise PlotError(
             "no concept is coded present in any included study: nothing flows; "
