@@ -159,3 +159,18 @@ def search_log(review: Review, removed: bool = False) -> list[dict[str, Any]]:
         if kind == "import":
             by_run[entry.get("run_id")] = entry
     return [e for e in entries if removed or "removed" not in e]
+
+
+def citation_caps_hit(log: list[dict[str, Any]]) -> list[str]:
+    """One line per logged snowball round direction whose per-seed cap cut citing works (for
+    `slr status`): the cap, and how many seeds it cut. Here, beside the search log it reads,
+    so that `slr status` need not load the snowball package (and its HTTP client)."""
+    out = []
+    for e in log:
+        if e.get("kind") == "citation" and e.get("caps"):
+            out.append(
+                f"snowball round {e.get('round')} {e.get('direction')}: cap of "
+                f"{e.get('max_per_seed')} citing works per seed hit for "
+                f"{len(e['caps'])} seed(s); see the search log"
+            )
+    return out
