@@ -17,9 +17,10 @@ from collections.abc import Iterable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
+from slr.errors import StoreError
 from slr.records import Record
 from slr.review import Review
-from slr.store import append_jsonl
+from slr.store import append_jsonl, read_jsonl, write_jsonl_atomic
 
 _FIXED: list[str] = []  # the clock of a replay (see fixed_clock)
 
@@ -115,6 +116,26 @@ def add_records(review: Review, records: Iterable[Record], known: set[str] | Non
     if fresh:
         append_jsonl(review.store.records_file, *fresh)
     return len(fresh)
+
+
+def update_records(review: Review, changed: dict[int, Record]) -> int:
+    """Replace stored records in place (position in records.jsonl as `read_jsonl` gives it ->
+    the record as it is now: e.g. enriched); returns how many. The whole file is rewritten atomically, so a kill
+    leaves the old file or the new one, never a mix; a record keeps its id and its place.
+    """
+    if not changed:
+        return 0
+    path = review.store.records_file
+    rows = list(read_jsonl(path))
+    for at, rec in changed.items():
+        if not 0 <= at < len(rows) or rows[at].get("id") != rec.id:
+            raise StoreError(
+                f"{path}: record {rec.id} is no longer where it was read (the file changed "
+                "meanwhile?); run the command again"
+            )
+        rows[at] = rec.to_dict()
+    write_jsonl_atomic(path, rows)
+    return len(changed)
 
 
 def log_search(review: Review, entry: dict[str, Any]) -> None:

@@ -161,10 +161,10 @@ def dedupe(
         return
     if explain_id is not None and not explain_id.strip():
         raise SlrError("--explain needs a record or work id, e.g. scopus:2-s2.0-85079532227")
-    from slr.dedupe.explain import explain  # the engine loads here, not when the CLI starts
-
     review = load(protocol_path)
     if explain_id:
+        from slr.dedupe.explain import explain  # the engine loads here, not when the CLI starts
+
         click.echo(explain(review, explain_id, settings))
         return
     _run(review, settings, full, review_grey, quiet)
@@ -215,14 +215,16 @@ def _standalone(
 
 
 def _run(review: Review, settings: Settings, full: bool, review_grey: bool, quiet: bool) -> None:
-    from slr.dedupe.grey import answers_path, previous_questions
-    from slr.dedupe.incremental import unchanged, update
-    from slr.tui.pairs import review_pairs
+    from slr.dedupe.memo import unchanged
 
     kept = None if full or review_grey else unchanged(review, settings)
     if kept is not None:  # nothing it read or wrote changed: nothing to recompute
         click.echo(_format(kept, "nothing new since the last run"))
         return
+    from slr.dedupe.grey import answers_path, previous_questions
+    from slr.dedupe.incremental import update  # the engine loads here
+    from slr.tui.pairs import review_pairs
+
     n_records = sum(1 for _ in review.store.iter_records())
     if not n_records:
         raise SlrError(

@@ -11,8 +11,9 @@ sha256 of works.jsonl: when a git merge changed works.jsonl, the next run is a f
 Nothing new, nothing recomputed: after a run on a big review (records.jsonl of at least
 `slr.review.LOCAL_CACHE_MIN_BYTES`) the sha256 of every input and output (records, search
 log, answers, works, study links, this state) and the run's summary go to the review's
-local cache (outside the repo, see `slr.review`); `unchanged` gives that summary back while
-every hash still matches, and `slr dedupe` then returns at once, reading no record.
+local cache (outside the repo, see `slr.review`); `slr.dedupe.memo.unchanged` gives that
+summary back while every hash still matches, and `slr dedupe` then returns at once, reading
+no record and loading no engine.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import json
 import warnings
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from slr.corpus import load_records
@@ -30,8 +31,9 @@ from slr.dedupe.cluster import Link
 from slr.dedupe.compare import Settings, Verdict
 from slr.dedupe.engine import Pair, Result, run
 from slr.dedupe.grey import Question, answers_path, load_answers, pair_key, proposed_relations
+from slr.dedupe.memo import big, fingerprint, inputs
 from slr.records import Record
-from slr.review import LOCAL_CACHE_MIN_BYTES, Review
+from slr.review import Review
 from slr.store import write_atomic
 from slr.studies import StudyLink, load_links, save_links, study_index
 from slr.works import (
@@ -42,8 +44,6 @@ from slr.works import (
     save_works,
     stale_reason,
 )
-
-ENGINE_VERSION = 2  # bump when rules change so that stored works are recomputed
 
 
 @dataclass
@@ -91,44 +91,6 @@ class Outcome:
             "grey": len(self.result.grey),
             "link_questions": len(self.link_questions),
         }
-
-
-def fingerprint(settings: Settings) -> dict[str, Any]:
-    """What must be unchanged for an incremental run."""
-    return {"engine": ENGINE_VERSION, **asdict(settings)}
-
-
-def _inputs(review: Review, settings: Settings) -> dict[str, Any]:
-    """What a run reads and writes, by content: equal, and a run would change nothing."""
-    store = review.store
-    files = (
-        store.records_file,
-        store.searchlog_file,
-        answers_path(review),
-        store.works_file,
-        store.studies_file,
-        store.dedupe_state_file,
-    )
-    return {"settings": fingerprint(settings), **{p.name: review.sha256(p) for p in files}}
-
-
-def _big(review: Review) -> bool:
-    try:
-        return review.store.records_file.stat().st_size >= LOCAL_CACHE_MIN_BYTES
-    except OSError:
-        return False
-
-
-def unchanged(review: Review, settings: Settings | None = None) -> dict[str, Any] | None:
-    """The summary of the last run if nothing it read or wrote has changed since (None: a
-    run is needed, or the review is too small to keep track)."""
-    if not _big(review):
-        return None
-    kept = review.local().get("dedupe")
-    if not isinstance(kept, dict) or kept.get("inputs") != _inputs(review, settings or Settings()):
-        return None
-    summary = kept.get("summary")
-    return summary if isinstance(summary, dict) else None
 
 
 def read_state(review: Review) -> dict[str, Any]:
@@ -222,8 +184,8 @@ def update(
     new = sum(fresh) if fresh is not None else len(records)
     mode = "incremental" if incremental else "full"
     outcome = Outcome(records, works, result, mode, new, links, asks)
-    if save and _big(review):
-        memo: dict[str, Any] = {"inputs": _inputs(review, st), "summary": outcome.summary()}
+    if save and big(review):
+        memo: dict[str, Any] = {"inputs": inputs(review, st), "summary": outcome.summary()}
         review.local().put("dedupe", memo)
     return outcome
 
