@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 import responses
 from click.testing import CliRunner
+from test_search import ENV, WORKS, client, make_review, work
 
 import slr.corpus
 import slr.dedupe.engine
@@ -20,7 +21,6 @@ import slr.status
 from slr.cli import main
 from slr.corpus import add_records, load_records
 from slr.records import Record
-from test_search import ENV, WORKS, client, make_review, work
 
 ROOT = Path(__file__).resolve().parents[1]
 

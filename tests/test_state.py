@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import slr.store
 import slr.review
+import slr.store
 from slr.cli import main
 from slr.corpus import add_records, load_records
 from slr.review import open_review
