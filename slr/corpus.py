@@ -12,34 +12,15 @@ import that held it was removed (an import logs the stored ids it also held, in 
 
 from __future__ import annotations
 
-import contextlib
-from collections.abc import Iterable, Iterator
-from datetime import UTC, datetime
+from collections.abc import Iterable
 from typing import Any
 
+from slr.clock import fixed_clock as fixed_clock  # re-exported: callers import the clock here
+from slr.clock import now_iso
 from slr.errors import StoreError
 from slr.records import Record
 from slr.review import Review
 from slr.store import append_jsonl, read_jsonl, write_jsonl_atomic
-
-_FIXED: list[str] = []  # the clock of a replay (see fixed_clock)
-
-
-def now_iso() -> str:
-    """The current UTC time, to the second, ISO 8601 with `Z` (a replay's time inside fixed_clock)."""
-    if _FIXED:
-        return _FIXED[-1]
-    return datetime.now(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
-
-
-@contextlib.contextmanager
-def fixed_clock(iso: str) -> Iterator[None]:
-    """Within the block every time slr logs is `iso`: `make demo` replays a review to the byte."""
-    _FIXED.append(iso)
-    try:
-        yield
-    finally:
-        _FIXED.pop()
 
 
 def load_records(review: Review) -> list[Record]:

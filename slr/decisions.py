@@ -16,9 +16,9 @@ mixes two logs and `Alice` never starts a second log beside `alice`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from slr.corpus import now_iso
 from slr.errors import SlrError
@@ -29,6 +29,9 @@ STAGES = ("title-abstract", "full-text")
 DECISIONS = ("include", "exclude", "maybe", "skip", "not-retrieved", "undo")
 AUTO_REVIEWER = "auto"  # the reviewer name of `slr screen --auto`
 NOTE = "note"  # the `kind` of a note line
+
+T = TypeVar("T")
+K = TypeVar("K", bound=Hashable)
 
 
 @dataclass(frozen=True)
@@ -223,6 +226,30 @@ def current(log: list[Decision], stage: str) -> dict[str, Decision]:
     return {wid: stack[-1][1] for wid, stack in stacks(log, stage).items() if stack}
 
 
+def standing(
+    entries: Iterable[T], key: Callable[[T], K | None], is_undo: Callable[[T], bool]
+) -> dict[K, list[tuple[int, T]]]:
+    """key -> (position, entry) still standing, oldest first: the one rule for undo lines.
+
+    An undo withdraws the latest standing entry on its key (an undo with nothing standing
+    is a no-op); any other entry stands on top. An entry whose key is None is passed over
+    but still counts in the positions. Screening decisions, automatic exclusions and
+    de-duplication answers are all replayed by it.
+    """
+    out: dict[K, list[tuple[int, T]]] = {}
+    for i, entry in enumerate(entries):
+        k = key(entry)
+        if k is None:
+            continue
+        stack = out.setdefault(k, [])
+        if is_undo(entry):
+            if stack:
+                stack.pop()
+        else:
+            stack.append((i, entry))
+    return out
+
+
 def stacks(
     log: Iterable[Decision], stage: str, skips: bool = True
 ) -> dict[str, list[tuple[int, Decision]]]:
@@ -230,14 +257,10 @@ def stacks(
 
     An `undo` pops the latest; `skips=False` leaves skips out, as the counts do.
     """
-    out: dict[str, list[tuple[int, Decision]]] = {}
-    for i, d in enumerate(log):
+
+    def key(d: Decision) -> str | None:
         if d.stage != stage or (d.decision == "skip" and not skips):
-            continue
-        stack = out.setdefault(d.work_id, [])
-        if d.decision == "undo":
-            if stack:
-                stack.pop()
-        else:
-            stack.append((i, d))
-    return out
+            return None
+        return d.work_id
+
+    return standing(log, key, lambda d: d.decision == "undo")

@@ -42,7 +42,6 @@ import time
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
@@ -52,6 +51,7 @@ import requests
 from requests.structures import CaseInsensitiveDict
 
 from slr import __version__
+from slr.clock import now_iso
 from slr.errors import SourceError
 
 RETRY_STATUS = frozenset({429, 500, 502, 503, 504})
@@ -99,11 +99,6 @@ def base_url(source: str, default: str, env: Mapping[str, str] | None = None) ->
     env = os.environ if env is None else env
     value = env.get(f"SLR_{source.upper()}_URL")
     return (value or default).rstrip("/")
-
-
-def now_iso() -> str:
-    """UTC now, ISO 8601 with milliseconds and `Z`."""
-    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 # ---------------------------------------------------------------- values
@@ -497,7 +492,7 @@ class Client:
 
     def _once(self, request: Request) -> Response:
         started = self.clock()
-        stamp = now_iso()
+        stamp = now_iso("milliseconds")
         raw = self.session.request(
             request.method,
             request.url,

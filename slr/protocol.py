@@ -44,8 +44,25 @@ class Criterion:
 class Concept:
     id: str
     label: str
-    group: str | None = None
+    group: str | None = None  # the aggregate dimension
     keywords: tuple[str, ...] = ()
+    theme: str | None = None  # between dimension and concept (first-order code)
+
+
+FIELD_TYPES = ("number", "integer", "category", "text", "boolean", "date")
+
+
+@dataclass(frozen=True)
+class Field:
+    """One `[[extraction]]` field of the data extraction form."""
+
+    id: str
+    label: str
+    type: str  # one of FIELD_TYPES
+    values: tuple[str, ...] = ()  # a category's allowed values
+    multiple: bool = False  # a category that takes several values
+    required: bool = False
+    help: str = ""
 
 
 @dataclass(frozen=True)
@@ -69,6 +86,35 @@ class Search:
 
 
 @dataclass(frozen=True)
+class QualityQuestion:
+    id: str
+    text: str
+
+
+# Kitchenham's answer scores; `[quality.answers]` replaces them as a whole
+DEFAULT_ANSWERS: tuple[tuple[str, float], ...] = (("yes", 1.0), ("partly", 0.5), ("no", 0.0))
+
+
+@dataclass(frozen=True)
+class Quality:
+    """The quality checklist: questions, answer scores and an optional cut-off criterion."""
+
+    questions: tuple[QualityQuestion, ...]
+    answers: tuple[tuple[str, float], ...] = DEFAULT_ANSWERS  # answer -> score, in order
+    min_score: float | None = None
+    criterion: str = "QA"
+
+    @property
+    def scores(self) -> dict[str, float]:
+        return dict(self.answers)
+
+    @property
+    def max_score(self) -> float:
+        """The best total a study can get: every question with the top answer."""
+        return len(self.questions) * max(s for _, s in self.answers)
+
+
+@dataclass(frozen=True)
 class Protocol:
     path: Path
     id: str
@@ -81,6 +127,8 @@ class Protocol:
     concepts: tuple[Concept, ...]
     known_relevant: tuple[str, ...]
     hash: str
+    extraction: tuple[Field, ...] = ()
+    quality: Quality | None = None
 
     @property
     def short_hash(self) -> str:
@@ -114,11 +162,13 @@ _SCHEMA: dict[str, Any] = {
     },
     "criteria": {"inclusion": list, "exclusion": list},
     "concepts": list,
+    "extraction": list,
+    "quality": dict,
 }
 _REQUIRED = [("review", "id"), ("review", "title"), ("search", "query"), ("search", "sources")]
 _CRITERION_KEYS = {"id", "text", "require"}
 _RULE_KEYS = {"types", "languages", "years"}
-_CONCEPT_KEYS = {"id", "label", "group", "keywords"}
+_CONCEPT_KEYS = {"id", "label", "group", "theme", "keywords"}
 _SOURCE_KEYS = {"query", "options"}
 _ID = re.compile(r"^[A-Za-z][A-Za-z0-9_.-]*$")
 
@@ -280,8 +330,143 @@ def _concepts(ck: _Checker, items: Any) -> tuple[Concept, ...]:
         seen.add(cid)
         group = ck.typed(table["group"], str, f"{kp}.group") if "group" in table else None
         keywords = ck.strings(table["keywords"], f"{kp}.keywords") if "keywords" in table else ()
-        out.append(Concept(cid, ck.typed(table["label"], str, f"{kp}.label"), group, keywords))
+        theme = ck.typed(table["theme"], str, f"{kp}.theme") if "theme" in table else None
+        label = ck.typed(table["label"], str, f"{kp}.label")
+        out.append(Concept(cid, label, group, keywords, theme))
     return tuple(out)
+
+
+_FIELD_KEYS = {"id", "label", "type", "values", "multiple", "required", "help"}
+
+
+def _extraction(ck: _Checker, items: Any) -> tuple[Field, ...]:
+    out = []
+    seen: set[str] = set()
+    for i, item in enumerate(ck.typed(items, list, "extraction")):
+        kp = f"extraction[{i}]"
+        table = ck.typed(item, dict, kp)
+        ck.keys(table, _FIELD_KEYS, kp)
+        for key in ("id", "label", "type"):
+            if key not in table:
+                raise ck.fail(kp, f"missing required key '{key}'")
+        fid = ck.typed(table["id"], str, f"{kp}.id")
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_]*", fid):
+            raise ck.fail(
+                f"{kp}.id", f"invalid id {fid!r}; use letters, digits and '_' like sample_size"
+            )
+        if fid in seen:
+            raise ck.fail(f"{kp}.id", f"duplicate id {fid!r}; every field needs its own id")
+        seen.add(fid)
+        kind = ck.typed(table["type"], str, f"{kp}.type")
+        if kind not in FIELD_TYPES:
+            raise ck.fail(
+                f"{kp}.type", f"unknown type {kind!r}; use one of " + ", ".join(FIELD_TYPES)
+            )
+        values = ck.strings(table["values"], f"{kp}.values") if "values" in table else ()
+        if kind == "category" and not values:
+            raise ck.fail(kp, 'a category needs its values; add values = ["a", "b"]')
+        if kind != "category" and ("values" in table or "multiple" in table):
+            key = "values" if "values" in table else "multiple"
+            raise ck.fail(
+                f"{kp}.{key}", f'only a category takes {key}; remove it or use type = "category"'
+            )
+        for j, v in enumerate(values):
+            if not v.strip() or ";" in v or values.index(v) != j:
+                raise ck.fail(
+                    f"{kp}.values[{j}]",
+                    f"bad value {v!r}: values are non-empty, distinct and hold no ';'; fix it",
+                )
+        flags = {}
+        for key in ("multiple", "required"):
+            flag = table.get(key, False)
+            if not isinstance(flag, bool):
+                raise ck.fail(f"{kp}.{key}", f"must be true or false, got {flag!r}")
+            flags[key] = flag
+        out.append(
+            Field(
+                fid,
+                ck.typed(table["label"], str, f"{kp}.label"),
+                kind,
+                values,
+                flags["multiple"],
+                flags["required"],
+                ck.typed(table.get("help", ""), str, f"{kp}.help"),
+            )
+        )
+    return tuple(out)
+
+
+_QUALITY_KEYS = {"questions", "answers", "min_score", "criterion"}
+_ANSWER = re.compile(r"^[a-z][a-z0-9_-]*$")
+
+
+def _number(ck: _Checker, value: Any, keypath: str) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != value:
+        raise ck.fail(keypath, f"must be a number, got {value!r}")
+    if value < 0:
+        raise ck.fail(keypath, f"must be 0 or more, got {value!r}")
+    return float(value)
+
+
+def _quality(ck: _Checker, value: Any, criteria: set[str]) -> Quality:
+    """[quality]: questions (id, text), answer scores, an optional cut-off with its criterion id."""
+    table = ck.typed(value, dict, "quality")
+    ck.keys(table, _QUALITY_KEYS, "quality")
+    if not table.get("questions"):
+        raise ck.fail(
+            "quality",
+            'no questions; add a [[quality.questions]] table for each, e.g. id = "QA1", '
+            'text = "Are the aims clearly stated?"',
+        )
+    questions, seen = [], set()
+    for i, item in enumerate(ck.typed(table["questions"], list, "quality.questions")):
+        kp = f"quality.questions[{i}]"
+        entry = ck.typed(item, dict, kp)
+        ck.keys(entry, {"id", "text"}, kp)
+        for key in ("id", "text"):
+            if key not in entry:
+                raise ck.fail(kp, f"missing required key '{key}'")
+        qid = ck.typed(entry["id"], str, f"{kp}.id")
+        if not _ID.match(qid):
+            raise ck.fail(f"{kp}.id", f"invalid id {qid!r}; use letters and digits like QA1")
+        if qid in seen:
+            raise ck.fail(f"{kp}.id", f"duplicate id {qid!r}; every question needs its own id")
+        seen.add(qid)
+        questions.append(QualityQuestion(qid, ck.typed(entry["text"], str, f"{kp}.text")))
+    answers = DEFAULT_ANSWERS
+    if "answers" in table:
+        given = ck.typed(table["answers"], dict, "quality.answers")
+        if not given:
+            raise ck.fail("quality.answers", "empty; give each answer a score, e.g. yes = 1")
+        for name in given:
+            if not _ANSWER.match(name):
+                raise ck.fail(
+                    f"quality.answers.{name}",
+                    f"invalid answer {name!r}; use a lower-case word like unclear",
+                )
+        answers = tuple((k, _number(ck, v, f"quality.answers.{k}")) for k, v in given.items())
+    quality = Quality(tuple(questions), answers)
+    criterion = ck.typed(table.get("criterion", "QA"), str, "quality.criterion")
+    if not _ID.match(criterion):
+        raise ck.fail(
+            "quality.criterion", f"invalid id {criterion!r}; use letters and digits like QA"
+        )
+    if criterion in criteria:
+        raise ck.fail(
+            "quality.criterion",
+            f"{criterion!r} is already a criterion id; give the quality cut-off its own id "
+            'with criterion = "..." in [quality]',
+        )
+    cut = None
+    if "min_score" in table:
+        cut = _number(ck, table["min_score"], "quality.min_score")
+        if cut > quality.max_score:
+            raise ck.fail(
+                "quality.min_score",
+                f"{table['min_score']} is above the best possible score "
+                f"{quality.max_score:g}; lower it",
+            )
+    return Quality(quality.questions, answers, cut, criterion)
 
 
 def _search(ck: _Checker, table: dict[str, Any]) -> Search:
@@ -371,6 +556,8 @@ def loads(text: str, path: Path = Path("<protocol>")) -> Protocol:
         concepts=_concepts(ck, data.get("concepts", [])),
         known_relevant=ck.strings(search_table.get("known_relevant", []), "search.known_relevant"),
         hash=content_hash(data),
+        extraction=_extraction(ck, data.get("extraction", [])),
+        quality=_quality(ck, data["quality"], seen) if "quality" in data else None,
     )
 
 

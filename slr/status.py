@@ -280,6 +280,17 @@ def format_status(status: Status) -> str:
             + (f", {c['not_retrieved']} not retrieved" if stage == "full-text" else "")
             + f", {c['conflicts']} conflicts"
         )
+        if c.get("full_texts"):
+            f = c["full_texts"]
+            lines.append(
+                f"  full texts: {f['retrieved']} retrieved, {f['not_retrieved']} not retrieved, "
+                + (
+                    f"{f['no_open_access']} with no open-access copy (attach it, or r), "
+                    if f.get("no_open_access")
+                    else ""
+                )
+                + f"{f['not_tried']} not yet tried (slr fulltext fetch / attach)"
+            )
         if c.get("notices") and stage == STAGES[0]:
             lines.append(
                 f"  {c['notices']} notice(s) (errata, retractions, comments) follow the report "

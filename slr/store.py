@@ -12,6 +12,9 @@ Layout (each stage owns its files; all are text that diffs well in git):
     .gitignore            `fulltext/*.pdf`: full-text PDFs stay out of git (copyright)
     decisions/<who>.jsonl screening decisions, one log per reviewer, append-only
     coding/<who>.jsonl    concept codings, one log per coder, append-only
+    extraction/<who>.jsonl extracted data values, one log per coder (+ consensus), append-only
+    quality/<who>.jsonl   quality-assessment answers, one log per coder, append-only
+    quality-consensus.jsonl  answers settled where two quality coders differ
 
 Appends are flushed and fsynced at once. A torn last line (a crash mid-write) is reported
 and skipped by readers; the next append moves it to `<file>.torn` before writing, so the
@@ -324,12 +327,37 @@ class Store:
         return self.root / "coding"
 
     @property
+    def extraction_dir(self) -> Path:
+        """`extraction/<coder>.jsonl`: extracted data, one log per coder (and `consensus`)."""
+        return self.root / "extraction"
+
+    @property
     def fulltext_dir(self) -> Path:
         return self.root / "fulltext"
 
     @property
     def fulltext_file(self) -> Path:
         return self.root / "fulltext.jsonl"
+
+    @property
+    def quality_dir(self) -> Path:
+        """Quality-assessment answers, one append-only log per coder (human state)."""
+        return self.root / "quality"
+
+    @property
+    def quality_consensus_file(self) -> Path:
+        """Answers settled by `slr quality --reconcile` where two coders differ (human state)."""
+        return self.root / "quality-consensus.jsonl"
+
+    @property
+    def documents_dir(self) -> Path:
+        """The text of added documents (interviews, reports): not search records."""
+        return self.root / "documents"
+
+    @property
+    def documents_file(self) -> Path:
+        """One line per added document (slr.documents)."""
+        return self.root / "documents.jsonl"
 
     @property
     def snowball_dir(self) -> Path:
@@ -340,6 +368,9 @@ class Store:
 
     def coding_file(self, coder: str) -> Path:
         return self.coding_dir / f"{_safe_name(coder)}.jsonl"
+
+    def quality_file(self, coder: str) -> Path:
+        return self.quality_dir / f"{_safe_name(coder)}.jsonl"
 
     def unresolved_file(self, number: int) -> Path:
         """The references snowball round `number` could not resolve, as CSV."""

@@ -17,6 +17,7 @@ ROOT = Path(slr.__file__).parent
 GROUND = {
     "slr",
     "slr.errors",
+    "slr.clock",
     "slr.databases",
     "slr.protocol",
     "slr.query",

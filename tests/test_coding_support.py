@@ -27,7 +27,7 @@ PAPER_TOTALS = (9, 10, 8, 3, 3, 1, 1, 4, 4, 7)
 
 
 def protocol_text(concepts: list[dict], review_id: str = "t") -> str:
-    """A valid protocol with the given concepts (dicts with id, label, group?, keywords?)."""
+    """A valid protocol with the given concepts (dicts with id, label, group?, theme?, keywords?)."""
     lines = [
         "[review]",
         f'id = "{review_id}"',
@@ -41,6 +41,8 @@ def protocol_text(concepts: list[dict], review_id: str = "t") -> str:
         lines += ["[[concepts]]", f'id = "{c["id"]}"', f"label = {_toml(c['label'])}"]
         if c.get("group"):
             lines.append(f"group = {_toml(c['group'])}")
+        if c.get("theme"):
+            lines.append(f"theme = {_toml(c['theme'])}")
         if c.get("keywords"):
             lines.append("keywords = [" + ", ".join(_toml(k) for k in c["keywords"]) + "]")
     return "\n".join(lines) + "\n"

@@ -57,13 +57,6 @@ def test_author_key_reads_common_layouts(name, key):
     assert nz.author_key(name) == key
 
 
-def test_split_authors_handles_bibtex_ris_and_endnote_concatenation():
-    assert nz.split_authors("Li, W. and Dou, Z.") == ("Li, W.", "Dou, Z.")
-    assert nz.split_authors("Li, W.; Dou, Z.") == ("Li, W.", "Dou, Z.")
-    assert nz.split_authors("Adeli K.Lewis G. F.") == ("Adeli K.", "Lewis G. F.")
-    assert nz.split_authors(None) == ()
-
-
 @pytest.mark.parametrize(
     "a, b, same",
     [

@@ -167,8 +167,7 @@ def test_input_errors_are_one_line_with_the_fix(tmp_path, monkeypatch):
     result = runner.invoke(main, ["dedupe", "--input", "dup.csv"])
     assert result.exit_code == 1
     assert (
-        result.output.strip()
-        == "Error: dup.csv: line 3: field id: 'r1' occurs twice; ids must be unique"
+        result.output.strip() == "Error: dup.csv:3: field id: 'r1' occurs twice; ids must be unique"
     )
     _write(tmp_path / "bad.csv", [("x", "y")], ["name", "size"])
     result = runner.invoke(main, ["dedupe", "--input", "bad.csv"])

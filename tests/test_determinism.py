@@ -31,7 +31,7 @@ def moving_clock(monkeypatch):
             Clock.calls += 1
             return datetime(2030, 1, 1, tzinfo=UTC) + timedelta(days=Clock.calls)
 
-    monkeypatch.setattr("slr.corpus.datetime", Clock)
+    monkeypatch.setattr("slr.clock.datetime", Clock)
     return Clock
 
 

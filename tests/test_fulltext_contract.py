@@ -43,7 +43,7 @@ def test_a_stored_pdf_wins_and_failed_attempts_alone_leave_a_work_to_try():
         ev("d", "retrieved", sha256="y"),
         ev("d", "not-retrieved", "marked"),
     ]
-    assert retrieval_status(events) == {"b": "not-retrieved", "c": "retrieved", "d": "retrieved"}
+    assert retrieval_status(events) == {"b": "no-open-access", "c": "retrieved", "d": "retrieved"}
     assert latest_pdf(events)["c"].sha256 == "x"
 
 

@@ -316,7 +316,7 @@ def test_fetch_tries_locations_in_order_logs_each_failure_and_stores_the_pdf(tmp
     phys = [e for e in events if e.work_id == "crossref:10.1103/physreve.88.012814"]
     assert [e.event for e in phys] == ["failed", "failed", "exhausted"]
     assert phys[0].reason == "HTTP 403" and "truncated" in phys[1].reason
-    assert retrieval_status(events)["crossref:local-1"] == "not-retrieved"  # nothing to look up by
+    assert retrieval_status(events)["crossref:local-1"] == "no-open-access"  # nothing to look up by
     assert "fulltext/*.pdf" in (review.store.root / ".gitignore").read_text()
     assert list((review.store.raw / "fulltext" / "unpaywall").glob("*.meta.json"))
     assert "3 works needed a full text: 1 retrieved, 2 with no PDF" in summary(report)[-1]

@@ -56,6 +56,30 @@ def test_split_authors():
 
 
 @pytest.mark.parametrize(
+    "cell, conjunction, names",
+    [
+        # the de-duplication reader's cases (BibTeX `and`, EndNote's glued names)
+        ("Smith, J. and Jones, K.", True, ["Smith, J.", "Jones, K."]),
+        ("Li, W.; Dou, Z.", True, ["Li, W.", "Dou, Z."]),
+        ("Adeli K.Lewis G. F.", False, ["Adeli K.", "Lewis G. F."]),
+        ("Bruen R.Curley S.O'Reilly M. E.", False, ["Bruen R.", "Curley S.", "O'Reilly M. E."]),
+        ("Joseph C,  and Gattineni J,", True, ["Joseph C", "Gattineni J"]),
+        # the importers' cases
+        ("Smith J, Jones K", False, ["Smith J", "Jones K"]),
+        ("Joppi R, Bertele V, Garattini S.", True, ["Joppi R", "Bertele V", "Garattini S."]),
+        ("Perez Cachon, Ana Lucia", True, ["Perez Cachon, Ana Lucia"]),
+        ("Wright Jr., T C", True, ["Wright Jr., T C"]),
+        # a corporate author keeps its `and` unless the cell is BibTeX-style
+        ("Ministry of Health and Welfare", False, ["Ministry of Health and Welfare"]),
+        ("Ministry of Health and Welfare", True, ["Ministry of Health", "Welfare"]),
+        (None, True, []),
+    ],
+)
+def test_one_split_authors_for_importers_and_dedupe(cell, conjunction, names):
+    assert split_authors(cell, conjunction=conjunction) == names
+
+
+@pytest.mark.parametrize(
     "name, stored",
     [
         ("Phillips J.C.", "Phillips, J.C."),

@@ -140,7 +140,8 @@ def test_report_html_is_one_file_with_the_diagram_inline(tmp_path):
     write_report(review, tmp_path / "out" / "report.html")
     html = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
     assert 'src="prisma.svg"' not in html and "<img" not in html
-    assert html.count("<svg") == 1 and "Records screened" in html
+    figures = html.count('<figure class="plot">')  # slr.plot figures, inline too
+    assert html.count("<svg") == 1 + figures and "Records screened" in html
     assert "<?xml" not in html
 
 

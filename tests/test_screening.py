@@ -7,6 +7,7 @@ from click.testing import CliRunner
 
 from slr.cli import main
 from slr.decisions import AUTO_REVIEWER, Decision, read_log, read_notes, record_decision
+from slr.fulltext import load_retrievals
 from slr.records import Record
 from slr.review import Review, open_review
 from slr.screen import session as screen_session
@@ -344,9 +345,12 @@ def test_full_text_stage_screens_only_included_or_maybe_works(tmp_path, runner):
     assert "full text (open access): https://oa.example/1.pdf" in result.output
     assert "DOI https://doi.org/10.1/one" in result.output
     assert "[1/2]" in result.output and "Study 2 of" not in result.output
-    assert [(d.work_id, d.decision, d.criteria) for d in read_log(review, "alice")][-2:] == [
-        ("openalex:W1", "not-retrieved", ()),
+    # r is a retrieval status in fulltext.jsonl, not a decision (slr.fulltext)
+    assert [(d.work_id, d.decision, d.criteria) for d in read_log(review, "alice")][-1:] == [
         ("openalex:W3", "exclude", ("EC2",)),
+    ]
+    assert [(e.work_id, e.event, e.method) for e in load_retrievals(review)] == [
+        ("openalex:W1", "not-retrieved", "marked")
     ]
     counts = screening_counts(review)["full-text"]
     counts.pop("recall")

@@ -41,7 +41,15 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         "dedupe",
         "Link duplicate records of every source into works; no record is ever deleted.",
     ),
+    "documents": (
+        "documents",
+        "Documents that are not search records: interview transcripts, reports, grey literature.",
+    ),
     "export": ("io", "Export the records of a stage as BibTeX, RIS or CSV."),
+    "extract": (
+        "extract",
+        "Extract data from the included studies into the protocol's [[extraction]] form.",
+    ),
     "fulltext": (
         "fulltext",
         "Full texts: fetch open-access PDFs, attach your own, extract their text.",
@@ -54,7 +62,15 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         "code",
         "The concept matrix of the included studies (the review's Table 1), with totals.",
     ),
+    "plot": (
+        "plot",
+        "Draw the review's figures: Sankey diagram, studies per year, venues, sources, concepts.",
+    ),
     "prisma": ("prisma", "Draw the PRISMA 2020 flow diagram from the review's own state."),
+    "quality": (
+        "quality",
+        "Assess the quality of the included studies against the protocol's [quality] checklist.",
+    ),
     "query": (
         "core",
         "Print the parsed query tree (the protocol's, or TEXT) and its canonical spelling.",

@@ -3,7 +3,14 @@
 A line of `coding/<coder>.jsonl`: {time, coder, work_id, concept, present, evidence, page,
 note, protocol_hash, suggested}. A changed coding is a new line (the latest counts), so the
 history is never rewritten. `suggested` is true when the coder accepted a keyword suggestion
-unchanged. Published row labels may be overridden per study in `labels.jsonl` (same rules:
+unchanged.
+
+A coded segment (one passage of a document coded with a concept) is a line of the same log
+with `kind: "segment"`: {time, coder, work_id, concept, quote, page, line, protocol_hash}.
+A concept may hold several segments per document, so code density (segments) is a real
+count. Segments count only while the concept's standing coding is present (marking it
+absent withdraws them). Logs written before segments existed keep working: a present
+coding with an evidence quote is one segment (`segment_counts`). Published row labels may be overridden per study in `labels.jsonl` (same rules:
 append-only, latest counts, an empty label withdraws the override).
 
 Full texts, when the reviewer keeps them, are read for suggestions from
@@ -21,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 from slr.corpus import now_iso
 from slr.decisions import log_name, same_name
 from slr.errors import SlrError
+from slr.fulltext import sentences
 from slr.protocol import Concept
 from slr.review import Review
 from slr.screen import agreement
@@ -97,6 +105,47 @@ class Coding:
 
 Codings = dict[tuple[str, str], Coding]  # (work id, concept id) -> latest coding
 
+SEGMENT = "segment"
+
+
+@dataclass(frozen=True)
+class Segment:
+    """One coded passage: a quote of a document, with its page or line, under one concept."""
+
+    coder: str
+    work_id: str
+    concept: str
+    quote: str
+    page: str = ""
+    line: str = ""
+    protocol_hash: str = ""
+    time: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"kind": SEGMENT, **self.__dict__, "time": self.time or now_iso()}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Segment:
+        where = {}
+        for key in ("page", "line"):
+            value = data.get(key, "")
+            if not isinstance(value, (str, int)) or isinstance(value, bool):
+                raise TypeError(f"field {key!r} must be a string or number, got {value!r}")
+            where[key] = str(value)
+        return cls(
+            coder=field_of(data, "coder", str),
+            work_id=field_of(data, "work_id", str),
+            concept=field_of(data, "concept", str),
+            quote=field_of(data, "quote", str),
+            protocol_hash=field_of(data, "protocol_hash", str, ""),
+            time=field_of(data, "time", str, ""),
+            **where,
+        )
+
+
+def _log_line(data: dict[str, Any]) -> Coding | Segment:
+    return Segment.from_dict(data) if data.get("kind") == SEGMENT else Coding.from_dict(data)
+
 
 # --------------------------------------------------------------------------- logs
 
@@ -121,9 +170,54 @@ def record_codings(review: Review, codings: list[Coding]) -> list[Coding]:
     return stamped
 
 
+def _read_log(review: Review, coder: str) -> list[Coding | Segment]:
+    return review.entries(review.store.coding_file(coder), _log_line, "coding")
+
+
 def read_codings(review: Review, coder: str) -> list[Coding]:
-    """One coder's whole log, oldest first."""
-    return review.entries(review.store.coding_file(coder), Coding.from_dict, "coding")
+    """One coder's codings (segment lines left out), oldest first."""
+    return [c for c in _read_log(review, coder) if isinstance(c, Coding)]
+
+
+def read_segments(review: Review, coder: str) -> list[Segment]:
+    """One coder's coded segments, oldest first."""
+    return [s for s in _read_log(review, coder) if isinstance(s, Segment)]
+
+
+def record_segments(review: Review, segments: list[Segment]) -> list[Segment]:
+    """Append coded segments and fsync before returning (a coder's lines in one write)."""
+    if not segments:
+        return []
+    review.store.ensure()
+    now = now_iso()
+    stamped = [
+        Segment(**{**s.__dict__, "time": s.time or now, "protocol_hash": review.protocol.hash})
+        for s in segments
+    ]
+    for coder in dict.fromkeys(s.coder for s in stamped):
+        lines = (s.to_dict() for s in stamped if s.coder == coder)
+        append_jsonl(review.store.coding_file(coder), *lines)
+    return stamped
+
+
+def segment_counts(codings: Codings, segments: list[Segment]) -> dict[tuple[str, str], int]:
+    """(work id, concept id) -> coded segments, for concepts whose standing coding is present.
+
+    The segment lines count, plus the coding's own evidence quote when it is not one of
+    them: so a log without segment lines counts one segment per present concept with
+    evidence, and none for a present concept without a quote (nothing was coded as text).
+    """
+    quotes: dict[tuple[str, str], list[str]] = {}
+    for s in segments:
+        quotes.setdefault((s.work_id, s.concept), []).append(s.quote)
+    out: dict[tuple[str, str], int] = {}
+    for key, c in codings.items():
+        if not c.present:
+            continue
+        found = quotes.get(key, [])
+        extra = 1 if c.evidence.strip() and c.evidence not in found else 0
+        out[key] = len(found) + extra
+    return out
 
 
 def latest(log: list[Coding]) -> Codings:
@@ -224,8 +318,17 @@ def included(review: Review) -> list[Work]:
     A study with several included reports (a conference abstract and its article) is coded
     once, on its main report (slr.screen.state.included_by_study), so the concept matrix counts
     each study once, as PRISMA counts studies; without studies.jsonl every included work is
-    a study of its own, as before.
+    a study of its own, as before. A study below the protocol's quality cut-off
+    (`[quality] min_score`) is excluded with the QA criterion and is not coded.
     """
+    from slr.quality.scores import excluded
+
+    below = excluded(review)  # studies under the quality cut-off leave the review
+    return [w for w in included_at_full_text(review) if w.work_id not in below]
+
+
+def included_at_full_text(review: Review) -> list[Work]:
+    """`included` before the quality cut-off: the studies quality assessment is about."""
     from slr.screen.state import included_by_study
 
     return [reports[0] for reports in included_by_study(review, stage="full-text")]
@@ -241,7 +344,8 @@ class Suggestion:
     concept: str
     keyword: str
     where: str  # "title" | "abstract" | "keywords" | "full text"
-    snippet: str
+    snippet: str  # the whole sentence holding the keyword (the title, the keywords)
+    page: str = ""  # the page of the sentence, in the full text
 
 
 def fulltext_path(review: Review, work_id: str) -> Path:
@@ -280,14 +384,21 @@ def suggest(
         ("full text", fulltext or ""),
     ]
     out: dict[str, Suggestion] = {}
+    split: dict[str, list[tuple[int, str]]] = {}  # sentences of a text, split once
     for concept in concepts:
         for where, text in texts:
-            hit = _first_hit(concept.keywords, text)
-            if hit:
-                keyword, start, end = hit
-                lo, hi = max(0, start - 60), min(len(text), end + 60)
-                snippet = " ".join(text[lo:hi].split())
-                out[concept.id] = Suggestion(concept.id, keyword, where, snippet)
+            if not _first_hit(concept.keywords, text):
+                continue
+            if where not in split:
+                whole = [(1, " ".join(text.split()))]
+                split[where] = sentences(text) if where in ("abstract", "full text") else whole
+            for page, sentence in split[where]:  # the first sentence a keyword occurs in
+                hit = _first_hit(concept.keywords, sentence)
+                if hit:
+                    shown = str(page) if where == "full text" else ""
+                    out[concept.id] = Suggestion(concept.id, hit[0], where, sentence, shown)
+                    break
+            if concept.id in out:
                 break
     return out
 

@@ -6,6 +6,9 @@ matched to an included study by `work_id`, or, when that cell is empty or the co
 absent, by DOI, else by title. Marks: ✓/✗, y/n, yes/no, 1/0, true/false (any case); an
 empty cell is left uncoded. A `label` that differs from the computed one is stored as the
 study's published label. Any error (`file:row:column: ...`) and nothing is written.
+
+Coded segments (several passages per concept and study) come in a sheet of their own, a
+row per passage: `work_id, concept, quote, page, line` (`import_segments`).
 """
 
 from __future__ import annotations
@@ -341,3 +344,98 @@ def _match(
     what = f"DOI {doi!r}" if doi else f"title {title!r}" if title else "no study id"
     errors.add(number, column, f"{what} matches no included study; check the row")
     return None
+
+
+# --------------------------------------------------------------------------- segments
+
+SEGMENT_COLUMNS = ("work_id", "concept", "quote", "page", "line")
+
+
+@dataclass(frozen=True)
+class SegmentImport:
+    """What a segments import changed."""
+
+    segments: int  # segment lines written
+    codings: int  # concepts newly marked present by their segments
+
+
+def import_segments(review: Review, path: Path, coder: str, works: list[Work]) -> SegmentImport:
+    """Read a segments sheet (a row per coded passage) and append it; any error, nothing written.
+
+    Columns `work_id`, `concept` (an id, or `<id>: <label>`), `quote`, and optionally `page`
+    and `line`. A row equal to a segment already logged is skipped, so a re-import writes
+    nothing. A concept not yet coded is marked present; one coded absent is an error.
+    """
+    path = Path(path)
+    table = read_table(path)
+    errors = _Errors(path)
+    if not table or not any(c.strip() for c in table[0]):
+        raise ImportError_(f"{path}:1:1: empty sheet; its header is {', '.join(SEGMENT_COLUMNS)}")
+    header = [h.strip().lower() for h in table[0]]
+    cols = {name: header.index(name) for name in SEGMENT_COLUMNS if name in header}
+    for j, name in enumerate(header):
+        if name and name not in SEGMENT_COLUMNS:
+            errors.add(1, j + 1, f"unknown column {name!r}; use {', '.join(SEGMENT_COLUMNS)}")
+    for name in ("work_id", "concept", "quote"):
+        if name not in cols:
+            errors.add(1, len(header) + 1, f"no {name!r} column; add one")
+    errors.raise_any()
+
+    to_work = {rid: w.work_id for w in works for rid in w.record_ids}
+    to_work |= {w.work_id: w.work_id for w in works}
+    concepts = {c.id for c in review.protocol.concepts}
+    current = coding.latest(coding.read_codings(review, coder))
+    have = {
+        (s.work_id, s.concept, s.quote, s.page, s.line) for s in coding.read_segments(review, coder)
+    }
+    fresh: list[coding.Segment] = []
+    marks: dict[tuple[str, str], coding.Coding] = {}
+
+    def cell(row: list[str], name: str) -> str:
+        j = cols.get(name)
+        return row[j].strip() if j is not None and j < len(row) else ""
+
+    for number, row in enumerate(table[1:], start=2):
+        if not any(c.strip() for c in row):
+            continue
+        wid, cid = cell(row, "work_id"), cell(row, "concept").split(":", 1)[0].strip()
+        quote, page, line = cell(row, "quote"), cell(row, "page"), cell(row, "line")
+        if wid not in to_work:
+            errors.add(
+                number,
+                cols["work_id"] + 1,
+                f"unknown id {wid!r}; take the ids from `slr code --sheet`",
+            )
+            continue
+        wid = to_work[wid]
+        if cid not in concepts:
+            errors.add(
+                number,
+                cols["concept"] + 1,
+                f"unknown concept {cid!r}; concepts: {', '.join(concepts)}",
+            )
+            continue
+        if not quote:
+            errors.add(number, cols["quote"] + 1, "empty quote; a segment is a passage of the text")
+            continue
+        old = current.get((wid, cid))
+        if old is not None and not old.present:
+            errors.add(
+                number,
+                cols["concept"] + 1,
+                f"{cid} is coded absent for {wid}; code it present first, or drop the row",
+            )
+            continue
+        key = (wid, cid, quote, page, line)
+        if key in have:
+            continue
+        have.add(key)
+        fresh.append(coding.Segment(coder, wid, cid, quote, page, line))
+        if old is None and (wid, cid) not in marks:
+            marks[(wid, cid)] = coding.Coding(
+                coder, wid, cid, True, extra={"via": f"segments {path.name}"}
+            )
+    errors.raise_any()
+    coding.record_codings(review, list(marks.values()))
+    coding.record_segments(review, fresh)
+    return SegmentImport(len(fresh), len(marks))

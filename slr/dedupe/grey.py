@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from slr.corpus import now_iso
+from slr.decisions import standing
 from slr.records import Record
 from slr.review import Review
 from slr.store import append_jsonl, read_entries
@@ -49,18 +50,25 @@ def _answer_lines(path: Path) -> list[dict[str, Any]]:
     return read_entries(path, check, "de-duplication answer")
 
 
+def _standing_answers(
+    lines: list[dict[str, Any]],
+) -> dict[tuple[str, str], list[tuple[int, dict[str, Any]]]]:
+    """(id, id) -> the answer lines still standing (position in the file, line), oldest first."""
+
+    def key(line: dict[str, Any]) -> tuple[str, str] | None:
+        known = line["answer"] in ANSWERS or line["answer"] == "undo"
+        return pair_key(line["a"], line["b"]) if known else None
+
+    return standing(lines, key, lambda line: line["answer"] == "undo")
+
+
 def load_answers(path: Path) -> dict[tuple[str, str], str]:
     """(id, id) -> `y`/`s`/`n`: the standing answer per pair after undos."""
-    stacks: dict[tuple[str, str], list[str]] = {}
-    for line in _answer_lines(path):
-        key = pair_key(line["a"], line["b"])
-        stack = stacks.setdefault(key, [])
-        if line["answer"] == "undo":
-            if stack:
-                stack.pop()
-        elif line["answer"] in ANSWERS:
-            stack.append(line["answer"])
-    return {key: stack[-1] for key, stack in stacks.items() if stack}
+    return {
+        key: stack[-1][1]["answer"]
+        for key, stack in _standing_answers(_answer_lines(path)).items()
+        if stack
+    }
 
 
 def record_answer(
@@ -85,14 +93,10 @@ def record_answer(
 
 def proposed_relations(path: Path) -> dict[tuple[str, str], tuple[str, str]]:
     """(id, id) -> (relation, study record id) for standing `s` answers to a proposed link."""
-    stacks: dict[tuple[str, str], list[dict[str, Any]]] = {}
-    for line in _answer_lines(path):
-        stack = stacks.setdefault(pair_key(line["a"], line["b"]), [])
-        if line["answer"] == "undo":
-            if stack:
-                stack.pop()
-        elif line["answer"] in ANSWERS:
-            stack.append(line)
+    stacks = {
+        key: [line for _, line in stack]
+        for key, stack in _standing_answers(_answer_lines(path)).items()
+    }
     out = {}
     for key, stack in stacks.items():
         if stack and stack[-1]["answer"] == "s":
@@ -157,23 +161,14 @@ def side_by_side(q: Question, width: int | None = None) -> str:
 
 def history(path: Path) -> list[tuple[str, str, str, float]]:
     """Pairs with a standing answer, the latest answered last: (a, b, rule, score)."""
-    stacks: dict[tuple[str, str], list[dict]] = {}
-    order: list[tuple[str, str]] = []
-    for line in _answer_lines(path):
-        key = pair_key(line["a"], line["b"])
-        stack = stacks.setdefault(key, [])
-        if line["answer"] == "undo":
-            if stack:
-                stack.pop()
-        elif line["answer"] in ANSWERS:
-            stack.append(line)
-        if key in order:
-            order.remove(key)
-        order.append(key)
+    lines = _answer_lines(path)
+    stacks = _standing_answers(lines)
+    touched = {pair_key(line["a"], line["b"]): i for i, line in enumerate(lines)}
+    order = sorted(touched, key=touched.__getitem__)  # the latest answered (or undone) last
     out = []
     for key in order:
-        if stacks[key]:
-            last = stacks[key][-1]
+        if stacks.get(key):
+            last = stacks[key][-1][1]
             out.append((key[0], key[1], last.get("rule", ""), float(last.get("score", 0))))
     return out
 

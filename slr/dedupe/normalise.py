@@ -291,27 +291,6 @@ def name_letters(name: str) -> str:
     return _NON_LETTER.sub("", fold(name))
 
 
-_CONCATENATED = re.compile(r"(?<=[A-Z]\.)(?=[A-Z][a-z])|(?<=[A-Z]\.)(?=[A-Z][A-Z]?[a-z'-])")
-
-
-def split_authors(text: str | None) -> tuple[str, ...]:
-    """Author names from one field: `A and B`, `A; B`, or EndNote's `Adeli K.Lewis G. F.`."""
-    if not text:
-        return ()
-    text = " ".join(text.split())
-    if " and " in text:
-        parts = text.split(" and ")
-    elif ";" in text:
-        parts = text.split(";")
-    elif _CONCATENATED.search(text):
-        parts = _CONCATENATED.split(text)
-    elif text.count(",") > 1 and "." not in text:  # "Smith J, Jones K"
-        parts = text.split(",")
-    else:
-        parts = [text]
-    return tuple(p.strip() for p in parts if p.strip())
-
-
 # ---------------------------------------------------------------- venues
 
 _VENUE_STOP = {"the", "of", "and", "in", "for", "on", "de", "la", "und", "der", "a", "an"}

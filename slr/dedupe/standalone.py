@@ -15,8 +15,9 @@ from pathlib import Path
 
 from slr.dedupe.compare import Settings
 from slr.dedupe.engine import Result, Tick, run
-from slr.dedupe.normalise import split_authors
 from slr.errors import ImportError_, SlrError
+from slr.formats.common import split_authors
+from slr.formats.table import key, read_table
 from slr.records import Record, parse_year
 from slr.store import write_atomic
 
@@ -43,49 +44,38 @@ COLUMNS = {
 }
 
 
-def _decode(path: Path) -> str:
-    data = path.read_bytes()
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        return data.decode("cp1252", errors="replace")  # EndNote/Excel exports on Windows
-
-
 def read_csv(path: Path) -> list[Record]:
-    """Records from a citation CSV; `source_id` is the id column or the 1-based row number."""
-    reader = csv.DictReader(io.StringIO(_decode(path), newline=""))
-    header = {(h or "").strip().lower(): h for h in reader.fieldnames or []}
+    """Records from a citation table (CSV, TSV); `source_id` is the id column or the 1-based
+    row number (a row of empty cells counts, a blank line does not)."""
+    table = read_table(path, keep_empty=True)
     mapping: dict[str, str] = {}
     for name, aliases in COLUMNS.items():
-        for alias in aliases:
-            if alias in header:
-                mapping[name] = header[alias]
+        for alias in map(key, aliases):
+            if alias in table.columns:
+                mapping[name] = alias
                 break
     if "title" not in mapping and "doi" not in mapping:
         raise ImportError_(
-            f"{path}: line 1: no 'title' or 'doi' column (found: {', '.join(header) or 'none'}); "
+            f"{path}:1: no 'title' or 'doi' column "
+            f"(found: {', '.join(c for c in table.columns if c) or 'none'}); "
             "name the columns id, title, author, year, journal, volume, number, pages, doi"
         )
     records, seen = [], set()
-    for row_no, row in enumerate(reader, start=1):
+    for row_no, (line, cells) in enumerate(table.rows, start=1):
 
-        def get(name: str, row: dict[str, str | None] = row) -> str | None:
-            col = mapping.get(name)
-            value = (row.get(col) or "").strip() if col else ""
-            return value or None
+        def get(name: str, cells: dict[str, str] = cells) -> str | None:
+            return cells.get(mapping.get(name, ""), "").strip() or None
 
         rid = get("id") or str(row_no)
         if rid in seen:
-            raise ImportError_(
-                f"{path}: line {row_no + 1}: field id: {rid!r} occurs twice; ids must be unique"
-            )
+            raise ImportError_(f"{path}:{line}: field id: {rid!r} occurs twice; ids must be unique")
         seen.add(rid)
         records.append(
             Record(
                 source=SOURCE,
                 source_id=rid,
                 title=get("title"),
-                authors=split_authors(get("authors")),
+                authors=tuple(split_authors(get("authors"), conjunction=True)),
                 year=parse_year(get("year")),
                 venue=get("venue"),
                 volume=get("volume"),

@@ -265,26 +265,50 @@ def join_list(items: tuple[str, ...] | list[str]) -> str:
 
 
 _NAME_GLUE = re.compile(r"(?<=[a-zß-ÿ])(?=[A-ZÀ-Þ][a-zß-ÿ]*\.?\s)")
+_INITIAL_GLUE = re.compile(r"(?<=[A-Z]\.)(?=[A-Z][A-Z]?[a-z'-])")
+_NAME_INITIALS = re.compile(r"(?:[A-Z]{1,3}|(?:[A-Z]\.-?)+)")
 
 
-def split_authors(value: str | None, glued: bool = False) -> list[str]:
-    """Author names from one cell: `;`-separated, or `,`-separated `Surname I.` forms.
+def _comma_list(parts: list[str]) -> bool:
+    """`,` separates names when each has a space and there are three or more, or each
+    ends in initials (`Smith J, Jones K`); `Perez Cachon, Ana Lucia` is one inverted name."""
+    words = [p.split() for p in parts]
+    if not all(len(w) > 1 for w in words):
+        return False
+    return len(parts) > 2 or all(_NAME_INITIALS.fullmatch(w[-1]) for w in words)
 
-    A single inverted name (`Smith, John`) stays one name. `glued` splits names that an
-    export ran together with no separator (`Araz R. AlievNigar T. Ismayilova`).
+
+def split_authors(value: str | None, glued: bool = False, conjunction: bool = False) -> list[str]:
+    """Author names from one cell or field, the one rule for importers and de-duplication.
+
+    In order: `A and B` (BibTeX, only with `conjunction`), `A; B`, names glued after an
+    initial (EndNote's `Adeli K.Lewis G. F.`), `,`-separated `Surname I.` forms
+    (`Smith J, Jones K`, `Lim SM, Shiau CWC, Lau Y.`). A single inverted name (`Smith,
+    John`, `Perez Cachon, Ana Lucia`) stays one name. `glued`
+    also splits names an export ran together after a lower-case letter
+    (`Araz R. AlievNigar T. Ismayilova`, SpringerLink).
+
+    Two rules are options because they would be wrong for some cells: `conjunction`
+    would cut corporate authors (`Ministry of Health and Welfare`) in a spreadsheet's
+    author cell, and `glued` would cut `McDonald` out of `Ann McDonald K.`-like cells
+    outside SpringerLink's export.
     """
     if not value:
         return []
-    text = value.strip()
-    if ";" in text:
+    text = " ".join(value.split())
+    if conjunction and " and " in text:
+        names = text.split(" and ")
+    elif ";" in text:
         names = text.split(";")
-    elif "," in text and all(" " in p.strip() for p in text.split(",")):
+    elif _INITIAL_GLUE.search(text):
+        names = _INITIAL_GLUE.split(text)
+    elif "," in text and _comma_list(text.split(",")):
         names = text.split(",")
     else:
         names = [text]
     if glued:
         names = [part for n in names for part in _NAME_GLUE.split(n)]
-    return [n for n in (" ".join(x.split()).strip(" ,") for x in names) if n]
+    return [n for n in (x.strip(" ,") for x in names) if n]
 
 
 _DASHES = re.compile(r"\s*(?:--|[‐-―−])\s*|\s+-\s+")

@@ -12,6 +12,7 @@ from typing import Any
 from slr.formats import Format
 from slr.formats.common import Document, Entry, doc_type
 from slr.formats.ids import id_fields
+from slr.formats.tagged import Layout, entries, first
 
 _SNIFF = re.compile(r"^%[0TA] \S", re.MULTILINE)
 _TYPES = {
@@ -30,51 +31,38 @@ def sniff(doc: Document) -> int:
     return 85 if len(found) >= 2 else 0
 
 
-def parse(doc: Document) -> Iterator[Entry]:
-    """Entries of a tagged EndNote file."""
-    rec: dict[str, list[str]] = {}
-    start = 0
-    tag = ""
-    for number, line in enumerate(doc.text.split("\n") + [""], start=1):
-        if not line.strip():
-            if rec:
-                yield Entry(start, _fields(rec))
-            rec, tag = {}, ""
-            continue
-        if len(line) >= 2 and line[0] == "%" and (len(line) == 2 or line[2] == " "):
-            if not rec:
-                start = number
-            tag = line[:2]
-            rec.setdefault(tag, []).append(line[3:].strip())
-        elif tag:
-            rec[tag][-1] += " " + line.strip()
-
-
-def _one(rec: dict[str, list[str]], *tags: str) -> str | None:
-    for tag in tags:
-        if rec.get(tag):
-            return rec[tag][0]
+def _tag(line: str) -> tuple[str, str] | None:
+    if len(line) >= 2 and line[0] == "%" and (len(line) == 2 or line[2] == " "):
+        return line[:2], line[3:].strip()
     return None
 
 
+LAYOUT = Layout(_tag, lambda line: True, " ", start=None, blank_ends=True)
+
+
+def parse(doc: Document) -> Iterator[Entry]:
+    """Entries of a tagged EndNote file."""
+    return entries(doc, LAYOUT, _fields)
+
+
 def _fields(rec: dict[str, list[str]]) -> dict[str, Any]:
-    kind = (_one(rec, "%0") or "").lower()
+    kind = (first(rec, "%0") or "").lower()
     return {
-        "title": _one(rec, "%T"),
+        "title": first(rec, "%T"),
         "authors": rec.get("%A", []),
-        "venue": _one(rec, "%J", "%B"),
-        "year": _one(rec, "%D", "%8"),
-        "volume": _one(rec, "%V"),
-        "issue": _one(rec, "%N"),
-        "pages": _one(rec, "%P"),
-        "url": _one(rec, "%U"),
-        "abstract": _one(rec, "%X"),
+        "venue": first(rec, "%J", "%B"),
+        "year": first(rec, "%D", "%8"),
+        "volume": first(rec, "%V"),
+        "issue": first(rec, "%N"),
+        "pages": first(rec, "%P"),
+        "url": first(rec, "%U"),
+        "abstract": first(rec, "%X"),
         "keywords": [k for v in rec.get("%K", []) for k in v.split("\n") if k.strip()],
-        "doi": _one(rec, "%R"),
-        "publisher": _one(rec, "%I"),
-        "language": _one(rec, "%G"),
+        "doi": first(rec, "%R"),
+        "publisher": first(rec, "%I"),
+        "language": first(rec, "%G"),
         "type": _TYPES.get(kind, doc_type(kind) if kind else None),
-        **_ids(_one(rec, "%M"), _one(rec, "%F")),
+        **_ids(first(rec, "%M"), first(rec, "%F")),
     }
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from slr.formats import Format
 from slr.formats.common import Document, Entry
+from slr.formats.tagged import Layout, entries, first
 
 _SNIFF = re.compile(r"^PMID- ?\d", re.MULTILINE)
 _JOINED = {"TI", "AB", "JT", "TA", "DP", "PG", "VI", "IP", "PB", "BTI", "CI", "SO"}
@@ -21,34 +22,16 @@ def sniff(doc: Document) -> int:
     return 95 if _SNIFF.search(doc.head) else 0
 
 
+def _tag(line: str) -> tuple[str, str] | None:
+    return (line[:4].strip(), line[5:].strip()) if len(line) >= 5 and line[4] == "-" else None
+
+
+LAYOUT = Layout(_tag, lambda line: line.startswith("      "), " ", start="PMID")
+
+
 def parse(doc: Document) -> Iterator[Entry]:
     """Entries of a MEDLINE file; each record starts at its `PMID-` line."""
-    rec: dict[str, list[str]] | None = None
-    start = 0
-    tag = ""
-    for number, line in enumerate(doc.text.split("\n"), start=1):
-        if line.startswith("      ") and rec is not None and tag:
-            rec[tag][-1] += " " + line.strip()
-            continue
-        if len(line) < 5 or line[4] != "-":
-            continue
-        tag = line[:4].strip()
-        value = line[5:].strip()
-        if tag == "PMID":
-            if rec is not None:
-                yield Entry(start, _fields(rec))
-            rec, start = {}, number
-        if rec is not None:
-            rec.setdefault(tag, []).append(value)
-    if rec is not None:
-        yield Entry(start, _fields(rec))
-
-
-def _one(rec: dict[str, list[str]], *tags: str) -> str | None:
-    for tag in tags:
-        if rec.get(tag):
-            return rec[tag][0]
-    return None
+    return entries(doc, LAYOUT, _fields)
 
 
 def _fields(rec: dict[str, list[str]]) -> dict[str, Any]:
@@ -70,23 +53,23 @@ def _fields(rec: dict[str, list[str]]) -> dict[str, Any]:
     else:
         kind = "article"
     return {
-        "title": _one(rec, "TI", "BTI"),
+        "title": first(rec, "TI", "BTI"),
         "abstract": " ".join(rec.get("AB", ())) or None,
         "authors": rec.get("FAU") or rec.get("AU") or [],
-        "year": _one(rec, "DP"),
-        "venue": _one(rec, "JT", "TA"),
-        "volume": _one(rec, "VI"),
-        "issue": _one(rec, "IP"),
-        "pages": _one(rec, "PG"),
+        "year": first(rec, "DP"),
+        "venue": first(rec, "JT", "TA"),
+        "volume": first(rec, "VI"),
+        "issue": first(rec, "IP"),
+        "pages": first(rec, "PG"),
         "doi": doi,
-        "language": _one(rec, "LA"),
+        "language": first(rec, "LA"),
         "keywords": rec.get("OT", []) + rec.get("MH", []),
-        "publisher": _one(rec, "PB"),
+        "publisher": first(rec, "PB"),
         "type": kind,
-        "url": f"https://pubmed.ncbi.nlm.nih.gov/{_one(rec, 'PMID')}/",
-        "extra": {"issn": _one(rec, "IS"), "pmcid": _one(rec, "PMC")},
+        "url": f"https://pubmed.ncbi.nlm.nih.gov/{first(rec, 'PMID')}/",
+        "extra": {"issn": first(rec, "IS"), "pmcid": first(rec, "PMC")},
         "source": "pubmed",
-        "source_id": _one(rec, "PMID"),
+        "source_id": first(rec, "PMID"),
     }
 
 

@@ -23,6 +23,7 @@ from slr.formats.common import (
     source_for,
 )
 from slr.formats.ids import database_id, id_fields
+from slr.formats.tagged import Layout, entries
 from slr.records import Record
 
 _LOOSE_TAG = re.compile(r"^([A-Z][A-Z0-9]) {1,2}-(?: (.*))?$")
@@ -78,41 +79,29 @@ def sniff(doc: Document) -> int:
     return 95 if doc.ext == "ris" else 90
 
 
+def _tag(line: str) -> tuple[str, str] | None:
+    if line[2:5] == "  -" and line[:2].isalnum() and line[:2].isupper():
+        return line[:2], line[6:].strip()
+    if line[2:4] == " -" and (m := _LOOSE_TAG.match(line)):
+        return m.group(1), (m.group(2) or "").strip()
+    return None
+
+
+LAYOUT = Layout(
+    _tag,
+    lambda line: bool(line.strip()),
+    "\n",
+    start="TY",
+    end="ER",
+    new_values=frozenset({"KW"}),  # Rayyan writes one keyword a line under one KW tag
+    start_label="'TY  - '",
+    end_label="'ER  - '",
+)
+
+
 def parse(doc: Document) -> Iterator[Entry]:
     """Entries of a RIS file."""
-    rec: dict[str, list[str]] | None = None
-    start = 0
-    last = ""
-    for number, line in enumerate(doc.text.split("\n"), start=1):
-        if line[2:5] == "  -" and line[:2].isalnum() and line[:2].isupper():
-            tag, value = line[:2], line[6:].strip()
-        elif line[2:4] == " -" and (m := _LOOSE_TAG.match(line)):
-            tag, value = m.group(1), (m.group(2) or "").strip()
-        else:
-            if rec is not None and line.strip():
-                if last == "KW":
-                    rec["KW"].append(line.strip())
-                elif last:
-                    rec[last][-1] += "\n" + line.strip()
-            continue
-        if tag == "TY":
-            if rec is not None:
-                yield Entry(
-                    start, problem="no 'ER  - ' line before the next 'TY  - '; record skipped"
-                )
-            rec, start, last = {"TY": [value]}, number, "TY"
-        elif tag == "ER":
-            if rec is not None:
-                yield Entry(start, _record_fields(rec))
-            rec, last = None, ""
-        elif rec is not None:
-            rec.setdefault(tag, []).append(value)
-            last = tag
-    if rec is not None:
-        yield Entry(
-            start,
-            problem="the file ends inside this record (no 'ER  - '; truncated?); record skipped",
-        )
+    return entries(doc, LAYOUT, _record_fields)
 
 
 def _one(rec: dict[str, list[str]], *tags: str) -> str | None:

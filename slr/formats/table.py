@@ -17,6 +17,8 @@ import itertools
 import re
 import sys
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from slr.errors import ImportError_
@@ -24,8 +26,10 @@ from slr.formats import Format
 from slr.formats.common import (
     Document,
     Entry,
+    decode,
     doc_type,
     join_list,
+    normalise_newlines,
     pages,
     source_for,
     split_authors,
@@ -209,30 +213,45 @@ def map_rows(
     row: Callable[[dict[str, str]], dict[str, Any]],
 ) -> Iterator[Entry]:
     """Entries from rows of cells: empty rows are skipped, over-long rows reported."""
+    for line, cells in cell_rows(header, rows):
+        yield Entry(line, problem=cells) if isinstance(cells, str) else Entry(line, row(cells))
+
+
+def cell_rows(
+    header: Sequence[str],
+    rows: Iterator[tuple[int, list[str], str | None]],
+    keep_empty: bool = False,
+) -> Iterator[tuple[int, dict[str, str] | str]]:
+    """(line, non-empty cells by column key) per row, or (line, why the row is skipped).
+
+    A row of empty cells is skipped unless `keep_empty` (a blank line always is).
+    """
     width = len(header)
     # Scopus lists `Funding Text 1` in the header but adds `Funding Text 2, 3...` cells to the
     # rows that have them; those cells are dropped so the later columns line up again.
     funding = header.index("funding text 1") + 1 if "funding text 1" in header else None
     for line, cells, problem in rows:
         if problem:
-            yield Entry(line, problem=problem)
+            yield line, problem
             continue
-        if not any(c.strip() for c in cells):
+        if not cells or not (keep_empty or any(c.strip() for c in cells)):
             continue
         if funding and len(cells) > width:
             cells = cells[:funding] + cells[funding + len(cells) - width :]
         if len(cells) > width and any(c.strip() for c in cells[width:]):
-            yield Entry(
+            yield (
                 line,
-                problem=f"{len(cells)} cells for {width} columns (a stray delimiter or quote?); row skipped",
+                f"{len(cells)} cells for {width} columns (a stray delimiter or quote?); row skipped",
             )
             continue
-        values = {
-            k: (_unneutralise(c) if c[0] == "'" else c)
-            for k, c in zip(header, cells, strict=False)
-            if c
-        }
-        yield Entry(line, row(values))
+        yield (
+            line,
+            {
+                k: (_unneutralise(c) if c[0] == "'" else c)
+                for k, c in zip(header, cells, strict=False)
+                if c
+            },
+        )
 
 
 def _unneutralise(cell: str) -> str:
@@ -346,6 +365,15 @@ def sniff_xlsx(doc: Document) -> int:
 
 def parse_xlsx(doc: Document) -> Iterator[Entry]:
     """Entries of the first sheet of a workbook; the row number is the locator."""
+    header, rows, close = _xlsx_rows(doc)
+    yield from map_rows(header, rows, _flavour_or_generic(set(header), doc))
+    close()
+
+
+def _xlsx_rows(
+    doc: Document,
+) -> tuple[list[str], Iterator[tuple[int, list[str], str | None]], Callable[[], None]]:
+    """(column keys, rows as (row number, cells, None), close) of a workbook's first sheet."""
     import openpyxl
 
     try:
@@ -368,8 +396,55 @@ def parse_xlsx(doc: Document) -> Iterator[Entry]:
         for number, raw in enumerate(rows, start=len(top) + 1):
             yield number, [_cell(v) for v in raw], None
 
-    yield from map_rows(header, cells(), _flavour_or_generic(set(header), doc))
-    book.close()
+    return header, cells(), book.close
+
+
+@dataclass(frozen=True)
+class Table:
+    """A table as the one reader gives it to readers that map columns themselves."""
+
+    name: str
+    columns: tuple[str, ...]  # column keys (see `key`)
+    rows: tuple[tuple[int, dict[str, str]], ...]  # (line or row number, non-empty cells by key)
+
+
+def read_table(path: Path, keep_empty: bool = False) -> Table:
+    """A CSV, TSV or XLSX file's header and rows: the one table reader behind imports,
+    standalone de-duplication and the screening simulation.
+
+    Decoding, delimiter, preamble, quoting and spreadsheet cells are read as `slr import`
+    reads them. `keep_empty` keeps rows whose cells are all empty (a blank line is never a
+    row), so that ids numbered by row stay the rows of the file. A broken row (an
+    unclosed quote, too many cells) is an error naming file:line.
+    """
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise ImportError_(f"{path}: cannot be read ({exc.strerror}); check the path") from None
+    name = str(path)
+    if data.startswith(b"PK\x03\x04"):
+        doc = Document(name, data=data, binary=True, encoding="xlsx")
+        header, rows, close = _xlsx_rows(doc)
+    else:
+        text, encoding, _ = decode(data, name)  # Latin-1 read with a warning: no one to tell
+        doc = Document(name, text=normalise_newlines(text), encoding=encoding)
+        header, rows = read_text(doc)
+        close = _nothing
+    out = []
+    try:
+        for line, cells in cell_rows(header, rows, keep_empty):
+            if isinstance(cells, str):
+                raise ImportError_(
+                    f"{name}:{line}: {cells.replace('; row skipped', '')}; fix the row"
+                )
+            out.append((line, cells))
+    finally:
+        close()
+    return Table(name, tuple(header), tuple(out))
+
+
+def _nothing() -> None:
+    """Nothing to close."""
 
 
 def _cell(value: Any) -> str:

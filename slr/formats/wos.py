@@ -14,6 +14,7 @@ from typing import Any
 from slr.formats import Format
 from slr.formats.common import Document, Entry, doc_type, int_or_none, normalise_doi, pages
 from slr.formats.table import header_keys, parse_rows
+from slr.formats.tagged import Layout, entries
 
 _SNIFF = re.compile(r"^(?:FN |PT [A-Z]\s*$)", re.MULTILINE)
 _PT = {"J": "article", "B": "book", "S": "article", "P": "other"}
@@ -29,33 +30,27 @@ def sniff_plain(doc: Document) -> int:
     return 0
 
 
+def _tag(line: str) -> tuple[str, str] | None:
+    head = line[:2]
+    if not head.strip() or (len(line) > 2 and line[2] != " "):
+        return None
+    return head, line[3:].strip()
+
+
+PLAIN = Layout(
+    _tag,
+    lambda line: line.startswith("   "),
+    None,  # an indented line is the next author or cited reference
+    start="PT",
+    end="ER",
+    start_label="'PT'",
+    end_label="'ER'",
+)
+
+
 def parse_plain(doc: Document) -> Iterator[Entry]:
     """Entries of a tagged plain-text export."""
-    rec: dict[str, list[str]] | None = None
-    start = 0
-    tag = ""
-    for number, line in enumerate(doc.text.split("\n"), start=1):
-        if line.startswith("   ") and rec is not None and tag:
-            rec[tag].append(line.strip())
-            continue
-        head = line[:2]
-        if not head.strip() or (len(line) > 2 and line[2] != " "):
-            continue
-        if head == "PT":
-            if rec is not None:
-                yield Entry(start, problem="no 'ER' line before the next 'PT'; record skipped")
-            rec, start, tag = {"PT": [line[3:].strip()]}, number, "PT"
-        elif head == "ER":
-            if rec is not None:
-                yield Entry(start, _plain_fields(rec))
-            rec, tag = None, ""
-        elif rec is not None:
-            tag = head
-            rec.setdefault(tag, []).append(line[3:].strip())
-    if rec is not None:
-        yield Entry(
-            start, problem="the file ends inside this record (no 'ER'; truncated?); record skipped"
-        )
+    return entries(doc, PLAIN, _plain_fields)
 
 
 def _plain_fields(rec: dict[str, list[str]]) -> dict[str, Any]:

@@ -9,8 +9,9 @@ id>.txt`, one `PAGE_MARK` line before each page, so quotes can name their page.
 
 `retrieval_status` is the one reading of the log that screening, PRISMA and status use:
 a work is `retrieved` once a PDF is stored (a later `r` does not undo a file on disk),
-`not-retrieved` after an explicit `r` or when every attempt failed and a fetch run
-finished for it, and `not-tried` otherwise.
+`not-retrieved` after a reviewer's explicit `r`, `no-open-access` when a fetch run found
+no open copy anywhere (the reviewer may still have it through a library: the work stays
+in the full-text queue until a PDF is attached or `r` is pressed), and not tried otherwise.
 """
 
 from __future__ import annotations
@@ -107,18 +108,22 @@ def log_retrieval(review: Review, *events: Retrieval) -> None:
 
 
 def retrieval_status(events: Iterable[Retrieval]) -> dict[str, str]:
-    """work id -> `retrieved` | `not-retrieved` for every work the log names (others: not tried).
+    """work id -> `retrieved` | `not-retrieved` | `no-open-access` for every work the log
+    names (others: not tried).
 
-    A stored PDF wins over everything; otherwise the latest `not-retrieved` (a reviewer's r)
-    or `exhausted` (a fetch run found no PDF anywhere) says not retrieved; `failed` attempts
-    alone leave the work to be tried again.
+    A stored PDF wins over everything, then a reviewer's `r` (`not-retrieved`); `exhausted`
+    (a fetch run found no open copy anywhere) is `no-open-access`, which is not "not
+    retrieved": only a person can say a report could not be had. `failed` attempts alone
+    leave the work to be tried again.
     """
+    rank = {"no-open-access": 1, "not-retrieved": 2, "retrieved": 3}
     status: dict[str, str] = {}
     for e in events:
-        if e.event == "retrieved":
-            status[e.work_id] = "retrieved"
-        elif e.event in ("not-retrieved", "exhausted") and status.get(e.work_id) != "retrieved":
-            status[e.work_id] = "not-retrieved"
+        new = {"retrieved": "retrieved", "not-retrieved": "not-retrieved"}.get(e.event)
+        if e.event == "exhausted":
+            new = "no-open-access"
+        if new and rank[new] >= rank.get(status.get(e.work_id, ""), 0):
+            status[e.work_id] = new
     return status
 
 
@@ -148,3 +153,55 @@ def pages_of(text: str) -> list[tuple[int, str]]:
 def join_pages(pages: Iterable[str]) -> str:
     """The stored form of an extracted text: a PAGE_MARK line before each page."""
     return "".join(f"{PAGE_MARK.format(n=n)}\n{page.rstrip()}\n" for n, page in enumerate(pages, 1))
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])[\"')\]]*\s+(?=[\"'(\[]?[A-Z0-9])")
+
+
+def sentences(text: str) -> list[tuple[int, str]]:
+    """(page, sentence) of an extracted text, in reading order, for quoting with a page.
+
+    Line breaks are joined (a hyphen at a line end is kept, with no space: `model-based`),
+    so a sentence wrapped over lines reads as one; a sentence belongs to the page it starts on.
+    """
+    out: list[tuple[int, str]] = []
+    for page, body in pages_of(text):
+        flat = re.sub(r"(\w)-\n(\w)", r"\1-\2", body)
+        flat = " ".join(flat.split())
+        out += [(page, s.strip()) for s in _SENTENCE_END.split(flat) if s.strip()]
+    return out
+
+
+def find_sentences(text: str, term: str) -> list[tuple[int, str]]:
+    """(page, sentence) of every sentence holding `term` (case and spacing ignored)."""
+    words = term.split()
+    if not words:
+        return []
+    pattern = re.compile(r"\s+".join(re.escape(w) for w in words), re.IGNORECASE)
+    return [(page, s) for page, s in sentences(text) if pattern.search(s)]
+
+
+def read_text(review: Review, work_id: str) -> str | None:
+    """A work's extracted text, or None when there is none yet."""
+    try:
+        return text_path(review, work_id).read_text("utf-8", errors="replace")
+    except OSError:
+        return None
+
+
+def retrieval_line(status: str | None, pdf: Retrieval | None) -> str:
+    """`full text: retrieved (fetched via unpaywall, host x, accepted version) · 12 pages`,
+    `full text: not retrieved` or `full text: not yet tried`, for the screen."""
+    if status == "retrieved" and pdf is not None:
+        how = [pdf.method + (f" via {pdf.via}" if pdf.via else "")]
+        if pdf.host:
+            how.append(f"host {pdf.host}")
+        if pdf.version:
+            how.append(f"{pdf.version} version")
+        pages = f" · {pdf.pages} page{'s' if pdf.pages != 1 else ''}" if pdf.pages else ""
+        return f"full text: retrieved ({', '.join(how)}){pages}"
+    if status == "not-retrieved":
+        return "full text: not retrieved"
+    if status == "no-open-access":
+        return "full text: no open-access copy found (attach the PDF you have, or press r)"
+    return "full text: not yet tried"

@@ -30,6 +30,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from urllib.parse import urlencode, urlsplit
 
+from slr.clock import now_iso
 from slr.errors import SlrError, SourceError
 from slr.fulltext import (
     Retrieval,
@@ -48,7 +49,7 @@ from slr.fulltext.locate import (
     registry,
     target,
 )
-from slr.http import Archive, Client, Request, Response, contact, default_client, now_iso
+from slr.http import Archive, Client, Request, Response, contact, default_client
 from slr.records import Record
 from slr.review import Review
 from slr.store import write_atomic
@@ -243,13 +244,20 @@ class _Run:
                     return out
         if complete and not self.stop.is_set():
             out.exhausted = True
-            self.log(Retrieval(t.work_id, "exhausted", "fetched", now_iso()))
+            self.log(Retrieval(t.work_id, "exhausted", "fetched", now_iso("milliseconds")))
         return out
 
     def _fail(self, out: Outcome, via: str, url: str | None, reason: str) -> None:
         host = urlsplit(url).netloc or None if url else None
         event = Retrieval(
-            out.work_id, "failed", "fetched", now_iso(), via=via, url=url, host=host, reason=reason
+            out.work_id,
+            "failed",
+            "fetched",
+            now_iso("milliseconds"),
+            via=via,
+            url=url,
+            host=host,
+            reason=reason,
         )
         out.failed.append(event)
         self.log(event)
@@ -275,7 +283,7 @@ class _Run:
             t.work_id,
             "retrieved",
             "fetched",
-            now_iso(),
+            now_iso("milliseconds"),
             via=location.via,
             url=response.url or location.url,
             host=urlsplit(response.url or location.url).netloc,

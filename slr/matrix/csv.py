@@ -47,7 +47,11 @@ def render(matrix: Matrix, style: Style) -> str:
 
 def render_summary(data: Summary, style: Style) -> str:
     """group, concept, studies (and percent), group total on the group's first line."""
-    header = ["Group", "Concept", "Studies"] + (["%"] if style.percent else []) + ["Group total"]
+    header = (
+        ["Group", data.level, data.count_header]
+        + (["%"] if style.percent else [])
+        + ["Group total"]
+    )
     rows = [header]
     for g in data.groups:
         for i, (col, n) in enumerate(g.concepts):

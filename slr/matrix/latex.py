@@ -130,13 +130,15 @@ def render(matrix: Matrix, style: Style) -> str:
 def render_summary(data: Summary, style: Style) -> str:
     """Group, concept, studies (and %), group total, with the group named once."""
     cols = "llr" + ("r" if style.percent else "") + "r"
-    heads = ["Group", "Concept", "Studies"] + ([r"\%"] if style.percent else []) + ["Group total"]
+    heads = (
+        ["Group", data.level, data.count_header]
+        + ([r"\%"] if style.percent else [])
+        + ["Group total"]
+    )
     out = [
         r"\begin{table}[htbp]",
         r"\centering",
-        r"\caption{Concepts by group"
-        + (f": {escape(data.title)}" if data.title else "")
-        + r"}\label{tab:concept-summary}",
+        r"\caption{" + escape(data.caption) + r"}\label{tab:concept-summary}",
         r"\begin{tabular}{" + cols + "}",
         r"\toprule",
         " & ".join(heads) + r" \\",

@@ -42,8 +42,12 @@ def render(matrix: Matrix, style: Style) -> str:
 
 
 def render_summary(data: Summary, style: Style) -> str:
-    """group | concept | studies (| %) | group total."""
-    header = ["Group", "Concept", "Studies"] + (["%"] if style.percent else []) + ["Group total"]
+    """group | theme or concept | studies or segments (| %) | group total, then the caption."""
+    header = (
+        ["Group", data.level, data.count_header]
+        + (["%"] if style.percent else [])
+        + ["Group total"]
+    )
     lines = [_line(header), _line(["---", "---"] + ["---:"] * (len(header) - 2))]
     for g in data.groups:
         for i, (col, n) in enumerate(g.concepts):
@@ -54,4 +58,5 @@ def render_summary(data: Summary, style: Style) -> str:
             lines.append(_line(cells))
     total = ["**Total**", "", ""] + ([""] if style.percent else []) + [str(data.total)]
     lines.append(_line(total))
+    lines += ["", f"Table: {escape(data.caption)}"]  # the caption as pandoc reads it
     return "\n".join(lines) + "\n"

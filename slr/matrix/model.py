@@ -75,6 +75,7 @@ class Column:
     id: str
     label: str
     group: str | None = None
+    theme: str | None = None
 
 
 @dataclass(frozen=True)
@@ -84,6 +85,7 @@ class Row:
     year: int | None
     author: str  # first author's surname, for sorting
     cells: tuple[bool | None, ...]  # None: not coded
+    segments: tuple[int, ...] = ()  # coded segments per concept (code density), if counted
 
     @property
     def count(self) -> int:
@@ -261,18 +263,28 @@ def build(
     conjunction: str = "&",
     title: str = "",
     coder: str = "",
+    segments: dict[tuple[str, str], int] | None = None,
 ) -> Matrix:
-    """The matrix of the works (in the given order) over the concepts, from standing codings."""
+    """The matrix of the works (in the given order) over the concepts, from standing codings.
+
+    `segments` ((work id, concept id) -> coded segments, see slr.coding.log.segment_counts)
+    gives each row its code density for `summary(..., count="segments")`.
+    """
     labels = study_labels(works, overrides, conjunction)
-    columns = tuple(Column(c.id, c.label, c.group) for c in concepts)
+    columns = tuple(Column(c.id, c.label, c.group, c.theme) for c in concepts)
     rows = []
     for w in works:
         cells = tuple(
             codings[(w.work_id, c.id)].present if (w.work_id, c.id) in codings else None
             for c in concepts
         )
+        density = (
+            tuple(segments.get((w.work_id, c.id), 0) for c in concepts)
+            if segments is not None
+            else ()
+        )
         first = surname(w.canonical.authors[0]) if w.canonical.authors else ""
-        rows.append(Row(w.work_id, labels[w.work_id], w.canonical.year, first, cells))
+        rows.append(Row(w.work_id, labels[w.work_id], w.canonical.year, first, cells, density))
     return Matrix(columns, tuple(rows), title, coder)
 
 
@@ -299,32 +311,59 @@ def review_matrix(
     coder: str | None = None,
     sort: str = "as-included",
     conjunction: str = "&",
+    documents: bool = False,
 ) -> Matrix:
-    """The matrix of a review: included studies x protocol concepts, from one coder's log."""
+    """The matrix of a review: included studies x protocol concepts, from one coder's log.
+
+    With `documents` the review's added documents (slr.documents: interviews, reports)
+    follow the studies, labelled by their titles; without it they are left out.
+    """
     from slr.coding import log as coding
 
     name = coding.matrix_coder(review, coder)
     works = coding.included(review)
+    labels = coding.read_labels(review)
+    if documents:
+        from slr.documents import document_works, list_documents
+
+        works = works + document_works(review)
+        labels = {d.id: d.title for d in list_documents(review)} | labels
     codings = coding.latest(coding.read_codings(review, name))
     matrix = build(
         works,
         review.protocol.concepts,
         codings,
-        coding.read_labels(review),
+        labels,
         conjunction,
         review.protocol.title,
         name,
+        coding.segment_counts(codings, coding.read_segments(review, name)),
     )
     return sort_rows(matrix, sort)
+
+
+def theme_counts(
+    review: Review, count: str = "studies", coder: str | None = None, documents: bool = False
+) -> dict[str, dict[str, int]]:
+    """dimension -> theme -> count (studies with any of the theme's concepts, or segments).
+
+    A concept without a theme is a theme of its own (its label); "" is the dimension of
+    concepts without a group. For figures (the Sankey diagram) and tables alike.
+    """
+    data = summary(review_matrix(review, coder, documents=documents), count)
+    return {g.group: {col.label: n for col, n in g.concepts} for g in data.groups}
 
 
 # --------------------------------------------------------------------------- summary
 
 
+COUNTS = ("studies", "segments")
+
+
 @dataclass(frozen=True)
 class GroupSummary:
     group: str  # "" for concepts without a group
-    concepts: tuple[tuple[Column, int], ...]
+    concepts: tuple[tuple[Column, int], ...]  # a column per theme when concepts have themes
 
     @property
     def total(self) -> int:
@@ -333,24 +372,69 @@ class GroupSummary:
 
 @dataclass(frozen=True)
 class Summary:
-    """Counts per group and concept (the shape of the reference paper's Table 2)."""
+    """Counts per group (dimension) and theme or concept: the reference paper's Table 2 shape."""
 
     groups: tuple[GroupSummary, ...]
     studies: int
     title: str = ""
+    count: str = "studies"  # what the numbers count: "studies" or "segments"
+    themed: bool = False  # rows are themes (concepts gathered by `theme`), not concepts
 
     @property
     def total(self) -> int:
         return sum(g.total for g in self.groups)
 
+    @property
+    def level(self) -> str:
+        """What a row is, for headers: "Theme" or "Concept"."""
+        return "Theme" if self.themed else "Concept"
 
-def summary(matrix: Matrix) -> Summary:
-    """Studies per concept, gathered under their groups in order of first appearance."""
+    @property
+    def count_header(self) -> str:
+        return "Segments" if self.count == "segments" else "Studies"
+
+    @property
+    def caption(self) -> str:
+        """Says what was counted: the user's choice, written with the table."""
+        rows = "theme" if self.themed else "concept"
+        if self.count == "segments":
+            what = f"Coded segments per {rows} (code density)"
+        elif self.themed:
+            what = "Studies per theme (a study counts once for a theme if any of its concepts is present)"
+        else:
+            what = "Studies per concept"
+        total = "; dimension totals add up the theme counts" if self.themed else ""
+        by = " by dimension" if self.themed else " by group"
+        return what + by + total + (f": {self.title}" if self.title else "")
+
+
+def summary(matrix: Matrix, count: str = "studies") -> Summary:
+    """Counts per theme (or per concept when no concept has a theme) under their groups.
+
+    Groups and themes keep the order in which they first appear among the columns. A theme
+    counts the studies with any of its concepts present ("studies"), or all coded
+    segments of its concepts ("segments", from the rows' code density).
+    """
+    if count not in COUNTS:
+        raise ExportError(f"unknown count {count!r}; use studies or segments")
+    themed = any(c.theme for c in matrix.columns)
+    members: dict[tuple[str, str], list[int]] = {}
+    heads: dict[tuple[str, str], Column] = {}
+    for i, col in enumerate(matrix.columns):
+        key = (col.group or "", (col.theme or col.label) if themed else col.id)
+        members.setdefault(key, []).append(i)
+        if key not in heads:
+            label = (col.theme or col.label) if themed else col.label
+            heads[key] = Column(key[1], label, col.group, col.theme)
     order: dict[str, list[tuple[Column, int]]] = {}
-    for col, total in zip(matrix.columns, matrix.totals, strict=True):
-        order.setdefault(col.group or "", []).append((col, total))
+    for key, idx in members.items():
+        if count == "segments":
+            n = sum(r.segments[i] for r in matrix.rows if r.segments for i in idx)
+        else:
+            n = sum(1 for r in matrix.rows if any(r.cells[i] for i in idx))
+        order.setdefault(key[0], []).append((heads[key], n))
     groups = tuple(GroupSummary(g, tuple(items)) for g, items in order.items())
-    return Summary(groups, len(matrix.rows), matrix.title)
+    return Summary(groups, len(matrix.rows), matrix.title, count, themed)
 
 
 # --------------------------------------------------------------------------- rendering

@@ -146,17 +146,18 @@ def _summary_figure(data: Summary, style: Style) -> Figure:
     ax.bar_label(bars, texts, fontsize=7, padding=2)
     ax.set_yticks(range(len(items)), [_wrap(x, 60) for x in labels], fontsize=7)
     ax.invert_yaxis()
-    ax.set_xlabel("studies", fontsize=8)
+    ax.set_xlabel(data.count_header.lower(), fontsize=8)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     ax.spines[["top", "right"]].set_visible(False)
+    ax.set_title(_wrap(data.caption, 90), fontsize=9)
     return fig
 
 
 def render_summary_png(data: Summary, style: Style) -> bytes:
-    """Studies per concept as horizontal bars coloured by group (PNG)."""
+    """Counts per theme or concept as horizontal bars coloured by group, captioned (PNG)."""
     return _save(_summary_figure(data, style), "png")
 
 
 def render_summary_svg(data: Summary, style: Style) -> bytes:
-    """Studies per concept as horizontal bars coloured by group (SVG)."""
+    """Counts per theme or concept as horizontal bars coloured by group, captioned (SVG)."""
     return _save(_summary_figure(data, style), "svg")

@@ -99,11 +99,15 @@ def render(matrix: Matrix, style: Style) -> bytes:
 
 
 def render_summary(data: Summary, style: Style) -> bytes:
-    """One sheet "Summary": group, concept, studies (and %), group total."""
+    """One sheet "Summary": group, theme or concept, count (and %), group total; the caption."""
     wb = Workbook()
     ws: Worksheet = wb.active  # type: ignore[assignment]
     ws.title = "Summary"
-    heads = ["Group", "Concept", "Studies"] + (["%"] if style.percent else []) + ["Group total"]
+    heads = (
+        ["Group", data.level, data.count_header]
+        + (["%"] if style.percent else [])
+        + ["Group total"]
+    )
     ws.append(heads)
     for cell in ws[1]:
         cell.font = _BOLD
@@ -116,6 +120,8 @@ def render_summary(data: Summary, style: Style) -> bytes:
                 + [g.total if i == 0 else None]
             )
     ws.append(["Total", None, None] + ([None] if style.percent else []) + [data.total])
+    ws.append([])
+    ws.append([data.caption])  # what was counted, below the table
     ws.column_dimensions["A"].width = 24
     ws.column_dimensions["B"].width = 48
     return _save(wb)

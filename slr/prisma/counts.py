@@ -261,7 +261,8 @@ def compute(review: Review, interim: bool = False) -> PrismaCounts:
             if column_of[w] == col and d.decision in ("include", "maybe")
         )
         decided = {w: d for w, d in ft.final.items() if column_of[w] == col}
-        box.not_retrieved = sum(1 for d in decided.values() if d.decision == "not-retrieved")
+        # from fulltext.jsonl (and old logs' not-retrieved), unless reviewers assessed it
+        box.not_retrieved = sum(1 for w in ft.not_retrieved if column_of[w] == col)
         box.assessed = sum(1 for d in decided.values() if d.decision in ("include", "exclude"))
         box.awaiting = sum(
             1
@@ -276,10 +277,45 @@ def compute(review: Review, interim: bool = False) -> PrismaCounts:
         )
         box.excluded = dict(sorted(reasons.items()))
         box.included = sum(1 for d in decided.values() if d.decision == "include")
+    below_cutoff = _quality_exclusions(review, counts, ft.final, included_studies(ft), column_of)
     counts.new_reports = counts.databases.included + counts.other.included
-    counts.new_studies = len(included_studies(ft))
+    counts.new_studies = len(included_studies(ft)) - below_cutoff
     check(counts)
     return counts
+
+
+def _quality_exclusions(
+    review: Review,
+    counts: PrismaCounts,
+    final: dict[str, Any],
+    studies: dict[str, list[str]],
+    column_of: dict[str, str],
+) -> int:
+    """Move the reports of studies below the quality cut-off from included to excluded (QA).
+
+    They were assessed for eligibility and then excluded, so the identities still hold.
+    Returns the number of studies excluded.
+    """
+    from slr.quality.scores import cutoff_label, excluded
+
+    below = excluded(review)
+    quality = review.protocol.quality
+    if not below or quality is None:
+        return 0
+    label, n = cutoff_label(quality), 0
+    for study, ids in studies.items():
+        if (study if study in ids else ids[0]) not in below:
+            continue
+        n += 1
+        for wid in ids:
+            if final[wid].decision != "include":
+                continue
+            box = counts.databases if column_of[wid] == "A" else counts.other
+            box.included -= 1
+            box.excluded = dict(
+                sorted({**box.excluded, label: box.excluded.get(label, 0) + 1}.items())
+            )
+    return n
 
 
 def _require_complete(state: Any, stage: str, command: str) -> None:

@@ -1,5 +1,6 @@
 """The review report: a methods section written from the protocol and the logs, the search
-log, the PRISMA diagram, the concept matrix and the included studies, plus their BibTeX.
+log, the PRISMA diagram, the concept matrix, the figures (slr.plot) and the included
+studies, plus their BibTeX.
 
 Everything is derived from state; running it twice on the same state gives the same bytes
 (no "generated at" times: dates come from the logs).
@@ -13,6 +14,7 @@ from pathlib import Path
 from slr import __version__
 from slr.corpus import load_records, search_log
 from slr.errors import ExportError
+from slr.plot import available
 from slr.prisma.counts import compute, criterion_label, display_name
 from slr.prisma.render import to_svg
 from slr.report.methods import NOT_RECORDED, failed, methods
@@ -88,6 +90,33 @@ def _excluded_table(review: Review) -> list[str]:
     return lines
 
 
+def _quality_section(review: Review) -> list[str]:
+    """The quality assessment: the per-study score table, the cut-off and who it excluded."""
+    from slr.coding.log import included_at_full_text, read_labels
+    from slr.matrix.model import study_labels
+    from slr.quality import scores, table
+
+    quality = review.protocol.quality
+    if quality is None:
+        return []
+    works = included_at_full_text(review)  # the cut-off's exclusions are listed too
+    labels = study_labels(works, read_labels(review))
+    assessed = scores.assess(review)
+    lines = ["### Quality assessment", ""]
+    lines += [f"- {q.id}: {_md_escape(q.text)}" for q in quality.questions] + [""]
+    lines += [table.render(quality, assessed, labels, "markdown").rstrip("\n"), ""]
+    if quality.min_score is not None:
+        out = [s for s in assessed if s.below]
+        lines.append(
+            f"Cut-off: a score below {quality.min_score:g} of {quality.max_score:g} excludes a "
+            f"study ({scores.cutoff_label(quality)}); {len(out)} "
+            f"{'study was' if len(out) == 1 else 'studies were'} excluded" + (":" if out else ".")
+        )
+        lines += [f"- {labels[s.work_id]}: score {s.score:g}" for s in out]
+        lines.append("")
+    return lines
+
+
 NOTICE_NAMES = {"erratum": "Erratum", "retraction": "RETRACTED", "comment": "Comment"}
 
 
@@ -105,6 +134,10 @@ def _included_list(review: Review) -> list[str]:
     following: dict[str, list[tuple[str, str]]] = {}
     for wid, (target, relation) in stage_states(review, works)["full-text"].notices.items():
         following.setdefault(target, []).append((relation, wid))
+    from slr.quality.scores import excluded
+
+    below = excluded(review)  # assessed and excluded on quality: not included
+    studies = [reports for reports in studies if reports[0].work_id not in below]
     lines = []
     for i, reports in enumerate(studies, 1):
         lines.append(f"{i}. {reference(reports[0])}")
@@ -146,16 +179,24 @@ def build_markdown(
     diagram: str | None = "prisma.svg",
     bibtex: str = "included.bib",
     coder: str | None = None,
+    figures: list[tuple[str, str]] | None = None,
+    inline: bool = False,
 ) -> str:
-    """The whole report as Markdown (`diagram=None`: a slot where report.html puts the SVG)."""
+    """The whole report as Markdown (`diagram=None`: a slot where report.html puts the SVG).
+
+    `figures` are (file, title) of the SVGs beside the report (slr.plot); `inline` leaves
+    a slot for each, where report.html puts the SVG itself.
+    """
     from slr.coding.log import coders
     from slr.matrix.model import render, review_matrix
     from slr.prisma.counts import summary as prisma_summary
+    from slr.quality.scores import excluded
     from slr.screen.state import included_by_study
 
     counts = compute(review)
     proto = review.protocol
-    studies = included_by_study(review)
+    below = excluded(review)  # excluded on quality: out of the included studies
+    studies = [r for r in included_by_study(review) if r[0].work_id not in below]
     lines = [f"# {proto.title}", "", f"Protocol `{proto.path.name}`, hash `{proto.hash}`.", ""]
     if proto.questions:
         lines += ["## Research questions", ""] + [f"- {x}" for x in proto.questions] + [""]
@@ -173,6 +214,16 @@ def build_markdown(
         lines += [str(matrix).rstrip("\n"), ""]
     else:
         lines += ["No included study has been coded yet (`slr code`).", ""]
+    if figures:
+        lines += ["### Figures", ""]
+        for file, title in figures:
+            lines += [
+                f"**{title}**",
+                "",
+                figure_slot(file) if inline else f"![{title}]({file})",
+                "",
+            ]
+    lines += _quality_section(review)
     lines += ["### Included studies", ""]
     per_source = Counter(
         src for reports in studies for src in {s for w in reports for s in w.sources}
@@ -202,17 +253,29 @@ def write_report(review: Review, output: str | Path, coder: str | None = None) -
     svg = to_svg(compute(review))
     write_atomic(diagram, svg)
     write_atomic(bib, export_records(included_works(review), "bibtex"))
+    drawn = {f"{name}.svg": (title, image) for name, title, image in available(review, coder)}
+    for file, (_, image) in drawn.items():
+        write_atomic(folder / file, image)
+    figures = [(file, title) for file, (title, _) in drawn.items()]
     if out.suffix.lower() == ".md":
-        write_atomic(out, build_markdown(review, diagram.name, bib.name, coder))
+        write_atomic(out, build_markdown(review, diagram.name, bib.name, coder, figures))
     else:
-        text = build_markdown(review, None, bib.name, coder)
-        write_atomic(out, to_html(text, review.protocol.title, svg))
-    return [out, diagram, bib]
+        text = build_markdown(review, None, bib.name, coder, figures, inline=True)
+        images = {file: image for file, (_, image) in drawn.items()}
+        write_atomic(out, to_html(text, review.protocol.title, svg, images))
+    return [out, diagram, bib, *(folder / file for file in drawn)]
 
 
-def to_html(markdown_text: str, title: str, svg: str = "") -> str:
-    """A standalone HTML page from the Markdown report, the SVG diagram inline (no file beside
-    it is needed to see the diagram)."""
+def figure_slot(file: str) -> str:
+    """Where report.html puts a figure's SVG inline."""
+    return f"<!-- figure {file} -->"
+
+
+def to_html(
+    markdown_text: str, title: str, svg: str = "", figures: dict[str, str] | None = None
+) -> str:
+    """A standalone HTML page from the Markdown report, the SVG diagram and figures inline (no
+    file beside it is needed to see them)."""
     import html
 
     import markdown
@@ -220,10 +283,13 @@ def to_html(markdown_text: str, title: str, svg: str = "") -> str:
     body = markdown.markdown(markdown_text, extensions=["tables", "fenced_code"])
     inline = svg[svg.index("<svg") :] if "<svg" in svg else ""
     body = body.replace(DIAGRAM_SLOT, f'<figure class="prisma">{inline.rstrip()}</figure>')
+    for file, image in (figures or {}).items():
+        image = image[image.index("<svg") :].rstrip() if "<svg" in image else ""
+        body = body.replace(figure_slot(file), f'<figure class="plot">{image}</figure>')
     style = (
         "body{font-family:sans-serif;max-width:60em;margin:2em auto;line-height:1.4}"
         "table{border-collapse:collapse}td,th{border:1px solid #999;padding:2px 6px}"
-        "img,figure.prisma svg{max-width:100%;height:auto}figure.prisma{margin:1em 0}"
+        "img,figure svg{max-width:100%;height:auto}figure{margin:1em 0}"
     )
     return (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'

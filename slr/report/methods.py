@@ -268,11 +268,59 @@ def _screening_paragraph(review: Review) -> str:
         parts.append(
             _who_screened(stage, state) + _kappa(review, stage) + _resolution(stage, state)
         )
+    parts.append(_fulltext_sentence(review, states["full-text"]))
     parts.append(
         "Every decision is logged with its time, reviewer, criteria and the protocol hash "
         f"`{review.protocol.short_hash}`."
     )
-    return " ".join(parts) + "\n\n" + _prioritised(review, states)
+    return " ".join(p for p in parts if p) + "\n\n" + _prioritised(review, states)
+
+
+OA_SOURCES = {
+    "unpaywall": "Unpaywall",
+    "openalex": "OpenAlex",
+    "semanticscholar": "Semantic Scholar",
+    "arxiv": "arXiv",
+    "pmc": "PubMed Central",
+    "crossref": "Crossref",
+}
+
+
+def _fulltext_sentence(review: Review, state: Any) -> str:
+    """How the full texts were retrieved, from fulltext.jsonl: the sources actually used."""
+    from slr.screen.state import retrieval_by_work
+    from slr.works import record_index
+
+    n = len(state.pool)
+    if not n:
+        return ""
+    reports = f"{n} report{'s' if n != 1 else ''}"
+    if not state.retrieval:
+        return f"How the full texts of the {reports} were retrieved: {NOT_RECORDED}."
+    pdfs = retrieval_by_work(review, record_index(state.pool), {})[1]
+    how: Counter[str] = Counter()
+    for wid, status in state.retrieval.items():
+        if status != "retrieved":
+            continue
+        pdf = pdfs.get(wid)
+        if pdf is None or (pdf.method == "fetched" and not pdf.via):
+            how[f"source {NOT_RECORDED}"] += 1
+        elif pdf.method == "fetched":
+            how["via " + OA_SOURCES.get(pdf.via or "", pdf.via or "")] += 1
+        else:
+            how["attached by hand"] += 1
+    got = sum(how.values())
+    parts = [f"{k} {label}" for label, k in sorted(how.items(), key=lambda kv: (-kv[1], kv[0]))]
+    text = f"Full texts were retrieved for {got} of {reports}" + (
+        ": " + ", ".join(parts) if parts else ""
+    )
+    missing = sum(1 for s in state.retrieval.values() if s == "not-retrieved")
+    if missing:
+        text += f"; {missing} could not be retrieved"
+    untried = n - got - missing
+    if untried:
+        text += f"; for {untried} the log records no retrieval ({NOT_RECORDED})"
+    return text + "."
 
 
 def _coding_paragraph(review: Review, coder: str | None) -> str:

@@ -20,16 +20,20 @@ from pathlib import Path
 from types import MappingProxyType
 from typing import Any
 
-from slr.decisions import STAGES, Decision, Note, record_decision, record_note
+from slr.corpus import now_iso
+from slr.decisions import STAGES, Decision, Note, record_decision, record_note, standing
+from slr.fulltext import Retrieval, log_retrieval
 from slr.review import Review
 from slr.screen.state import (
     COUNTED,
     RESOLVED_REVIEWER,
     ScreeningError,
     check_stage,
+    load_logs,
     mapped_log_and_notes,
     require_works,
     resolve_reviewer,
+    retrieval_by_work,
     stage_states,
     stage_work_pool,
     study_view,
@@ -131,6 +135,8 @@ class Session:
         context: Mapping[str, list[str]] | None = None,
         notes: Iterable[Note] = (),
         attached: Mapping[str, list[tuple[str, Work]]] | None = None,
+        retrieval: Mapping[str, str] | None = None,
+        pdfs: Mapping[str, Retrieval] | None = None,
     ) -> None:
         self.review = review
         self.reviewer = reviewer
@@ -140,25 +146,26 @@ class Session:
         # work id -> the notices that follow it, as (relation, notice): shown under it
         self.attached = dict(attached or {})
         self.criteria = [c.id for c in review.protocol.exclusion]
+        # full text: work id -> retrieved | not-retrieved (else not yet tried), and its PDF
+        self.retrieval = dict(retrieval or {})
+        self.pdfs = dict(pdfs or {})
         self._order = order
         self._rerank_every = int(getattr(order, "rerank_every", 0) or 0)
         self._since_rerank = 0
         self._base = list(works)
         in_pool = {w.work_id for w in self._base}
         self._in_pool = in_pool
-        self.stacks: dict[str, list[Decision]] = {}
-        self.history: list[str] = []  # work ids in the order their standing decisions were made
-        for d in log:
-            if d.stage != stage or d.decision == "skip" or d.work_id not in in_pool:
-                continue
-            stack = self.stacks.setdefault(d.work_id, [])
-            if d.decision == "undo":
-                if stack:
-                    stack.pop()
-                    _remove_last(self.history, d.work_id)
-            else:
-                stack.append(d)
-                self.history.append(d.work_id)
+
+        def key(d: Decision) -> str | None:
+            keep = d.stage == stage and d.decision != "skip" and d.work_id in in_pool
+            return d.work_id if keep else None
+
+        replayed = standing(log, key, lambda d: d.decision == "undo")
+        self.stacks: dict[str, list[Decision]] = {w: [d for _, d in s] for w, s in replayed.items()}
+        # work ids in the order their standing decisions were made
+        self.history: list[str] = [
+            w for _, w in sorted((i, w) for w, s in replayed.items() for i, _ in s)
+        ]
         # work id -> standing decision, kept up to date so a re-ranking never rebuilds it
         self._decided: dict[str, Decision] = {w: s[-1] for w, s in self.stacks.items() if s}
         self.counts: Counter[str] = Counter(d.decision for d in self._decided.values())
@@ -167,6 +174,14 @@ class Session:
         for n in notes:
             if n.stage == stage and n.work_id in in_pool:
                 self.notes.setdefault(n.work_id, []).append(n.text)
+        # not retrieved and undecided: out of the queue (counted in the header)
+        self.gone = {
+            w
+            for w in in_pool
+            if self.retrieval.get(w) == "not-retrieved" and not self.stacks.get(w)
+        }
+        self._base = [w for w in self._base if w.work_id not in self.gone]
+        self._marked: set[str] = set()  # marked not retrieved in this session, still in `works`
         self.works: list[Work] = []
         self.position: dict[str, int] = {}
         self._arrange(order(self._base, MappingProxyType(self._decided)))
@@ -214,14 +229,14 @@ class Session:
     @property
     def total(self) -> int:
         """Works in the queue."""
-        return len(self.works)
+        return len(self.works) - len(self._marked)
 
     def _find(self, after: int) -> int | None:
         """The first undecided, not skipped work after `after`, wrapping; then skipped ones."""
         n = len(self.works)
         for i in chain(range(after + 1, n), range(0, min(after + 1, n))):
             wid = self.works[i].work_id
-            if not self.stacks.get(wid) and wid not in self.skipped:
+            if not self.stacks.get(wid) and wid not in self.skipped and wid not in self.gone:
                 return i
         if self.skipped:  # only skipped ones remain: offer them again, in queue order
             self.skipped.clear()
@@ -238,6 +253,8 @@ class Session:
             raise ScreeningError(f"unknown decision {decision!r}; use one of {', '.join(COUNTED)}")
         if decision == "not-retrieved" and self.stage != STAGES[1]:
             raise ScreeningError("'not retrieved' is a full-text decision; use --stage full-text")
+        if decision == "not-retrieved":
+            raise ScreeningError("'not retrieved' is a retrieval status: use mark_not_retrieved")
         if decision == "exclude":
             for cid in criteria:
                 self.review.protocol.criterion(cid)  # raises on an unknown id
@@ -276,6 +293,8 @@ class Session:
         stack.append(d)
         self._decided[d.work_id] = d
         self.counts[d.decision] += 1
+        self.gone.discard(d.work_id)  # decided after all (reached by `back`): in the queue again
+        self._marked.discard(d.work_id)
         self.history.append(d.work_id)
 
     def skip(self) -> None:
@@ -298,6 +317,23 @@ class Session:
         saved = record_note(self.review, Note(self.reviewer, self.stage, work.work_id, text))
         self.notes.setdefault(work.work_id, []).append(text)
         return saved
+
+    def mark_not_retrieved(self, reason: str | None = None) -> Retrieval | None:
+        """The reviewer's `r` at full text: a `not-retrieved` event in fulltext.jsonl (fsynced),
+        not a decision (it never conflicts with another reviewer's); the work leaves the queue.
+        Attaching its PDF later (`slr fulltext attach`) brings it back."""
+        work = self.current
+        if work is None or self.stage != STAGES[1]:
+            return None
+        event = Retrieval(work.work_id, "not-retrieved", "marked", now_iso(), reason=reason)
+        log_retrieval(self.review, event)
+        self.retrieval[work.work_id] = "not-retrieved"
+        if not self.is_decided(work.work_id):
+            self.gone.add(work.work_id)
+            self._marked.add(work.work_id)
+        self.skipped.discard(work.work_id)
+        self.index = self._find(self.position[work.work_id])
+        return event
 
     def undo(self) -> Decision | None:
         """Withdraw this reviewer's latest standing decision (an `undo` line) and show that work."""
@@ -344,13 +380,6 @@ class Session:
         return self._arrange(self._order(self._base, MappingProxyType(self._decided)))
 
 
-def _remove_last(items: list[str], value: str) -> None:
-    for i in range(len(items) - 1, -1, -1):
-        if items[i] == value:
-            del items[i]
-            return
-
-
 def open_session(
     review: Review, reviewer: str, stage: str, order: Ordering = protocol_order
 ) -> Session:
@@ -360,7 +389,8 @@ def open_session(
     check_stage(stage)
     works = require_works(review)
     index = record_index(works)
-    pool = stage_work_pool(review, stage, works, index, None)
+    logs = load_logs(review, works) if stage == STAGES[1] else None  # read once, used twice
+    pool = stage_work_pool(review, stage, works, index, logs)
     if not pool:
         raise ScreeningError(
             "no works to screen at full-text: nothing is included or maybe at title-abstract yet"
@@ -369,7 +399,19 @@ def open_session(
         )
     log, notes = mapped_log_and_notes(review, reviewer, index)
     attached = attached_notices(works, study_view(review, works)[1])
-    session = Session(review, reviewer, stage, pool, log, order, notes=notes, attached=attached)
+    retrieval, pdfs = retrieval_by_work(review, index, logs) if logs is not None else ({}, {})
+    session = Session(
+        review,
+        reviewer,
+        stage,
+        pool,
+        log,
+        order,
+        notes=notes,
+        attached=attached,
+        retrieval=retrieval,
+        pdfs=pdfs,
+    )
     # the works and decisions live as long as the session: frozen, a full garbage collection
     # no longer walks them all (100-300 ms at 100,000 works) in the middle of a keystroke
     gc.freeze()

@@ -21,6 +21,7 @@ from typing import Any
 import numpy as np
 
 from slr.errors import SlrError
+from slr.formats.table import key, read_table
 from slr.screen.ranking import Ranker
 from slr.screen.stopping import stopping_point
 
@@ -134,49 +135,37 @@ def simulate(
 
 
 def read_dataset(path: str | Path, label_column: str | None = None) -> Dataset:
-    """Titles, abstracts, keywords and 0/1 labels from a CSV/TSV/XLSX (or any importable file)."""
-    import pandas as pd
-
+    """Titles, abstracts, keywords and 0/1 labels from a labelled CSV, TSV or XLSX table."""
     p = Path(path)
     if not p.is_file():
         raise SlrError(f"{p}: no such file; give a labelled CSV, TSV or XLSX")
-    try:
-        if p.suffix.lower() in (".xlsx", ".xls"):
-            df = pd.read_excel(p)
-        else:
-            df = pd.read_csv(p, sep=None, engine="python", dtype=str, keep_default_na=False)
-    except Exception as exc:  # pandas raises many kinds for a malformed table
-        raise SlrError(
-            f"{p}: cannot read as a table ({exc.__class__.__name__}); give a CSV with a header"
-        ) from None
-    columns = {c.lower().strip(): c for c in df.columns}
-    wanted = [label_column] if label_column else [c for c in LABEL_COLUMNS if c in columns]
-    if not wanted or wanted[0].lower() not in columns:
+    table = read_table(p, keep_empty=True)
+    columns = set(table.columns)
+    wanted = [key(label_column)] if label_column else [key(c) for c in LABEL_COLUMNS]
+    label = next((c for c in wanted if c in columns), None)
+    if label is None:
         raise SlrError(
             f"{p}: no label column ({label_column or ', '.join(LABEL_COLUMNS)}); "
             "name it with --label-column"
         )
-    label = columns[wanted[0].lower()]
     if "title" not in columns:
         raise SlrError(f"{p}: no 'title' column; the ranking needs titles (and abstracts)")
-    values = df[label].astype(str).str.strip()
-    bad = ~values.isin(["0", "1", "0.0", "1.0"])
-    if bad.any():
-        row = int(np.flatnonzero(bad.to_numpy())[0]) + 2
-        raise SlrError(f"{p}:{row}: column {label!r} must be 0 or 1, got {values[bad].iloc[0]!r}")
-
-    def col(name: str) -> list[str]:
-        return (
-            df[columns[name]].fillna("").astype(str).tolist() if name in columns else [""] * len(df)
-        )
-
+    labels = []
+    for line, cells in table.rows:
+        value = cells.get(label, "").strip()
+        if value not in ("0", "1", "0.0", "1.0"):
+            raise SlrError(f"{p}:{line}: column {label!r} must be 0 or 1, got {value!r}")
+        labels.append(int(float(value)))
     texts = [
-        " ".join(x for x in parts if x)
-        for parts in zip(col("title"), col("abstract"), col("keywords"), strict=True)
+        " ".join(x for x in (cells.get(c, "") for c in ("title", "abstract", "keywords")) if x)
+        for _, cells in table.rows
     ]
-    id_col = next((columns[c] for c in ("id", "record_id") if c in columns), None)
-    ids = df[id_col].astype(str).tolist() if id_col else [str(i + 1) for i in range(len(df))]
-    return Dataset(ids, texts, [int(float(v)) for v in values])
+    id_col = next((c for c in ("id", "record id") if c in columns), None)
+    ids = [
+        cells.get(id_col, "") if id_col else str(n)
+        for n, (_, cells) in enumerate(table.rows, start=1)
+    ]
+    return Dataset(ids, texts, labels)
 
 
 def order_csv(data: Dataset, sim: Simulation) -> str:

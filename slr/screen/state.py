@@ -5,8 +5,12 @@ the resolution (`slr resolve`, log `resolved`), else the reviewers' agreed decis
 Reviewers agree when their decisions fall in the same category: at title-abstract
 "include" and "maybe" both send a work to full text (the final is "maybe" if anyone was
 unsure, and an agreed exclusion carries every criterion given); at full text each of
-include, maybe, not-retrieved and "exclude for these criteria" is its own category,
-since PRISMA reports full-text exclusions by reason. When the protocol names two or more
+include, maybe and "exclude for these criteria" is its own category, since PRISMA
+reports full-text exclusions by reason. "Not retrieved" is no reviewer's judgement but a
+retrieval status (slr.fulltext: `fulltext.jsonl`, where the screen's `r` writes, plus the
+`not-retrieved` decisions of logs written before): it never conflicts or counts towards
+agreement, and a work not retrieved that no reviewers' final assessment covers is final as
+`not-retrieved`. When the protocol names two or more
 reviewers, a work needs a decision from each of them before it is final.
 
 This module only reads what was decided; the machine rules that decide by themselves are in
@@ -31,6 +35,7 @@ from slr.decisions import (
 )
 from slr.decisions import stacks as decision_stacks
 from slr.errors import SlrError
+from slr.fulltext import Retrieval, latest_pdf, log_path, retrieval_status
 from slr.review import Review
 from slr.studies import load_links, notices, study_index
 from slr.works import Work, load_works, record_index, resolve_work_id
@@ -38,6 +43,7 @@ from slr.works import Work, load_works, record_index, resolve_work_id
 RESOLVED_REVIEWER = "resolved"  # the log of `slr resolve`
 RESERVED = (AUTO_REVIEWER, RESOLVED_REVIEWER)
 COUNTED = ("include", "exclude", "maybe", "not-retrieved")  # skip and undo are not decisions
+NOT_RETRIEVED = "not-retrieved"  # a retrieval status; as a decision only in logs of old
 YEARS = "years"  # the criterion id of the protocol's year range
 
 
@@ -135,6 +141,9 @@ class StageState:
     # notices (errata, retractions, comments) -> (the report they follow, relation): not in
     # the pool, they follow that report's decisions
     notices: dict[str, tuple[str, str]] = field(default_factory=dict)
+    # full text: works final as not retrieved (their retrieval status, no final assessment)
+    not_retrieved: set[str] = field(default_factory=set)
+    retrieval: dict[str, str] = field(default_factory=dict)  # full text: pool works' statuses
 
 
 def _agreement_key(d: Decision, stage: str) -> tuple[str, ...]:
@@ -163,6 +172,7 @@ def _stage_state(
     logs: dict[str, list[Decision]],
     previous: StageState | None,
     notes: dict[str, list[Note]] | None = None,
+    retrieval: dict[str, str] | None = None,
 ) -> StageState:
     if stage == STAGES[0]:
         pool = works
@@ -172,6 +182,11 @@ def _stage_state(
         pool = [w for w in works if w.work_id in passed]
     in_pool = {w.work_id for w in pool}
     standing = {name: standing_decisions(log, stage) for name, log in logs.items()}
+    if stage == STAGES[1]:  # not retrieved is a status (see `retrieval_by_work`), no judgement
+        standing = {
+            name: {w: pd for w, pd in decided.items() if pd[1].decision != NOT_RETRIEVED}
+            for name, decided in standing.items()
+        }
     auto = {}
     if stage == STAGES[0]:
         auto = {
@@ -210,6 +225,12 @@ def _stage_state(
             state.final[wid] = final
             name = max(given, key=lambda n: given[n].time)
             state.order[wid] = (final.time, standing[name][wid][0])
+        elif wid not in state.conflicts and (retrieval or {}).get(wid) == NOT_RETRIEVED:
+            state.final[wid] = Decision("", stage, wid, NOT_RETRIEVED)
+            state.order[wid] = ("", 0)
+            state.not_retrieved.add(wid)
+    if stage == STAGES[1] and retrieval:
+        state.retrieval = {w: retrieval[w] for w in in_pool if w in retrieval}
     return state
 
 
@@ -243,6 +264,28 @@ def study_view(
     return study_index(ids, links), notices(ids, links)
 
 
+def retrieval_by_work(
+    review: Review, index: dict[str, str], logs: dict[str, list[Decision]]
+) -> tuple[dict[str, str], dict[str, Retrieval]]:
+    """work id -> `retrieved` | `not-retrieved` (others: not yet tried), and work id -> the
+    event of its stored PDF, with work ids mapped to today's works.
+
+    From `fulltext.jsonl`, plus the `not-retrieved` decisions of logs written before it
+    existed (read as the status they meant, unless a PDF has been stored since).
+    """
+    events = [
+        e if wid == e.work_id else replace(e, work_id=wid)
+        for e in review.entries(log_path(review), Retrieval.from_dict, "full-text retrieval")
+        if (wid := resolve_work_id(e.work_id, index)) is not None
+    ]
+    status = retrieval_status(events)
+    for log in logs.values():
+        for wid, (_, d) in standing_decisions(log, STAGES[1]).items():
+            if d.decision == NOT_RETRIEVED and status.get(wid) != "retrieved":
+                status[wid] = NOT_RETRIEVED
+    return status, latest_pdf(events)
+
+
 def screened_works(works: Sequence[Work], notice_ids: Collection[str]) -> list[Work]:
     """The works screened on their own: all but the notices, which follow their report."""
     return [w for w in works if w.work_id not in notice_ids] if notice_ids else list(works)
@@ -254,8 +297,9 @@ def stage_states(review: Review, works: list[Work] | None = None) -> dict[str, S
     logs, notes = _load_all(review, works)
     study_of, notice_of = study_view(review, works)
     screened = screened_works(works, notice_of)
+    retrieval = retrieval_by_work(review, record_index(works), logs)[0]
     first = _stage_state(review, STAGES[0], screened, logs, None, notes)
-    second = _stage_state(review, STAGES[1], screened, logs, first, notes)
+    second = _stage_state(review, STAGES[1], screened, logs, first, notes, retrieval)
     for state in (first, second):
         state.study_of, state.notices = study_of, notice_of
     return {STAGES[0]: first, STAGES[1]: second}
@@ -355,6 +399,7 @@ def screening_counts(review: Review, recall: bool = True) -> dict[str, dict[str,
                 sorted(per.items(), key=lambda kv: (order + [kv[0]]).index(kv[0]))
             ),
             "not_retrieved": decided["not-retrieved"],
+            **({"full_texts": _full_texts(state)} if stage == STAGES[1] else {}),
             "conflicts": len(state.conflicts),
             "awaiting_reviewers": len(awaiting),
             "reviewers": _per_reviewer(review, state),
@@ -362,6 +407,18 @@ def screening_counts(review: Review, recall: bool = True) -> dict[str, dict[str,
         if recall:
             out[stage]["recall"] = _recall(state)
     return out
+
+
+def _full_texts(state: StageState) -> dict[str, int]:
+    """Retrieval of the works at full text: retrieved, not retrieved, not yet tried."""
+    found = Counter(state.retrieval.values())
+    tried = found["retrieved"] + found["not-retrieved"] + found["no-open-access"]
+    return {
+        "retrieved": found["retrieved"],
+        "not_retrieved": found["not-retrieved"],
+        "no_open_access": found["no-open-access"],
+        "not_tried": len(state.pool) - tried,
+    }
 
 
 def stage_recalls(review: Review) -> dict[str, dict[str, Any]]:
@@ -376,7 +433,11 @@ def _per_reviewer(review: Review, state: StageState) -> dict[str, dict[str, int]
     or not, so progress shows before a second reviewer has caught up.
     """
     names = list(review.protocol.reviewers) or sorted(n for n, d in state.reviews.items() if d)
-    to_screen = [w.work_id for w in state.pool if w.work_id not in state.auto]
+    to_screen = [
+        w.work_id
+        for w in state.pool
+        if w.work_id not in state.auto and w.work_id not in state.not_retrieved
+    ]
     out = {}
     for name in names:
         mine = state.reviews.get(name, {})

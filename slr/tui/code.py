@@ -31,11 +31,14 @@ if TYPE_CHECKING:
 
 # command keys; concept keys are drawn from the rest so the two never clash
 SAVE, EVIDENCE, NOTE, BACK, SKIP, QUIT, HELP = "s", "e", "n", "b", "k", "q", "?"
-_COMMANDS = {SAVE, EVIDENCE, NOTE, BACK, SKIP, QUIT, HELP}
+QUOTE = '"'  # the suggested sentence (and its page) becomes the concept's evidence
+SEGMENT = "+"  # one more coded segment (quote, page) for a concept: code density
+_COMMANDS = {SAVE, EVIDENCE, NOTE, BACK, SKIP, QUIT, HELP, SEGMENT}
 _KEY_POOL = "1234567890" + "".join(c for c in "acdfghijlmoprtuvwxyz" if c not in _COMMANDS)
 
 HELP_TEXT = (
-    "keys: concept key toggles · e evidence (quote, page) · n note · "
+    "keys: concept key toggles · e evidence (quote, page) · + add a segment · "
+    '" quote the suggestion · n note · '
     "Enter/s save & next · b back · k skip · q quit · ? help"
 )
 
@@ -55,6 +58,7 @@ class StudyState:
     suggested: set[str]  # pre-marked from keywords and not touched since
     evidence: dict[str, tuple[str, str]] = field(default_factory=dict)
     notes: dict[str, str] = field(default_factory=dict)
+    segments: list[coding.Segment] = field(default_factory=list)  # added on screen, unsaved
     touched: bool = False
 
     def toggle(self, cid: str) -> None:
@@ -188,6 +192,12 @@ def render_concepts(
         if colour and c.id in state.suggested:
             line = click.style(line, fg="yellow")
         lines.append(line)
+        hint = hints.get(c.id)
+        if c.id in state.suggested and hint and hint.where == "full text":
+            quoted = f'p. {hint.page}: "{hint.snippet}"'
+            lines += textwrap.wrap(
+                quoted, width, initial_indent="      ", subsequent_indent="      "
+            )
     return lines
 
 
@@ -308,6 +318,7 @@ def run(review: Review, works: list[Work], coder: str, io: _Io | None = None) ->
         except KeyboardInterrupt:  # Ctrl-C leaves like `q`: what the coder changed is kept
             if state.touched:
                 coding.record_codings(review, pending_codings(coder, work.work_id, state, current))
+                coding.record_segments(review, state.segments)
             raise
         # `s` confirms the screen as shown (suggestions included); leaving any other way
         # keeps only what the coder changed, so quitting never codes an untouched study
@@ -315,7 +326,8 @@ def run(review: Review, works: list[Work], coder: str, io: _Io | None = None) ->
             pending = pending_codings(coder, work.work_id, state, current)
             for c in coding.record_codings(review, pending):
                 current[(c.work_id, c.concept)] = c
-            saved += 1 if pending else 0
+            coding.record_segments(review, state.segments)
+            saved += 1 if pending or state.segments else 0
         if action in (QUIT, None):
             break
         i = max(i - 1, 0) if action == BACK else i + 1
@@ -357,7 +369,19 @@ def _study(
             state.toggle(by_key[key])
         elif key in (SAVE, BACK, SKIP, QUIT):
             return key
-        elif key in (EVIDENCE, NOTE):
+        elif key == QUOTE:
+            if not io.line_mode:
+                io.say("quote the suggestion of which concept? press its key")
+            which = io.key()
+            if which is None:
+                return None
+            hint = hints.get(by_key.get(which, ""))
+            if hint is None:
+                io.say(f"no suggestion to quote for {which!r}; {EVIDENCE} types a quote")
+                continue
+            state.evidence[hint.concept] = (hint.snippet, hint.page)
+            state.touched = True
+        elif key in (EVIDENCE, NOTE, SEGMENT):
             if not io.line_mode:
                 io.say("which concept? press its key")
             which = io.key()
@@ -373,6 +397,17 @@ def _study(
                     return None
                 page = io.text(f"{cid} page: ")
                 state.evidence[cid] = (quote.strip(), (page or "").strip())
+            elif key == SEGMENT:
+                quote = io.text(f"{cid} segment quote: ")
+                page = None if quote is None else io.text(f"{cid} page: ")
+                if quote is None or page is None:
+                    return None
+                if quote.strip():  # a segment marks its concept present
+                    state.segments.append(
+                        coding.Segment(coder, work.work_id, cid, quote.strip(), page.strip())
+                    )
+                    state.present[cid] = True
+                    state.suggested.discard(cid)
             else:
                 note = io.text(f"{cid} note: ")
                 if note is None:

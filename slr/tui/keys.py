@@ -14,11 +14,28 @@ from typing import Any
 
 from slr.errors import SlrError
 
-ACTIONS = ("include", "maybe", "not-retrieved", "skip", "note", "undo", "back", "help", "quit")
+ACTIONS = (
+    "include",
+    "maybe",
+    "not-retrieved",
+    "search",
+    "next-hit",
+    "open",
+    "skip",
+    "note",
+    "undo",
+    "back",
+    "help",
+    "quit",
+)
+FULL_TEXT_ONLY = ("not-retrieved", "search", "next-hit", "open")  # shown at full text only
 DEFAULT_KEYS = {
     "include": "i",
     "maybe": "m",
     "not-retrieved": "r",
+    "search": "/",
+    "next-hit": ".",
+    "open": "o",
     "skip": "s",
     "note": "n",
     "undo": "u",
@@ -26,7 +43,12 @@ DEFAULT_KEYS = {
     "help": "?",
     "quit": "q",
 }
-LABELS = {"not-retrieved": "not retrieved"}
+LABELS = {
+    "not-retrieved": "not retrieved",
+    "search": "search text",
+    "next-hit": "next hit",
+    "open": "open PDF",
+}
 
 
 class KeysError(SlrError):

@@ -10,16 +10,60 @@ full redraw.
 from __future__ import annotations
 
 import os
+import shlex
+import shutil
+import subprocess
 import sys
+import threading
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import click
 
 from slr.decisions import STAGES
+from slr.fulltext import find_sentences, pdf_path, read_text
 from slr.screen.session import Session, describe
-from slr.tui.keys import ACTIONS, Keymap
-from slr.tui.view import Highlighter, Row, View, help_rows, plain_card, render
+from slr.tui.keys import ACTIONS, FULL_TEXT_ONLY, Keymap
+from slr.tui.view import Highlighter, Row, View, help_rows, hit_line, plain_card, render
+
+# ---------------------------------------------------------------- the PDF viewer
+
+
+def viewer_command() -> tuple[list[str] | None, str]:
+    """The viewer to start (`$SLR_PDF_VIEWER`, else xdg-open or open), or None and why not."""
+    given = os.environ.get("SLR_PDF_VIEWER", "").strip()
+    if given:
+        cmd = shlex.split(given)
+        found = shutil.which(cmd[0])
+        return ([found, *cmd[1:]], "") if found else (None, f"SLR_PDF_VIEWER {cmd[0]!r} not found")
+    name = "open" if sys.platform == "darwin" else "xdg-open"
+    found = shutil.which(name)
+    return (
+        ([found], "") if found else (None, f"no PDF viewer ({name} not found); set SLR_PDF_VIEWER")
+    )
+
+
+def open_pdf(path: Path) -> str:
+    """Start the viewer on a PDF, detached (never waited on here); a one-line message."""
+    if not path.exists():
+        return "no PDF stored for this work; get it with `slr fulltext fetch` or `attach`"
+    cmd, why = viewer_command()
+    if cmd is None:
+        return why
+    try:
+        proc = subprocess.Popen(
+            [*cmd, str(path)],
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            start_new_session=True,  # its own session: a Ctrl-C here never reaches it
+        )
+    except OSError as exc:
+        return f"cannot start the PDF viewer {cmd[0]}: {exc.strerror or exc}"
+    threading.Thread(target=proc.wait, daemon=True).start()  # reaped in the background
+    return f"opened {path.name} in {Path(cmd[0]).name}"
+
 
 # ---------------------------------------------------------------- the shared key handler
 
@@ -67,11 +111,43 @@ def handle(
             view.message = f"no exclusion criterion {n}: the protocol has {len(session.criteria)}"
         else:
             session.decide("exclude", (session.criteria[n - 1],))
-    elif act == "not-retrieved" and session.stage != STAGES[1]:
-        view.message = "'not retrieved' is for the full-text stage"
+    elif act in FULL_TEXT_ONLY and session.stage != STAGES[1]:
+        view.message = f"{key} is for the full-text stage"
+    elif act == "not-retrieved":
+        wid = session.current.work_id
+        session.mark_not_retrieved()
+        view.message = f"{wid}: not retrieved (fulltext.jsonl); attaching its PDF brings it back"
+    elif act == "search":
+        _search(session, view, ask("search the full text: "))
+    elif act == "next-hit":
+        if view.hits_for != session.current.work_id or not view.hits:
+            view.message = f"no hits to step through; {keymap.key_for('search')} searches the text"
+        else:
+            view.hit = (view.hit + 1) % len(view.hits)
+    elif act == "open":
+        view.message = open_pdf(pdf_path(session.review, session.current.work_id))
     else:
         session.decide(act)
     return True
+
+
+def _search(session: Session, view: View, term: str | None) -> None:
+    """Find the sentences holding `term` in the work's extracted text (with their pages)."""
+    work = session.current
+    if work is None or not term:
+        return
+    text = read_text(session.review, work.work_id)
+    if text is None:
+        view.message = "no extracted text for this work; `slr fulltext fetch` or `attach` first"
+        return
+    view.term, view.hits, view.hit, view.hits_for = (
+        term,
+        find_sentences(text, term),
+        0,
+        work.work_id,
+    )
+    if not view.hits:
+        view.message = f"{term!r}: not found in the full text"
 
 
 # ---------------------------------------------------------------- plain line prompts
@@ -126,6 +202,9 @@ def run_plain(
             click.echo("quit: every decision so far is saved; run again to resume")
             return
         pending.clear()
+        if view.hits and view.hits_for == (session.current and session.current.work_id):
+            if keymap.action(key) in ("search", "next-hit"):
+                click.echo(hit_line(view))
         if view.help:
             view.help = False
             for row in help_rows(session, keymap, width, 1000)[:-1]:  # no "press any key"
@@ -139,7 +218,7 @@ def _pos(session: Session) -> str:
 def _short_keys(session: Session, keymap: Keymap) -> list[str]:
     keys = []
     for act in ACTIONS:
-        if act == "not-retrieved" and session.stage != STAGES[1]:
+        if act in FULL_TEXT_ONLY and session.stage != STAGES[1]:
             continue
         key = keymap.key_for(act)
         if act == "maybe":

@@ -15,9 +15,10 @@ import click
 
 from slr import query as q
 from slr.decisions import STAGES
+from slr.fulltext import retrieval_line
 from slr.protocol import Protocol
 from slr.screen.session import Session, describe
-from slr.tui.keys import ACTIONS, LABELS, Keymap
+from slr.tui.keys import ACTIONS, FULL_TEXT_ONLY, LABELS, Keymap
 from slr.works import Work
 
 Segment = tuple[str, str]  # (text, style); plain, bold, hl, dim, header, mark, title, alert
@@ -119,6 +120,11 @@ class View:
     message: str = ""
     help: bool = False
     shown: str | None = None  # the work id on screen (scroll resets when it changes)
+    # a search of the full text (`/`): the term, (page, sentence) hits, the one shown, the work
+    term: str = ""
+    hits: list[tuple[int, str]] = field(default_factory=list)
+    hit: int = 0
+    hits_for: str | None = None
     cache: dict[tuple[str, int], tuple[str, list[tuple[int, int]], list[tuple[int, int]]]] = field(
         default_factory=dict
     )
@@ -180,6 +186,8 @@ def work_lines(session: Session, work: Work) -> list[tuple[str, str]]:
         )
         if rec.url and rec.url != rec.oa_url:
             links.append(f"URL {rec.url}")
+        wid = work.work_id
+        lines.append((retrieval_line(session.retrieval.get(wid), session.pdfs.get(wid)), "bold"))
     if links:
         lines.append(("  ".join(links), "plain"))
     lines += [(notice_line(r, n), "mark") for r, n in attached if r != "retraction"]
@@ -197,7 +205,7 @@ def key_items(session: Session, keymap: Keymap) -> list[str]:
     """`i include`, `m maybe`, ... for the actions this stage offers."""
     items = []
     for act in ACTIONS:
-        if act == "not-retrieved" and session.stage != STAGES[1]:
+        if act in FULL_TEXT_ONLY and session.stage != STAGES[1]:
             continue
         key = keymap.key_for(act)
         if key is not None:
@@ -239,7 +247,7 @@ def header(session: Session) -> str:
         f"maybe {c['maybe']}",
     ]
     if session.stage == STAGES[1]:
-        parts.append(f"not retrieved {c['not-retrieved']}")
+        parts.append(f"not retrieved {c['not-retrieved'] + len(session.gone)}")
     work = session.current
     if work is not None and any(
         r == "retraction" for r, _ in session.attached.get(work.work_id, [])
@@ -304,6 +312,10 @@ def render(
         top.append(_segments(title, a, b, title_spans, "title"))
     for text, style in work_lines(session, work):
         top.append([(_clip(text, width), style)])
+    if view.hits and view.hits_for == work.work_id:
+        found = hit_line(view)
+        for a, b in wrap(found, width)[:3]:
+            top.append([(found[a:b], "mark")])
     abstract, lines, spans = _abstract(view, work, width, hl)
     room = height - len(top) - len(bottom) - 1
     if room < 3:  # a small terminal: criteria ids only, then fewer metadata lines
@@ -329,6 +341,12 @@ def render(
     if not lines:
         body = [[("(no abstract)", "dim")]]
     return _fit(top + [sep] + body, [], bottom, height)
+
+
+def hit_line(view: View) -> str:
+    """`'term' hit 2 of 7, p. 3: the sentence` for the search hit on show."""
+    page, sentence = view.hits[view.hit]
+    return f"{view.term!r} hit {view.hit + 1} of {len(view.hits)}, p. {page}: {sentence}"
 
 
 def _bottom(session: Session, keymap: Keymap, view: View, width: int, compact: bool) -> list[Row]:
