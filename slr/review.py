@@ -137,14 +137,15 @@ class Review:
             self._cache[key] = (None, LocalCache(self.store.root))
         return self._cache[key][1]  # type: ignore[no-any-return]
 
-    def sha256(self, path: Path) -> str:
-        """sha256 of a file ("" if absent), hashed once per change: a big file's hash is kept
-        in the local cache under its signature, so an unchanged file is not read again."""
-        return self.cached(path, "sha256", lambda: self._sha256(path))
+    def sha256(self, path: Path, keep_from: int = LOCAL_CACHE_MIN_BYTES) -> str:
+        """sha256 of a file ("" if absent), hashed once per change: the hash of a file of at
+        least `keep_from` bytes is kept in the local cache under its signature, so an
+        unchanged file is not read again."""
+        return self.cached(path, "sha256", lambda: self._sha256(path, keep_from))
 
-    def _sha256(self, path: Path) -> str:
+    def _sha256(self, path: Path, keep_from: int) -> str:
         sig = signature(path)
-        if sig is None or sig[1] < LOCAL_CACHE_MIN_BYTES:
+        if sig is None or sig[1] < keep_from:
             return file_sha256(path)
         where = str(path.resolve())
         memo = self.local().get("sha256") or {}

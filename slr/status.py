@@ -118,7 +118,8 @@ def _cache_key(review: Review) -> dict[str, Any] | None:
         "slr": __version__,
         "corpus": str(root),  # printed as given
         "protocol": review.protocol.hash,
-        "files": {str(p.relative_to(root)): review.sha256(p) for p in files},
+        # hashes kept from 64 KiB: a review with many full-text PDFs is not read again
+        "files": {str(p.relative_to(root)): review.sha256(p, 1 << 16) for p in files},
     }
 
 
