@@ -17,9 +17,10 @@ from typing import Any
 
 from slr.clock import fixed_clock as fixed_clock  # re-exported: callers import the clock here
 from slr.clock import now_iso
+from slr.errors import StoreError
 from slr.records import Record
 from slr.review import Review
-from slr.store import append_jsonl
+from slr.store import append_jsonl, read_jsonl, write_jsonl_atomic
 
 
 def load_records(review: Review) -> list[Record]:
@@ -98,6 +99,26 @@ def add_records(review: Review, records: Iterable[Record], known: set[str] | Non
     return len(fresh)
 
 
+def update_records(review: Review, changed: dict[int, Record]) -> int:
+    """Replace stored records in place (position in records.jsonl as `read_jsonl` gives it ->
+    the record as it is now: e.g. enriched); returns how many. The whole file is rewritten atomically, so a kill
+    leaves the old file or the new one, never a mix; a record keeps its id and its place.
+    """
+    if not changed:
+        return 0
+    path = review.store.records_file
+    rows = list(read_jsonl(path))
+    for at, rec in changed.items():
+        if not 0 <= at < len(rows) or rows[at].get("id") != rec.id:
+            raise StoreError(
+                f"{path}: record {rec.id} is no longer where it was read (the file changed "
+                "meanwhile?); run the command again"
+            )
+        rows[at] = rec.to_dict()
+    write_jsonl_atomic(path, rows)
+    return len(changed)
+
+
 def log_search(review: Review, entry: dict[str, Any]) -> None:
     """Append one PRISMA-S search-log entry.
 
@@ -140,3 +161,18 @@ def search_log(review: Review, removed: bool = False) -> list[dict[str, Any]]:
         if kind == "import":
             by_run[entry.get("run_id")] = entry
     return [e for e in entries if removed or "removed" not in e]
+
+
+def citation_caps_hit(log: list[dict[str, Any]]) -> list[str]:
+    """One line per logged snowball round direction whose per-seed cap cut citing works (for
+    `slr status`): the cap, and how many seeds it cut. Here, beside the search log it reads,
+    so that `slr status` need not load the snowball package (and its HTTP client)."""
+    out = []
+    for e in log:
+        if e.get("kind") == "citation" and e.get("caps"):
+            out.append(
+                f"snowball round {e.get('round')} {e.get('direction')}: cap of "
+                f"{e.get('max_per_seed')} citing works per seed hit for "
+                f"{len(e['caps'])} seed(s); see the search log"
+            )
+    return out

@@ -1,8 +1,19 @@
-"""A review = its protocol plus its corpus folder; what every stage function receives."""
+"""A review = its protocol plus its corpus folder; what every stage function receives.
+
+Besides the in-process read cache (`Review.cached`), a review of some size keeps a small
+cache of facts about its files on this machine (`LocalCache`: file hashes, the last
+`slr dedupe`'s inputs, the last `slr status`), outside the corpus folder, so never in git:
+`$SLR_CACHE_DIR`, else `$XDG_CACHE_HOME/slr`, else `~/.cache/slr`. Every entry is checked
+against the files' contents (sha256) before it is used, so a stale entry is only a miss.
+"""
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import os
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -10,7 +21,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from slr import protocol as protocol_mod
 from slr.protocol import Protocol
-from slr.store import Store, read_entries
+from slr.store import Store, read_entries, write_atomic
 
 T = TypeVar("T")
 Signature = tuple[int, int, int, int] | None
@@ -24,6 +35,62 @@ def signature(path: Path) -> Signature:
     except OSError:
         return None
     return (st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+
+
+# Below this size (bytes of a file, or of a review's files) recomputing is cheaper than
+# keeping anything in the local cache: small reviews (the demo, the tests) never write one.
+LOCAL_CACHE_MIN_BYTES = 4 << 20
+# A file changed this recently may change again within one tick of its time stamp without
+# its signature moving ("racy git"): its hash is not kept by signature.
+RACY_NS = 1_000_000_000
+
+
+def file_sha256(path: Path) -> str:
+    """sha256 of a file's bytes ("" if it does not exist)."""
+    try:
+        with open(path, "rb") as fh:
+            return hashlib.file_digest(fh, "sha256").hexdigest()
+    except FileNotFoundError:
+        return ""
+
+
+def cache_dir() -> Path:
+    """Where this machine keeps slr's local caches (see the module docstring)."""
+    env = os.environ.get("SLR_CACHE_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+    return Path(base) / "slr"
+
+
+class LocalCache:
+    """Facts about one corpus folder on this machine, in one JSON file outside the folder.
+
+    Losing it costs only time; a file that cannot be read or written is ignored.
+    """
+
+    def __init__(self, root: Path) -> None:
+        name = hashlib.sha256(str(Path(root).resolve()).encode("utf-8")).hexdigest()[:32]
+        self.path = cache_dir() / f"{name}.json"
+        self._data: dict[str, Any] | None = None
+
+    def _load(self) -> dict[str, Any]:
+        if self._data is None:
+            try:
+                data = json.loads(self.path.read_text("utf-8"))
+            except (OSError, ValueError):
+                data = {}
+            self._data = data if isinstance(data, dict) else {}
+        return self._data
+
+    def get(self, key: str) -> Any:
+        return self._load().get(key)
+
+    def put(self, key: str, value: Any) -> None:
+        data = self._load()
+        data[key] = value
+        with contextlib.suppress(Exception):  # a read-only home or a full disk: no cache
+            write_atomic(self.path, json.dumps(data, separators=(",", ":")))
 
 
 if TYPE_CHECKING:
@@ -62,6 +129,36 @@ class Review:
         """`read_entries(path, convert, what)` read once while the file is unchanged (a fresh
         list each call: the caller may change it)."""
         return list(self.cached(path, what, lambda: tuple(read_entries(path, convert, what))))
+
+    def local(self) -> LocalCache:
+        """This review's cache on this machine (see the module docstring)."""
+        key = (self.store.root, "local cache")
+        if key not in self._cache:
+            self._cache[key] = (None, LocalCache(self.store.root))
+        return self._cache[key][1]  # type: ignore[no-any-return]
+
+    def sha256(self, path: Path, keep_from: int = LOCAL_CACHE_MIN_BYTES) -> str:
+        """sha256 of a file ("" if absent), hashed once per change: the hash of a file of at
+        least `keep_from` bytes is kept in the local cache under its signature, so an
+        unchanged file is not read again."""
+        return self.cached(path, "sha256", lambda: self._sha256(path, keep_from))
+
+    def _sha256(self, path: Path, keep_from: int) -> str:
+        sig = signature(path)
+        if sig is None or sig[1] < keep_from:
+            return file_sha256(path)
+        where = str(path.resolve())
+        memo = self.local().get("sha256") or {}
+        hit = memo.get(where)
+        if isinstance(hit, list) and tuple(hit[:4]) == sig:
+            return str(hit[4])
+        start = time.time_ns()
+        sha = file_sha256(path)
+        if max(sig[2], sig[3]) < start - RACY_NS and signature(path) == sig:
+            memo = {k: v for k, v in memo.items() if os.path.exists(k)}  # files gone: forget
+            memo[where] = [*sig, sha]
+            self.local().put("sha256", memo)
+        return sha
 
     # ---------------------------------------------------------------- DataFrames (slr.frames)
     # pandas is imported here, on first use, so that `import slr` and the CLI stay fast.

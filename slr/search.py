@@ -30,7 +30,7 @@ from pathlib import Path
 from typing import Any
 
 from slr import query as q
-from slr.corpus import add_records, load_records, log_search, now_iso
+from slr.corpus import add_records, load_records, log_search, now_iso, update_records
 from slr.databases import MANUAL, manual_hint
 from slr.errors import SlrError, SourceError, StoreError
 from slr.http import Archive, Client
@@ -40,7 +40,7 @@ from slr.records import Record
 from slr.review import Review
 from slr.sources import SOURCES
 from slr.sources.base import Branch, Filters, Plan, Source
-from slr.store import read_jsonl, write_atomic, write_jsonl_atomic
+from slr.store import read_jsonl, write_atomic
 
 RUN_FILE = "run.json"
 
@@ -488,7 +488,7 @@ def enrich_records(
         if not r.get("abstract") and r.get("doi") and "enriched" not in (r.get("extra") or {})
     ]
     filters = Filters.from_search(review.protocol.search)
-    changed = 0
+    changed: dict[int, Record] = {}
     for i in counted(todo, "enrich (OpenAlex)", progress):
         rec = Record.from_dict(rows[i])
         name = "doi-" + "".join(c if c.isalnum() or c in "-._" else "_" for c in rec.doi or "")
@@ -521,11 +521,8 @@ def enrich_records(
         }
         new = new.evolve(extra=extra)
         new = flag(new, undecided) if keep else new.evolve(extra={**extra, "filter": "no_match"})
-        rows[i] = new.to_dict()
-        changed += 1
-    if changed:
-        write_jsonl_atomic(review.store.records_file, rows)
-    return changed
+        changed[i] = new
+    return update_records(review, changed)  # the one writer of stored records
 
 
 # ---------------------------------------------------------------- output

@@ -2,10 +2,16 @@
 
 The `next:` line comes from one rule set (`next_step`) applied to the same counts the
 status shows, so it is always true of the state it is printed with.
+
+On a big review (its files at least `slr.review.LOCAL_CACHE_MIN_BYTES`) the status is kept
+in the review's local cache (outside the repo, see `slr.review`) under the sha256 of every
+file of the corpus folder but `raw/`, and of the protocol: computed once per change.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import warnings
 from collections import Counter
 from dataclasses import dataclass, field, fields
@@ -14,9 +20,10 @@ from pathlib import Path
 from typing import Any
 
 from slr.coding.log import coding_counts
+from slr.corpus import citation_caps_hit
 from slr.decisions import AUTO_REVIEWER, STAGES
 from slr.dedupe.counts import dedupe_counts
-from slr.review import Review
+from slr.review import LOCAL_CACHE_MIN_BYTES, Review
 from slr.screen.rules import auto_rules
 from slr.screen.state import screening_counts, stage_recalls
 from slr.state import ReviewState, load_state
@@ -70,14 +77,65 @@ class Status:
 
 
 def status(review: Review) -> Status:
-    """The counts of `slr status` for a review (see `status_of`)."""
-    return status_of(load_state(review))
+    """The counts of `slr status` for a review (see `status_of`), kept while nothing changes
+    on a big review (see the module docstring)."""
+    key = _cache_key(review)
+    if key is None:
+        return status_of(load_state(review))
+    kept = review.local().get("status")
+    if isinstance(kept, dict) and kept.get("key") == key:
+        return _from_dict(kept["value"])
+    result = status_of(load_state(review))
+    value = result.to_dict()
+    if _cache_key(review) == key:  # not changed meanwhile (e.g. stale works rebuilt)
+        review.local().put("status", {"key": key, "value": value})
+    return result
+
+
+STATUS_CACHE_FORMAT = 1  # bump when the status's counts change meaning
+
+
+def _cache_key(review: Review) -> dict[str, Any] | None:
+    """What a status is a function of, by content (None: too small to keep a status for)."""
+    from slr import __version__
+
+    root = review.store.root
+    files: list[Path] = []
+    size = 0
+    for top, dirs, names in os.walk(root):
+        if Path(top) == root:
+            dirs[:] = [d for d in dirs if Path(top, d) != review.store.raw]
+        dirs.sort()
+        for name in sorted(names):
+            path = Path(top, name)
+            with contextlib.suppress(OSError):
+                size += path.stat().st_size
+                files.append(path)
+    if size < LOCAL_CACHE_MIN_BYTES:
+        return None
+    return {
+        "format": STATUS_CACHE_FORMAT,
+        "slr": __version__,
+        "corpus": str(root),  # printed as given
+        "protocol": review.protocol.hash,
+        # hashes kept from 64 KiB: a review with many full-text PDFs is not read again
+        "files": {str(p.relative_to(root)): review.sha256(p, 1 << 16) for p in files},
+    }
+
+
+def _from_dict(data: dict[str, Any]) -> Status:
+    """A Status back from `to_dict()` (the recall statements included)."""
+    recall = {k: c["recall"] for k, c in data["screening"].items() if "recall" in c}
+    screening = {
+        k: {f: v for f, v in c.items() if f != "recall"} for k, c in data["screening"].items()
+    }
+    result = Status(**{**data, "screening": screening})
+    result.__dict__["recall"] = recall  # the cached_property's value, as computed then
+    return result
 
 
 def status_of(state: ReviewState) -> Status:
     """The counts of `slr status`, computed from the review's state value."""
-    from slr.snowball.report import caps_hit  # late: it loads the HTTP client
-
     review = state.review
     store = review.store
     per_source: Counter[str] = Counter()
@@ -110,7 +168,7 @@ def status_of(state: ReviewState) -> Status:
             "coding": coding_counts(review) if works else {},
             "auto_screened": store.decisions_file(AUTO_REVIEWER).exists(),
             "torn": damaged_logs(store),
-            "snowball_caps_hit": caps_hit(review),
+            "snowball_caps_hit": citation_caps_hit(state.search_log),
         }
     data["next"] = next_step(review, data)
     return Status(**data, source=state)

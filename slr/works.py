@@ -9,7 +9,6 @@ when a git merge of two clones leaves it stale, the next command rebuilds it (`r
 
 from __future__ import annotations
 
-import hashlib
 import json
 import warnings
 from dataclasses import dataclass, field, replace
@@ -18,7 +17,7 @@ from typing import Any
 
 from slr.corpus import removed_record_ids
 from slr.records import Record
-from slr.review import Review
+from slr.review import Review, file_sha256
 from slr.store import DEDUPE_STATE_FILE, field_of, write_atomic, write_jsonl_atomic
 
 DEDUPE_STATE = DEDUPE_STATE_FILE  # written by slr.dedupe.incremental, with a fingerprint
@@ -106,10 +105,7 @@ def refresh(review: Review) -> list[Work]:
 
 def fingerprint_file(path: Path) -> str:
     """sha256 of a file's bytes ("" if it does not exist)."""
-    try:
-        return hashlib.sha256(path.read_bytes()).hexdigest()
-    except FileNotFoundError:
-        return ""
+    return file_sha256(path)
 
 
 def stale_reason(review: Review) -> str:
@@ -131,7 +127,7 @@ def stale_reason(review: Review) -> str:
     expected = state.get("works_sha256") if isinstance(state, dict) else None
     if not isinstance(expected, str):
         return "" if isinstance(state, dict) else f"{DEDUPE_STATE} is damaged"
-    if expected != review.cached(works_file, "sha256", lambda: fingerprint_file(works_file)):
+    if expected != review.sha256(works_file):
         return "changed since the last `slr dedupe` (a git merge?)"
     return ""
 

@@ -3,10 +3,13 @@
 import importlib
 import inspect
 import pkgutil
+import shutil
 import subprocess
 import sys
+from pathlib import Path
 
 import click
+import pytest
 from click.testing import CliRunner
 
 import slr.cli
@@ -60,3 +63,26 @@ def test_help_output_is_the_one_the_commands_would_give():
         lazy = CliRunner().invoke(main, ["--help"], terminal_width=width).output
         full = CliRunner().invoke(eager, ["--help"], terminal_width=width).output
         assert lazy.split("Commands:")[1] == full.split("Commands:")[1]
+
+
+@pytest.mark.parametrize(
+    ("args", "allowed"),
+    [
+        (["status"], set()),
+        (["status", "--json"], {"scipy", "numpy"}),  # its recall statements need scipy
+        (["matrix", "--format", "csv"], set()),
+    ],
+)
+def test_status_and_the_csv_matrix_import_no_heavy_library(tmp_path, args, allowed):
+    """`slr status` (its snowball caps note) and `slr matrix --format csv` stay light."""
+    root = Path(__file__).resolve().parents[1]
+    shutil.copytree(root / "protocols", tmp_path / "protocols")
+    shutil.copytree(root / "corpus", tmp_path / "corpus")
+    argv = [*args, "-p", str(tmp_path / "protocols" / "mlops.toml")]
+    loaded = _imported_after(
+        "from click.testing import CliRunner\nfrom slr.cli import main\n"
+        f"result = CliRunner().invoke(main, {argv!r})\n"
+        "assert result.exit_code == 0 and result.output, result.output"
+    )
+    assert "slr.status" in loaded or "slr.matrix" in loaded  # the command ran
+    assert not {m.split(".")[0] for m in loaded} & ({*HEAVY, "scipy"} - allowed)

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+import slr.review
 import slr.store
-import slr.works
 from slr.cli import main
 from slr.corpus import add_records, load_records
 from slr.review import open_review
@@ -28,7 +28,7 @@ def _reads(monkeypatch, demo, args):
     """file (relative to the corpus) -> times it was parsed or hashed while running `slr args`."""
     reads: Counter[str] = Counter()
     corpus = demo / "corpus" / "mlops"
-    real_read, real_hash = slr.store.read_numbered, slr.works.fingerprint_file
+    real_read, real_hash = slr.store.read_numbered, slr.review.file_sha256
 
     def counting_read(path):
         reads[str(Path(path).relative_to(corpus))] += 1
@@ -39,7 +39,7 @@ def _reads(monkeypatch, demo, args):
         return real_hash(path)
 
     monkeypatch.setattr(slr.store, "read_numbered", counting_read)
-    monkeypatch.setattr(slr.works, "fingerprint_file", counting_hash)
+    monkeypatch.setattr(slr.review, "file_sha256", counting_hash)
     monkeypatch.chdir(demo)
     result = CliRunner().invoke(main, [*args, "-p", "protocols/mlops.toml"])
     assert result.exit_code == 0, result.output

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -12,7 +11,6 @@ from slr.cli.options import load, protocol_option, quiet_option
 from slr.cli.progress import drawing, ticker
 from slr.dedupe.compare import Settings
 from slr.errors import SlrError
-from slr.studies import study_index
 
 if TYPE_CHECKING:
     from slr.dedupe.incremental import Outcome
@@ -20,44 +18,33 @@ if TYPE_CHECKING:
 
 
 def _summary(outcome: Outcome) -> str:
-    result = outcome.result
-    n, w = len(outcome.records), len(outcome.works)
-    rules: Counter[str] = Counter()
-    for work in outcome.works:
-        for rid in work.record_ids[1:]:
-            rules[work.rules.get(rid, "").split(" (")[0]] += 1
-    lines = [
-        f"{n} records -> {w} works ({n - w} duplicates linked, none deleted; "
-        f"{outcome.mode} run, {outcome.new_records} new records compared)"
-    ]
-    if rules:
-        lines.append("linked by: " + ", ".join(f"{k} {v}" for k, v in rules.most_common()))
-    per_source: Counter[str] = Counter()
-    works_per_source: Counter[str] = Counter()
-    for work in outcome.works:
-        for source in work.sources:
-            works_per_source[source] += 1
-    for rec in outcome.records:
-        per_source[rec.source] += 1
-    for source in sorted(per_source):
+    return _format(
+        outcome.summary(), f"{outcome.mode} run, {outcome.new_records} new records compared"
+    )
+
+
+def _format(summary: dict[str, Any], how: str) -> str:
+    """What `slr dedupe` prints, from `Outcome.summary()` (or the one kept by `unchanged`)."""
+    n, w = summary["records"], summary["works"]
+    lines = [f"{n} records -> {w} works ({n - w} duplicates linked, none deleted; {how})"]
+    if summary["rules"]:
+        lines.append("linked by: " + ", ".join(f"{k} {v}" for k, v in summary["rules"].items()))
+    for source, (records, works) in summary["per_source"].items():
+        lines.append(f"  {source:<20} {records:>7} records  {works:>7} works")
+    if summary["links"]:
         lines.append(
-            f"  {source:<20} {per_source[source]:>7} records  {works_per_source[source]:>7} works"
+            f"{w} works (reports) -> {summary['studies']} studies; {summary['links']} work(s) "
+            "linked to another's study: "
+            + ", ".join(f"{k} {v}" for k, v in summary["relations"].items())
         )
-    if outcome.links:
-        relations = Counter(link.relation for link in outcome.links)
-        studies = len(set(study_index((x.work_id for x in outcome.works), outcome.links).values()))
+    if summary["grey"]:
         lines.append(
-            f"{w} works (reports) -> {studies} studies; {len(outcome.links)} work(s) linked "
-            "to another's study: " + ", ".join(f"{k} {v}" for k, v in sorted(relations.items()))
-        )
-    if result.grey:
-        lines.append(
-            f"{len(result.grey)} pair(s) in the grey zone were not linked: decide them with "
+            f"{summary['grey']} pair(s) in the grey zone were not linked: decide them with "
             "`slr dedupe --review`"
         )
-    if outcome.link_questions:
+    if summary["link_questions"]:
         lines.append(
-            f"{len(outcome.link_questions)} proposed study link(s) were not made: decide them "
+            f"{summary['link_questions']} proposed study link(s) were not made: decide them "
             "with `slr dedupe --review`"
         )
     return "\n".join(lines)
@@ -174,10 +161,10 @@ def dedupe(
         return
     if explain_id is not None and not explain_id.strip():
         raise SlrError("--explain needs a record or work id, e.g. scopus:2-s2.0-85079532227")
-    from slr.dedupe.explain import explain  # the engine loads here, not when the CLI starts
-
     review = load(protocol_path)
     if explain_id:
+        from slr.dedupe.explain import explain  # the engine loads here, not when the CLI starts
+
         click.echo(explain(review, explain_id, settings))
         return
     _run(review, settings, full, review_grey, quiet)
@@ -228,8 +215,14 @@ def _standalone(
 
 
 def _run(review: Review, settings: Settings, full: bool, review_grey: bool, quiet: bool) -> None:
+    from slr.dedupe.memo import unchanged
+
+    kept = None if full or review_grey else unchanged(review, settings)
+    if kept is not None:  # nothing it read or wrote changed: nothing to recompute
+        click.echo(_format(kept, "nothing new since the last run"))
+        return
     from slr.dedupe.grey import answers_path, previous_questions
-    from slr.dedupe.incremental import update
+    from slr.dedupe.incremental import update  # the engine loads here
     from slr.tui.pairs import review_pairs
 
     n_records = sum(1 for _ in review.store.iter_records())

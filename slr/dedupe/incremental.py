@@ -7,14 +7,22 @@ work ids stay stable and screening decisions keyed by a work id stay attached to
 happens when the thresholds changed, a reviewer's `n` splits an existing work, or
 `full=True`. `dedupe-state.json` keeps the settings, the unanswered grey pairs and the
 sha256 of works.jsonl: when a git merge changed works.jsonl, the next run is a full one.
+
+Nothing new, nothing recomputed: after a run on a big review (records.jsonl of at least
+`slr.review.LOCAL_CACHE_MIN_BYTES`) the sha256 of every input and output (records, search
+log, answers, works, study links, this state) and the run's summary go to the review's
+local cache (outside the repo, see `slr.review`); `slr.dedupe.memo.unchanged` gives that
+summary back while every hash still matches, and `slr dedupe` then returns at once, reading
+no record and loading no engine.
 """
 
 from __future__ import annotations
 
 import json
 import warnings
+from collections import Counter
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from slr.corpus import load_records
@@ -23,6 +31,7 @@ from slr.dedupe.cluster import Link
 from slr.dedupe.compare import Settings, Verdict
 from slr.dedupe.engine import Pair, Result, run
 from slr.dedupe.grey import Question, answers_path, load_answers, pair_key, proposed_relations
+from slr.dedupe.memo import big, fingerprint, inputs
 from slr.records import Record
 from slr.review import Review
 from slr.store import write_atomic
@@ -35,8 +44,6 @@ from slr.works import (
     save_works,
     stale_reason,
 )
-
-ENGINE_VERSION = 2  # bump when rules change so that stored works are recomputed
 
 
 @dataclass
@@ -61,10 +68,29 @@ class Outcome:
         ]
         return grey + self.link_questions
 
-
-def fingerprint(settings: Settings) -> dict[str, Any]:
-    """What must be unchanged for an incremental run."""
-    return {"engine": ENGINE_VERSION, **asdict(settings)}
+    def summary(self) -> dict[str, Any]:
+        """The counts `slr dedupe` prints (kept, for a later run with nothing new to do)."""
+        rules: Counter[str] = Counter()
+        per_source: dict[str, list[int]] = {}
+        for work in self.works:
+            for rid in work.record_ids[1:]:
+                rules[work.rules.get(rid, "").split(" (")[0]] += 1
+            for source in work.sources:
+                per_source.setdefault(source, [0, 0])[1] += 1
+        for rec in self.records:
+            per_source.setdefault(rec.source, [0, 0])[0] += 1
+        study = study_index((x.work_id for x in self.works), self.links)
+        return {
+            "records": len(self.records),
+            "works": len(self.works),
+            "rules": dict(rules.most_common()),
+            "per_source": {k: per_source[k] for k in sorted(per_source) if per_source[k][0]},
+            "links": len(self.links),
+            "relations": dict(sorted(Counter(x.relation for x in self.links).items())),
+            "studies": len(set(study.values())),
+            "grey": len(self.result.grey),
+            "link_questions": len(self.link_questions),
+        }
 
 
 def read_state(review: Review) -> dict[str, Any]:
@@ -157,7 +183,11 @@ def update(
         write_atomic(review.store.dedupe_state_file, json.dumps(payload, indent=1) + "\n")
     new = sum(fresh) if fresh is not None else len(records)
     mode = "incremental" if incremental else "full"
-    return Outcome(records, works, result, mode, new, links, asks)
+    outcome = Outcome(records, works, result, mode, new, links, asks)
+    if save and big(review):
+        memo: dict[str, Any] = {"inputs": inputs(review, st), "summary": outcome.summary()}
+        review.local().put("dedupe", memo)
+    return outcome
 
 
 def _apply_link_answers(

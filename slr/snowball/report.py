@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from slr.corpus import log_search, search_log
+from slr.corpus import citation_caps_hit, log_search, search_log
 from slr.decisions import STAGES
 from slr.records import Record
 from slr.review import Review
@@ -280,13 +280,5 @@ def format_pending(todo: Mapping[str, int]) -> str:
 
 def caps_hit(review: Review) -> list[str]:
     """One line per logged round direction whose per-seed cap cut citing works (for
-    `slr status`): the cap, and how many seeds it cut."""
-    out = []
-    for e in search_log(review):
-        if e.get("kind") == "citation" and e.get("caps"):
-            out.append(
-                f"snowball round {e.get('round')} {e.get('direction')}: cap of "
-                f"{e.get('max_per_seed')} citing works per seed hit for "
-                f"{len(e['caps'])} seed(s); see the search log"
-            )
-    return out
+    `slr status`): the cap, and how many seeds it cut (`slr.corpus.citation_caps_hit`)."""
+    return citation_caps_hit(search_log(review))
