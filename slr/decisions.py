@@ -193,6 +193,18 @@ def same_name(a: str, b: str) -> bool:
     return a.strip().casefold() == b.strip().casefold()
 
 
+def default_log_name(existing: list[str], listed: tuple[str, ...], what: str, option: str) -> str:
+    """The log to use when no name is given: the only existing one, else the protocol's first
+    reviewer; several existing logs (or none and no reviewers) need the name."""
+    if len(existing) == 1:
+        return existing[0]
+    if not existing and listed:
+        return listed[0]
+    if existing:
+        raise SlrError(f"several {what}s ({', '.join(existing)}); choose one with {option} NAME")
+    raise SlrError(f"no {what} name: pass {option} NAME (or list reviewers in the protocol)")
+
+
 def log_name(
     name: str, listed: Iterable[str], existing: Iterable[str], what: str, option: str
 ) -> str:

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from slr.corpus import now_iso
-from slr.decisions import log_name, same_name
+from slr.decisions import default_log_name, log_name, same_name
 from slr.errors import SlrError
 from slr.fulltext import sentences
 from slr.protocol import Concept
@@ -243,14 +243,7 @@ def resolve_coder(review: Review, name: str) -> str:
 
 def default_coder(review: Review) -> str:
     """The only coder so far, else the protocol's first reviewer."""
-    found = coders(review)
-    if len(found) == 1:
-        return found[0]
-    if not found and review.protocol.reviewers:
-        return review.protocol.reviewers[0]
-    if found:
-        raise SlrError(f"several coders ({', '.join(found)}); choose one with --coder NAME")
-    raise SlrError("no coder name: pass --coder NAME (or list reviewers in the protocol)")
+    return default_log_name(coders(review), review.protocol.reviewers, "coder", "--coder")
 
 
 def matrix_coder(review: Review, coder: str | None) -> str:
