@@ -12,7 +12,6 @@ most the study on screen; a restart resumes at the first study with an uncoded c
 from __future__ import annotations
 
 import shutil
-import sys
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from slr.errors import SlrError
 from slr.matrix.model import study_labels
 from slr.protocol import Concept
 from slr.review import Review
+from slr.tui.term import Terminal, interactive
 
 if TYPE_CHECKING:
     from slr.works import Work
@@ -226,16 +226,11 @@ class LineIo(_Io):
     """Commands as whitespace-separated tokens of lines (no TTY: scripts, pipes, tests)."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stdin
+        self.term = Terminal(stream)
         self.tokens: list[str] = []
 
     def _line(self, prompt: str) -> str | None:
-        click.echo(prompt, nl=False)
-        line = self.stream.readline()
-        if not line:
-            click.echo()
-            return None
-        return line.rstrip("\r\n")
+        return self.term.read_line(prompt, eof_newline=True)
 
     def key(self) -> str | None:
         if not self.tokens:
@@ -257,19 +252,19 @@ class TtyIo(_Io):
 
     line_mode = False
 
+    def __init__(self) -> None:
+        self.term = Terminal()
+
     def key(self) -> str | None:
-        ch = click.getchar()
+        ch = self.term.read_key()
+        if ch is None:  # Ctrl-D leaves like `q`: what the coder changed is kept
+            return QUIT
         if ch in ("\r", "\n"):
             return SAVE
-        if ch in ("\x04",):  # Ctrl-D
-            return QUIT
         return ch
 
     def text(self, prompt: str) -> str | None:
-        try:
-            return str(click.prompt(prompt, default="", show_default=False))
-        except click.Abort:
-            return None
+        return self.term.edit_line(prompt)
 
     def show(self, screen: str) -> None:
         click.clear()
@@ -289,7 +284,7 @@ def first_uncoded(works: list[Work], concepts: tuple[Concept, ...], current: cod
 
 def run(review: Review, works: list[Work], coder: str, io: _Io | None = None) -> int:
     """Code the works one at a time; returns how many studies were saved."""
-    io = io or (TtyIo() if sys.stdin.isatty() and sys.stdout.isatty() else LineIo())
+    io = io or (TtyIo() if interactive() else LineIo())
     concepts = review.protocol.concepts
     if not concepts:
         raise SlrError(f"{review.protocol.path}: no [[concepts]] to code; add them to the protocol")

@@ -7,25 +7,25 @@ the terminal side: how a key is read and where the pairs are shown.
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 import click
 
 from slr.dedupe.grey import Question, review_loop
-from slr.tui.term import read_key
+from slr.tui.term import Terminal
 
 
-def ask(prompt: str) -> str:
+def ask(prompt: str, term: Terminal | None = None) -> str:
     """One key on a terminal, one line otherwise; `q` at end of input."""
+    term = term or Terminal()
     click.echo(prompt, nl=False)
-    if sys.stdin.isatty():
-        key = read_key()
+    if term.interactive(stdout=False):
+        key = term.read_key()
         key = "q" if key is None else key
         click.echo(key)
         return key
-    line = sys.stdin.readline()
+    line = term.raw_line()
     return line if line else "q"
 
 
