@@ -12,7 +12,6 @@ most the study on screen; a restart resumes at the first study with an uncoded c
 from __future__ import annotations
 
 import shutil
-import sys
 import textwrap
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -25,29 +24,54 @@ from slr.errors import SlrError
 from slr.matrix.model import study_labels
 from slr.protocol import Concept
 from slr.review import Review
+from slr.tui.keys import Keymap, default_section, load_section
+from slr.tui.term import Terminal, interactive
 
 if TYPE_CHECKING:
     from slr.works import Work
 
-# command keys; concept keys are drawn from the rest so the two never clash
-SAVE, EVIDENCE, NOTE, BACK, SKIP, QUIT, HELP = "s", "e", "n", "b", "k", "q", "?"
-QUOTE = '"'  # the suggested sentence (and its page) becomes the concept's evidence
-SEGMENT = "+"  # one more coded segment (quote, page) for a concept: code density
-_COMMANDS = {SAVE, EVIDENCE, NOTE, BACK, SKIP, QUIT, HELP, SEGMENT}
-_KEY_POOL = "1234567890" + "".join(c for c in "acdfghijlmoprtuvwxyz" if c not in _COMMANDS)
-
-HELP_TEXT = (
-    "keys: concept key toggles · e evidence (quote, page) · + add a segment · "
-    '" quote the suggestion · n note · '
-    "Enter/s save & next · b back · k skip · q quit · ? help"
+# the coding view's actions (their keys: slr.tui.keys, table [code]); concept keys are drawn
+# from the keys no action has, so the two never clash
+SAVE, EVIDENCE, NOTE, BACK, SKIP, QUIT, HELP = (
+    "save",
+    "evidence",
+    "note",
+    "back",
+    "skip",
+    "quit",
+    "help",
 )
+QUOTE = "quote"  # the suggested sentence (and its page) becomes the concept's evidence
+SEGMENT = "segment"  # one more coded segment (quote, page) for a concept: code density
+ENTER = "\r"  # Enter (an empty line without a TTY) saves, whatever key `save` has
+DEFAULT_KEYS = default_section("code")
 
 
-def concept_keys(n: int) -> list[str]:
+def help_text(keymap: Keymap = DEFAULT_KEYS) -> str:
+    """The keys line, naming the keys the coder has configured."""
+
+    def k(action: str) -> str:
+        return keymap.key_for(action) or "?"
+
+    return (
+        f"keys: concept key toggles · {k(EVIDENCE)} evidence (quote, page) · "
+        f"{k(SEGMENT)} add a segment · {k(QUOTE)} quote the suggestion · {k(NOTE)} note · "
+        f"Enter/{k(SAVE)} save & next · {k(BACK)} back · {k(SKIP)} skip · {k(QUIT)} quit · "
+        f"{k(HELP)} help"
+    )
+
+
+HELP_TEXT = help_text()
+
+
+def concept_keys(n: int, keymap: Keymap = DEFAULT_KEYS) -> list[str]:
     """One key per concept: 1-9, 0, then letters that are no command."""
-    if n > len(_KEY_POOL):
+    pool = "1234567890" + "".join(
+        c for c in "abcdefghijklmnopqrstuvwxyz" if keymap.action(c) is None
+    )
+    if n > len(pool):
         return [str(i + 1) for i in range(n)]  # too many for single keys: type numbers
-    return list(_KEY_POOL[:n])
+    return list(pool[:n])
 
 
 @dataclass
@@ -135,6 +159,7 @@ def render_study(
     coder: str,
     size: tuple[int, int] = (80, 24),
     colour: bool = False,
+    keys_line: str = HELP_TEXT,
 ) -> str:
     """The screen for one study: header, metadata, abstract (fitted), concepts with marks."""
     width, height = max(40, size[0]), max(12, size[1])
@@ -155,7 +180,7 @@ def render_study(
         *textwrap.wrap(meta, width),
     ]
     lines = render_concepts(concepts, keys, state, hints, width, colour)
-    keys_help = textwrap.wrap(HELP_TEXT, width)
+    keys_help = textwrap.wrap(keys_line, width)
     room = height - len(head) - len(lines) - len(keys_help) - 3
     abstract = textwrap.wrap(rec.abstract or "(no abstract)", width)
     if len(abstract) > max(room, 1):
@@ -226,23 +251,18 @@ class LineIo(_Io):
     """Commands as whitespace-separated tokens of lines (no TTY: scripts, pipes, tests)."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
-        self.stream = stream or sys.stdin
+        self.term = Terminal(stream)
         self.tokens: list[str] = []
 
     def _line(self, prompt: str) -> str | None:
-        click.echo(prompt, nl=False)
-        line = self.stream.readline()
-        if not line:
-            click.echo()
-            return None
-        return line.rstrip("\r\n")
+        return self.term.read_line(prompt, eof_newline=True)
 
     def key(self) -> str | None:
         if not self.tokens:
             line = self._line("> ")
             if line is None:
                 return None
-            self.tokens = line.split() or [SAVE]  # an empty line is Enter: save and next
+            self.tokens = line.split() or [ENTER]  # an empty line is Enter: save and next
         return self.tokens.pop(0)
 
     def text(self, prompt: str) -> str | None:
@@ -257,19 +277,15 @@ class TtyIo(_Io):
 
     line_mode = False
 
+    def __init__(self) -> None:
+        self.term = Terminal()
+
     def key(self) -> str | None:
-        ch = click.getchar()
-        if ch in ("\r", "\n"):
-            return SAVE
-        if ch in ("\x04",):  # Ctrl-D
-            return QUIT
-        return ch
+        ch = self.term.read_key()  # None on Ctrl-D: leaves like quit, changes kept
+        return ENTER if ch == "\n" else ch
 
     def text(self, prompt: str) -> str | None:
-        try:
-            return str(click.prompt(prompt, default="", show_default=False))
-        except click.Abort:
-            return None
+        return self.term.edit_line(prompt)
 
     def show(self, screen: str) -> None:
         click.clear()
@@ -287,9 +303,19 @@ def first_uncoded(works: list[Work], concepts: tuple[Concept, ...], current: cod
     return len(works)
 
 
-def run(review: Review, works: list[Work], coder: str, io: _Io | None = None) -> int:
-    """Code the works one at a time; returns how many studies were saved."""
-    io = io or (TtyIo() if sys.stdin.isatty() and sys.stdout.isatty() else LineIo())
+def run(
+    review: Review,
+    works: list[Work],
+    coder: str,
+    io: _Io | None = None,
+    keymap: Keymap | None = None,
+) -> int:
+    """Code the works one at a time; returns how many studies were saved.
+
+    `keymap`: the command keys (default: the keys file's [code] table, else the defaults).
+    """
+    io = io or (TtyIo() if interactive() else LineIo())
+    keymap = keymap or load_section("code")
     concepts = review.protocol.concepts
     if not concepts:
         raise SlrError(f"{review.protocol.path}: no [[concepts]] to code; add them to the protocol")
@@ -297,7 +323,9 @@ def run(review: Review, works: list[Work], coder: str, io: _Io | None = None) ->
         io.say("No included studies to code yet: screen the full texts first (slr screen).")
         return 0
     keys = (
-        [str(i + 1) for i in range(len(concepts))] if io.line_mode else concept_keys(len(concepts))
+        [str(i + 1) for i in range(len(concepts))]
+        if io.line_mode
+        else concept_keys(len(concepts), keymap)
     )
     labels = study_labels(works, coding.read_labels(review))
     current = coding.latest(coding.read_codings(review, coder))
@@ -313,7 +341,16 @@ def run(review: Review, works: list[Work], coder: str, io: _Io | None = None) ->
         position = (i + 1, len(works))
         try:
             action = _study(
-                io, work, labels[work.work_id], position, concepts, keys, state, hints, coder
+                io,
+                work,
+                labels[work.work_id],
+                position,
+                concepts,
+                keys,
+                state,
+                hints,
+                coder,
+                keymap,
             )
         except KeyboardInterrupt:  # Ctrl-C leaves like `q`: what the coder changed is kept
             if state.touched:
@@ -345,9 +382,12 @@ def _study(
     state: StudyState,
     hints: dict[str, coding.Suggestion],
     coder: str,
+    keymap: Keymap = DEFAULT_KEYS,
 ) -> str | None:
     """Handle keys for one study until it is left; returns SAVE, BACK, SKIP, QUIT or None."""
     by_key = dict(zip(keys, (c.id for c in concepts), strict=True))
+    keys_line = help_text(keymap)
+    shown = {a: keymap.key_for(a) for a in (EVIDENCE, NOTE, HELP)}
 
     def draw(full: bool = True) -> None:
         columns, lines = shutil.get_terminal_size((80, 24))
@@ -358,7 +398,9 @@ def _study(
         size = (columns, 10**6 if io.line_mode else lines)
         colour = not io.line_mode
         io.show(
-            render_study(work, label, position, concepts, keys, state, hints, coder, size, colour)
+            render_study(
+                work, label, position, concepts, keys, state, hints, coder, size, colour, keys_line
+            )
         )
 
     draw()
@@ -367,9 +409,12 @@ def _study(
             return None
         if key in by_key:
             state.toggle(by_key[key])
-        elif key in (SAVE, BACK, SKIP, QUIT):
-            return key
-        elif key == QUOTE:
+            draw(full=False)
+            continue
+        act = SAVE if key == ENTER else keymap.action(key)
+        if act in (SAVE, BACK, SKIP, QUIT):
+            return act
+        elif act == QUOTE:
             if not io.line_mode:
                 io.say("quote the suggestion of which concept? press its key")
             which = io.key()
@@ -377,27 +422,29 @@ def _study(
                 return None
             hint = hints.get(by_key.get(which, ""))
             if hint is None:
-                io.say(f"no suggestion to quote for {which!r}; {EVIDENCE} types a quote")
+                io.say(f"no suggestion to quote for {which!r}; {shown[EVIDENCE]} types a quote")
                 continue
             state.evidence[hint.concept] = (hint.snippet, hint.page)
             state.touched = True
-        elif key in (EVIDENCE, NOTE, SEGMENT):
+        elif act in (EVIDENCE, NOTE, SEGMENT):
             if not io.line_mode:
                 io.say("which concept? press its key")
             which = io.key()
             if which is None:
                 return None
             if which not in by_key:
-                io.say(f"no concept {which!r}; press {EVIDENCE} or {NOTE}, then a concept key")
+                io.say(
+                    f"no concept {which!r}; press {shown[EVIDENCE]} or {shown[NOTE]}, then a concept key"
+                )
                 continue
             cid = by_key[which]
-            if key == EVIDENCE:
+            if act == EVIDENCE:
                 quote = io.text(f"{cid} evidence quote: ")
                 if quote is None:
                     return None
                 page = io.text(f"{cid} page: ")
                 state.evidence[cid] = (quote.strip(), (page or "").strip())
-            elif key == SEGMENT:
+            elif act == SEGMENT:
                 quote = io.text(f"{cid} segment quote: ")
                 page = None if quote is None else io.text(f"{cid} page: ")
                 if quote is None or page is None:
@@ -414,11 +461,11 @@ def _study(
                     return None
                 state.notes[cid] = note.strip()
             state.touched = True
-        elif key == HELP:
-            io.say(HELP_TEXT)
+        elif act == HELP:
+            io.say(keys_line)
             continue
         else:
-            io.say(f"unknown key {key!r}; {HELP} shows the keys")
+            io.say(f"unknown key {key!r}; {shown[HELP]} shows the keys")
             continue
         draw(full=False)
     return None

@@ -1,7 +1,9 @@
-"""The keys of the screening view: defaults, and the user's keys file that overrides them.
+"""The keys of the interactive loops: defaults, and the user's keys file that overrides them.
 
-Apart from the view because the keys are the reviewer's own (one file, independent of any
-protocol or session), loaded and checked on their own before the view starts.
+Apart from the views because the keys are the reviewer's own (one file, independent of any
+protocol or session), loaded and checked on their own before a loop starts. The file's top
+level holds the screening keys; its tables `[code]` (the coding view) and `[pairs]` (the
+dedupe pair review) hold the keys of the other two loops, read by `load_section`.
 """
 
 from __future__ import annotations
@@ -43,6 +45,28 @@ DEFAULT_KEYS = {
     "help": "?",
     "quit": "q",
 }
+# the other loops' keys, by table of the keys file; action -> default key
+SECTIONS = {
+    "code": {
+        "save": "s",
+        "evidence": "e",
+        "segment": "+",
+        "quote": '"',
+        "note": "n",
+        "back": "b",
+        "skip": "k",
+        "quit": "q",
+        "help": "?",
+    },
+    "pairs": {
+        "same-work": "y",
+        "same-study": "s",
+        "unrelated": "n",
+        "undo": "u",
+        "quit": "q",
+    },
+}
+NO_DIGITS = ("code",)  # digits are the coding view's concept keys
 LABELS = {
     "not-retrieved": "not retrieved",
     "search": "search text",
@@ -88,11 +112,9 @@ def load_keymap(path: Path | None = None) -> Keymap:
     exclude = list("123456789")
     path = path or keys_file()
     if path.exists():
-        try:
-            data = tomllib.loads(path.read_text("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise KeysError(f"{path}: not valid TOML ({exc}); fix or delete the file") from None
-        for name, value in data.items():
+        for name, value in _read(path).items():
+            if name in SECTIONS:
+                continue  # another loop's keys: load_section checks them
             if name == "exclude":
                 if not (isinstance(value, list) and 1 <= len(value) <= 9):
                     raise KeysError(f'{path}: exclude: give a list of 1-9 keys, e.g. ["1", "2"]')
@@ -101,7 +123,10 @@ def load_keymap(path: Path | None = None) -> Keymap:
                 names[name] = _one_key(path, name, value)
             else:
                 raise KeysError(
-                    f"{path}: {name}: unknown action; known: exclude, " + ", ".join(ACTIONS)
+                    f"{path}: {name}: unknown action; known: exclude, "
+                    + ", ".join(ACTIONS)
+                    + " and the tables "
+                    + ", ".join(f"[{t}]" for t in SECTIONS)
                 )
     keys: dict[str, str] = {}
     pairs = [(k, a) for a, k in names.items()] + [
@@ -114,6 +139,50 @@ def load_keymap(path: Path | None = None) -> Keymap:
             )
         keys[key] = act
     return Keymap(keys)
+
+
+def default_section(section: str) -> Keymap:
+    """A loop's keys with no keys file."""
+    return Keymap({key: act for act, key in SECTIONS[section].items()})
+
+
+def load_section(section: str, path: Path | None = None) -> Keymap:
+    """The keys of one loop (`code` or `pairs`): defaults, overridden by the file's table.
+
+    Format: `[code]` then `save = "w"`, `quit = "x"`, ...; each action its own key.
+    """
+    names = dict(SECTIONS[section])
+    path = path or keys_file()
+    table = _read(path).get(section, {}) if path.exists() else {}
+    if not isinstance(table, dict):
+        raise KeysError(f"{path}: {section}: give a table [{section}] of action = key lines")
+    for name, value in table.items():
+        if name not in names:
+            raise KeysError(
+                f"{path}: {section}.{name}: unknown action; known: " + ", ".join(SECTIONS[section])
+            )
+        key = _one_key(path, f"{section}.{name}", value)
+        if section in NO_DIGITS and key.isdigit():
+            raise KeysError(
+                f"{path}: {section}.{name}: digits are concept keys; give a letter or sign"
+            )
+        names[name] = key
+    keys: dict[str, str] = {}
+    for act, key in names.items():
+        if key in keys:
+            raise KeysError(
+                f"{path}: [{section}] key {key!r} is given to both {keys[key]} and {act}; "
+                "give each its own key"
+            )
+        keys[key] = act
+    return Keymap(keys)
+
+
+def _read(path: Path) -> dict[str, Any]:
+    try:
+        return tomllib.loads(path.read_text("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise KeysError(f"{path}: not valid TOML ({exc}); fix or delete the file") from None
 
 
 def _one_key(path: Path, name: str, value: Any) -> str:

@@ -9,7 +9,6 @@ unanswered question.
 
 from __future__ import annotations
 
-import sys
 import textwrap
 from typing import TYPE_CHECKING, TextIO
 
@@ -19,6 +18,7 @@ from slr.protocol import Quality, QualityQuestion
 from slr.quality import log
 from slr.quality.scores import read_logs
 from slr.review import Review
+from slr.tui.term import read_line
 
 if TYPE_CHECKING:
     from slr.works import Work
@@ -47,16 +47,14 @@ def study_text(review: Review, work: Work) -> str:
     return "\n".join(parts)
 
 
-def _read(stream: TextIO, prompt: str) -> str | None:
-    click.echo(prompt, nl=False)
-    line = stream.readline()
-    if not line:
-        click.echo()
-        return None
-    return line.strip()
+def _read(stream: TextIO | None, prompt: str) -> str | None:
+    line = read_line(prompt, stream, eof_newline=True)
+    return None if line is None else line.strip()
 
 
-def _ask(quality: Quality, question: QualityQuestion, stream: TextIO) -> tuple[str, str] | None:
+def _ask(
+    quality: Quality, question: QualityQuestion, stream: TextIO | None
+) -> tuple[str, str] | None:
     """(answer, note) for one question, asked until it is a valid answer; None to stop."""
     while True:
         click.echo(f"{question.id}: {question.text}")
@@ -79,7 +77,6 @@ def run(
     stream: TextIO | None = None,
 ) -> int:
     """Assess the studies the coder has not finished; returns the answers given."""
-    stream = stream or sys.stdin
     quality = log.checklist(review)
     current = log.read(review, coder)
     qs = quality.questions
@@ -119,7 +116,6 @@ def reconcile(
 
     Returns (settled now, still open).
     """
-    stream = stream or sys.stdin
     quality = log.checklist(review)
     logs, settled = read_logs(review, quality)
     open_items = []

@@ -25,6 +25,7 @@ from slr.decisions import STAGES
 from slr.fulltext import find_sentences, pdf_path, read_text
 from slr.screen.session import Session, describe
 from slr.tui.keys import ACTIONS, FULL_TEXT_ONLY, Keymap
+from slr.tui.term import interactive, raw_line
 from slr.tui.view import Highlighter, Row, View, help_rows, hit_line, plain_card, render
 
 # ---------------------------------------------------------------- the PDF viewer
@@ -161,7 +162,7 @@ def run_plain(
     width: int = 80,
 ) -> None:
     """Line-based screening for pipes and scripts: one line per key (`n TEXT` adds a note)."""
-    read = read_line or sys.stdin.readline
+    read = read_line or raw_line
     view = View()
     pending: list[str] = []
 
@@ -184,7 +185,9 @@ def run_plain(
             click.echo(view.message)
         click.echo(f"[{_pos(session)}] {'/'.join(_short_keys(session, keymap))} > ", nl=False)
         line = read()
-        if line and not sys.stdin.isatty():  # a script: echo the key so the transcript reads well
+        if line and not interactive(
+            stdout=False
+        ):  # a script: echo the key so the transcript reads well
             click.echo(line.rstrip("\n"))
         if not line:
             click.echo("\nend of input: every decision so far is saved; run again to resume")
@@ -376,7 +379,7 @@ def _read_line(stdscr: Any, prompt: str, styles: dict[str, int]) -> str | None:
 def screen(session: Session, keymap: Keymap, plain: bool = False) -> None:
     """Full screen on a terminal, plain prompts otherwise (or when asked)."""
     hl = Highlighter(session.review.protocol)
-    if plain or not (sys.stdin.isatty() and sys.stdout.isatty()):
+    if plain or not interactive():
         run_plain(session, keymap, hl)
     else:
         run_curses(session, keymap, hl)
