@@ -14,7 +14,7 @@ import hashlib
 import json
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -110,6 +110,9 @@ class Review:
     _cache: dict[tuple[Path, str], tuple[Signature, Any]] = field(
         default_factory=dict, compare=False, repr=False, hash=False
     )
+    _derived: dict[str, tuple[tuple[Signature, ...], Any]] = field(
+        default_factory=dict, compare=False, repr=False, hash=False
+    )
 
     @property
     def id(self) -> str:
@@ -123,6 +126,17 @@ class Review:
             return hit[1]  # type: ignore[no-any-return]
         value = load()
         self._cache[(path, key)] = (sig, value)
+        return value
+
+    def derived(self, key: str, paths: Sequence[Path], load: Callable[[], T]) -> T:
+        """`load()` (a value computed from the files `paths`, e.g. the stage states from the
+        works and every decision log), or its result of an earlier call if none changed."""
+        sig = tuple(signature(p) for p in paths)
+        hit = self._derived.get(key)
+        if hit is not None and hit[0] == sig:
+            return hit[1]  # type: ignore[no-any-return]
+        value = load()
+        self._derived[key] = (sig, value)
         return value
 
     def entries(self, path: Path, convert: Callable[[dict[str, Any]], T], what: str) -> list[T]:

@@ -24,7 +24,7 @@ import json
 import threading
 from collections.abc import Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -157,24 +157,84 @@ def runs(review: Review, source: str) -> list[Path]:
     return sorted(p for p in folder.iterdir() if (p / RUN_FILE).exists())
 
 
-def _load_run(run_dir: Path) -> dict[str, Any]:
+@dataclass(frozen=True)
+class BranchProgress:
+    """Where one query of a run stands: the next page to fetch and what was fetched so far."""
+
+    next_index: int
+    next_state: Any  # the source's cursor for the next page (None: no next page)
+    fetched: int
+    kept: int
+    total: int | None = None
+    done: bool = False
+    capped: bool = False
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> BranchProgress:
+        return cls(
+            data["next_index"],
+            data["next_state"],
+            data["fetched"],
+            data["kept"],
+            data.get("total"),
+            bool(data.get("done", False)),
+            bool(data.get("capped", False)),
+        )
+
+
+@dataclass(frozen=True)
+class RunCheckpoint:
+    """A run's checkpoint (`run.json`): rewritten, as a new value, after every page."""
+
+    run_id: str
+    source: str
+    started: str
+    finished: str | None
+    status: str | None  # running | failed | complete (None: not recorded)
+    protocol_hash: str
+    plan: dict[str, Any]
+    branches: dict[str, BranchProgress]  # branch index (as text) -> its progress
+    extra: dict[str, Any] = field(default_factory=dict)  # keys of another slr, kept as read
+
+    def to_dict(self) -> dict[str, Any]:
+        """The JSON of run.json, keys in the order slr always wrote them."""
+        data = {k: v for k, v in asdict(self).items() if k != "extra"}
+        return {**data, **self.extra}
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> RunCheckpoint:
+        if not isinstance(data["run_id"], str) or not isinstance(data["branches"], dict):
+            raise TypeError("run_id or branches")
+        known = {f for f in cls.__dataclass_fields__ if f != "extra"}
+        return cls(
+            data["run_id"],
+            data.get("source", ""),
+            data.get("started", ""),
+            data.get("finished"),
+            data.get("status"),
+            data.get("protocol_hash", ""),
+            data["plan"],
+            {k: BranchProgress.from_dict(b) for k, b in data["branches"].items()},
+            {k: v for k, v in data.items() if k not in known},
+        )
+
+
+def _load_run(run_dir: Path) -> RunCheckpoint:
     """A run checkpoint; a damaged one is a StoreError naming it, not a traceback."""
     path = run_dir / RUN_FILE
     try:
-        run = json.loads(path.read_text("utf-8"))
-        plan_from_json(run["plan"])  # raises on a plan a reader could not replay
-        if not isinstance(run["run_id"], str) or not isinstance(run["branches"], dict):
-            raise TypeError("run_id or branches")
+        data = json.loads(path.read_text("utf-8"))
+        plan_from_json(data["plan"])  # raises on a plan a reader could not replay
+        return RunCheckpoint.from_dict(data)
     except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
         raise StoreError(
             f"{path}: unreadable run checkpoint ({exc.__class__.__name__}); restore it from "
             f"git, or move the folder {run_dir} out of raw/ and search again"
         ) from None
-    return dict(run)
 
 
-def _save_run(folder: Path, run: dict[str, Any]) -> None:
-    write_atomic(folder / RUN_FILE, json.dumps(run, ensure_ascii=False, indent=1) + "\n")
+def _save_run(folder: Path, run: RunCheckpoint) -> None:
+    write_atomic(folder / RUN_FILE, json.dumps(run.to_dict(), ensure_ascii=False, indent=1) + "\n")
 
 
 # ---------------------------------------------------------------- one source
@@ -199,16 +259,15 @@ class _Shared:
             log_search(self.review, entry)
 
 
-def _summarise(result: SourceResult, run: dict[str, Any]) -> None:
-    totals = [b.get("total") for b in run["branches"].values()]
-    known = [t for t in totals if t is not None]
+def _summarise(result: SourceResult, run: RunCheckpoint) -> None:
+    known = [b.total for b in run.branches.values() if b.total is not None]
     result.reported_total = sum(known) if known else None
-    result.fetched = sum(b["fetched"] for b in run["branches"].values())
-    result.kept = sum(b["kept"] for b in run["branches"].values())
-    capped = [b for b in run["branches"].values() if b.get("capped")]
+    result.fetched = sum(b.fetched for b in run.branches.values())
+    result.kept = sum(b.kept for b in run.branches.values())
+    capped = [b for b in run.branches.values() if b.capped]
     if capped:
-        result.cap = f"cap hit ({len(capped)} of {len(run['branches'])} queries)"
-    elif run.get("status") == "complete" and result.reported_total is not None:
+        result.cap = f"cap hit ({len(capped)} of {len(run.branches)} queries)"
+    elif run.status == "complete" and result.reported_total is not None:
         short = result.reported_total - result.fetched
         result.cap = f"shortfall {short}" if short > 0 else ""
 
@@ -232,51 +291,40 @@ def _run_source(
         review.store.ensure()  # refuses a corpus written by a newer slr before any fetch
     folder = review.store.raw / spec.name
     previous = runs(review, spec.name)
-    run: dict[str, Any] | None = None
+    run: RunCheckpoint | None = None
     if previous and not refresh:
         last = _load_run(previous[-1])
-        same = last.get("plan") == plan_to_json(plan)
-        if same and last.get("status") == "complete":
-            result.run_id = last["run_id"]
+        same = last.plan == plan_to_json(plan)
+        if same and last.status == "complete":
+            result.run_id = last.run_id
             _summarise(result, last)
-            result.note = f"run {last['run_id']} is complete; not fetched again (--refresh)"
+            result.note = f"run {last.run_id} is complete; not fetched again (--refresh)"
             return result
         if same:
             run = last
     if run is None:
         run_id = new_run_id(folder)
-        run = {
-            "run_id": run_id,
-            "source": spec.name,
-            "started": now_iso(),
-            "finished": None,
-            "status": "running",
-            "protocol_hash": review.protocol.hash,
-            "plan": plan_to_json(plan),
-            "branches": {},
-        }
-    result.run_id = run["run_id"]
-    run_dir = folder / run["run_id"]
-    archive = Archive(run_dir)
-    branches: dict[str, dict[str, Any]] = run["branches"]
-    for i in range(len(plan.branches)):
-        branches.setdefault(
-            str(i),
-            {
-                "next_index": 0,
-                "next_state": src.first(plan, i),
-                "fetched": 0,
-                "kept": 0,
-                "total": None,
-                "done": False,
-                "capped": False,
-            },
+        run = RunCheckpoint(
+            run_id=run_id,
+            source=spec.name,
+            started=now_iso(),
+            finished=None,
+            status="running",
+            protocol_hash=review.protocol.hash,
+            plan=plan_to_json(plan),
+            branches={},
         )
+    result.run_id = run.run_id
+    run_dir = folder / run.run_id
+    archive = Archive(run_dir)
+    branches = dict(run.branches)
+    for i in range(len(plan.branches)):
+        branches.setdefault(str(i), BranchProgress(0, src.first(plan, i), 0, 0))
     resume = {
-        int(k): (b["next_index"], None if b["done"] else b["next_state"], b["fetched"])
+        int(k): (b.next_index, None if b.done else b.next_state, b.fetched)
         for k, b in branches.items()
     }
-    run["status"] = "running"
+    run = replace(run, status="running", branches=branches)
     _save_run(run_dir, run)
     query = spec.query
     try:
@@ -287,16 +335,17 @@ def _run_source(
                 if keep:
                     kept.append(flag(rec, undecided))
             shared.store(kept)
-            b = branches[str(got.branch)]
-            b.update(
+            b = run.branches[str(got.branch)]
+            b = BranchProgress(
                 next_index=got.index + 1,
                 next_state=got.page.next,
-                fetched=b["fetched"] + len(got.page.records),
-                kept=b["kept"] + len(kept),
+                fetched=b.fetched + len(got.page.records),
+                kept=b.kept + len(kept),
                 total=got.page.total,
                 done=got.page.next is None,
                 capped=got.capped,
             )
+            run = replace(run, branches={**run.branches, str(got.branch): b})
             _save_run(run_dir, run)
             _summarise(result, run)
             if shared.progress is not None:
@@ -305,12 +354,11 @@ def _run_source(
                 raise KeyboardInterrupt
     except SlrError as exc:
         result.status = f"failed: {src.client.redactor.text(str(exc))}"
-        run["status"] = "failed"
+        run = replace(run, status="failed")
     else:
-        for b in branches.values():
-            b["done"] = True
-        run["status"] = "complete"
-    run["finished"] = now_iso()
+        done = {k: replace(b, done=True) for k, b in run.branches.items()}
+        run = replace(run, status="complete", branches=done)
+    run = replace(run, finished=now_iso())
     _save_run(run_dir, run)
     _summarise(result, run)
     shared.log(_log_entry(src, spec, plan, run, result, filters))
@@ -321,7 +369,7 @@ def _log_entry(
     src: Source,
     spec: SourceSpec,
     plan: Plan,
-    run: dict[str, Any],
+    run: RunCheckpoint,
     result: SourceResult,
     filters: Filters,
 ) -> dict[str, Any]:
@@ -329,7 +377,7 @@ def _log_entry(
     if result.cap:
         notes.append(result.cap)
     return {
-        "run_id": run["run_id"],
+        "run_id": run.run_id,
         "kind": "search",
         "source": spec.name,
         "database": src.database,
@@ -342,13 +390,13 @@ def _log_entry(
             "types": list(filters.types),
             "languages": list(filters.languages),
         },
-        "date": run["started"][:10],
-        "started": run["started"],
-        "finished": run["finished"],
+        "date": run.started[:10],
+        "started": run.started,
+        "finished": run.finished,
         "reported_total": result.reported_total,
         "fetched": result.fetched,
         "kept": result.kept,
-        "caps": [int(k) for k, b in run["branches"].items() if b.get("capped")],
+        "caps": [int(k) for k, b in run.branches.items() if b.capped],
         "status": result.status,
         "notes": notes,
     }
@@ -365,9 +413,9 @@ def _replay_source(
         return result
     for run_dir in found:
         run = _load_run(run_dir)
-        plan = plan_from_json(run["plan"])
+        plan = plan_from_json(run.plan)
         archive = Archive(run_dir)
-        result.run_id = run["run_id"]
+        result.run_id = run.run_id
         result.query = plan.text()
         totals: dict[int, int | None] = {}
         for name in archive.names():
@@ -383,9 +431,9 @@ def _replay_source(
             result.kept += len(kept)
         known = [t for t in totals.values() if t is not None]
         result.reported_total = sum(known) if known else None
-        if run.get("status") != "complete":  # replaying it does not make it whole
+        if run.status != "complete":  # replaying it does not make it whole
             result.status = (
-                f"failed: run {run['run_id']} was archived {run.get('status')}; "
+                f"failed: run {run.run_id} was archived {run.status}; "
                 "run `slr search` online to finish it"
             )
     result.note = f"replayed {len(found)} run(s) from the raw archive"

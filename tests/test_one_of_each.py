@@ -94,11 +94,7 @@ def _table_reading(path: Path) -> set[str]:
     return found
 
 
-# The coding sheet (`slr code --import`) still reads its CSV/XLSX itself: the next to fold in.
-NOT_YET = {"coding/sheet.py"}
-
-
 def test_tables_are_read_by_the_one_reader():
     """No module but the table reader opens a CSV or workbook itself."""
     readers = {p.relative_to(ROOT).as_posix() for p in MODULES if _table_reading(p)}
-    assert readers - NOT_YET == {"formats/table.py"}
+    assert readers == {"formats/table.py"}

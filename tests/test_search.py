@@ -197,6 +197,29 @@ def test_killed_run_resumes_at_the_next_page_with_the_same_records(tmp_path):
 
 
 @responses.activate
+def test_the_run_checkpoint_is_a_frozen_value_that_writes_the_same_json(tmp_path):
+    from dataclasses import FrozenInstanceError
+
+    from slr.search import BranchProgress, RunCheckpoint
+
+    review = make_review(tmp_path)
+    serve_openalex(kill_at="c2")
+    with pytest.raises(KeyboardInterrupt):
+        search(review, client=client(), env=ENV)
+    (run_dir,) = runs(review, "openalex")
+    text = (run_dir / "run.json").read_text("utf-8")
+    run = RunCheckpoint.from_dict(json.loads(text))
+    assert run.status == "running" and run.branches["0"] == BranchProgress(
+        2, {"cursor": "c2"}, 4, 2, 6
+    )
+    assert json.dumps(run.to_dict(), ensure_ascii=False, indent=1) + "\n" == text
+    with pytest.raises(FrozenInstanceError):
+        run.status = "complete"  # type: ignore[misc]
+    newer = RunCheckpoint.from_dict({**json.loads(text), "by": "a newer slr"})
+    assert newer.to_dict()["by"] == "a newer slr"  # a key slr does not know is kept
+
+
+@responses.activate
 def test_a_page_fetched_but_not_checkpointed_is_fetched_again_without_duplicates(tmp_path):
     review = make_review(tmp_path)
     serve_openalex()

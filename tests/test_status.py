@@ -127,3 +127,35 @@ def test_status_names_fragments_kept_aside_and_a_clean_review_has_no_warning(tmp
     assert "warning: decisions/alice.jsonl.torn holds fragments of interrupted writes" in (
         format_status(status(review))
     )
+
+
+def demo_review(tmp_path):
+    """A copy of the repository's demo review (protocols/ and corpus/)."""
+    import shutil
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    for folder in ("protocols", "corpus"):
+        shutil.copytree(root / folder, tmp_path / folder)
+    return open_review(tmp_path / "protocols" / "mlops.toml", tmp_path / "corpus" / "mlops")
+
+
+def test_one_status_computes_the_stage_states_once(tmp_path, monkeypatch):
+    import json
+
+    import slr.screen.state as state_mod
+    from slr.review import Review
+
+    review = demo_review(tmp_path)
+    calls = []
+    real = state_mod._stage_state
+    monkeypatch.setattr(
+        state_mod, "_stage_state", lambda *a, **k: calls.append(a[1]) or real(*a, **k)
+    )
+    kept = json.dumps(status(review).to_dict(), sort_keys=True)
+    assert calls == ["title-abstract", "full-text"]  # one stage_states, not one per part
+
+    monkeypatch.setattr(Review, "derived", lambda self, key, paths, load: load())  # no memo
+    fresh = json.dumps(status(demo_review(tmp_path / "again")).to_dict(), sort_keys=True)
+    assert kept == fresh.replace(str(tmp_path / "again"), str(tmp_path))
+    assert json.loads(kept)["screening"]["title-abstract"]["works"] > 0

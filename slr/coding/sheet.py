@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from slr.coding import log as coding
 from slr.errors import ExportError, ImportError_, SlrError
+from slr.formats.table import read_cells
 from slr.matrix.model import study_labels, write_output
 from slr.records import normalise_doi, normalise_title
 from slr.review import Review
@@ -141,54 +142,9 @@ def _xlsx(rows: list[list[str]], nconcepts: int) -> bytes:
 
 def read_table(path: Path) -> list[list[str]]:
     """A .csv (UTF-8, comma/semicolon/tab) or .xlsx (first sheet) as rows of text."""
-    suffix = path.suffix.lower()
-    if suffix not in (".csv", ".tsv", ".txt", ".xlsx"):
+    if path.suffix.lower() not in (".csv", ".tsv", ".txt", ".xlsx"):
         raise ImportError_(f"{path}: a coding sheet is .csv or .xlsx; save it as one of those")
-    try:
-        if suffix == ".xlsx":
-            return _read_xlsx(path)
-        data = path.read_bytes()
-    except FileNotFoundError:
-        raise ImportError_(f"{path}: no such file; check the path given to --import") from None
-    except OSError as exc:
-        raise ImportError_(f"{path}: cannot read ({exc.strerror})") from None
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        raise ImportError_(f"{path}: not UTF-8 text; save the sheet as CSV UTF-8") from None
-    first = text.split("\n", 1)[0]
-    delimiter = max((",", ";", "\t"), key=first.count)
-    return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
-
-
-def _read_xlsx(path: Path) -> list[list[str]]:
-    from zipfile import BadZipFile
-
-    from openpyxl import load_workbook
-
-    try:
-        wb = load_workbook(path, read_only=True, data_only=True)
-    except (BadZipFile, KeyError, ValueError, OSError) as exc:
-        if isinstance(exc, FileNotFoundError):
-            raise ImportError_(f"{path}: no such file; check the path given to --import") from None
-        raise ImportError_(
-            f"{path}: not a readable .xlsx workbook; save it again from Excel"
-        ) from None
-    try:
-        ws: Any = wb.worksheets[0]
-        return [[_text(v) for v in row] for row in ws.iter_rows(values_only=True)]
-    finally:
-        wb.close()
-
-
-def _text(value: Any) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and value.is_integer():
-        return str(int(value))
-    return str(value)
+    return read_cells(path)
 
 
 def parse_mark(text: str) -> bool | None:

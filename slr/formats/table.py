@@ -443,6 +443,58 @@ def read_table(path: Path, keep_empty: bool = False) -> Table:
     return Table(name, tuple(header), tuple(out))
 
 
+def read_cells(path: Path) -> list[list[str]]:
+    """A sheet given to `--import` (coding, extraction, quality) as rows of cells, by position.
+
+    The sheets' importers name errors by row and column and refuse a column given twice, so
+    they take the cells as they stand, header included: a .csv/.tsv/.txt in UTF-8 (delimiter:
+    the commonest of comma, semicolon and tab on the first line) or an .xlsx's first sheet.
+    """
+    suffix = path.suffix.lower()
+    try:
+        if suffix == ".xlsx":
+            return _xlsx_cells(path)
+        data = path.read_bytes()
+    except FileNotFoundError:
+        raise ImportError_(f"{path}: no such file; check the path given to --import") from None
+    except OSError as exc:
+        raise ImportError_(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise ImportError_(f"{path}: not UTF-8 text; save the sheet as CSV UTF-8") from None
+    first = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=first.count)
+    return [list(r) for r in csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)]
+
+
+def _xlsx_cells(path: Path) -> list[list[str]]:
+    from zipfile import BadZipFile
+
+    import openpyxl
+
+    try:
+        book = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except (BadZipFile, KeyError, ValueError, OSError) as exc:
+        if isinstance(exc, FileNotFoundError):
+            raise
+        raise ImportError_(
+            f"{path}: not a readable .xlsx workbook; save it again from Excel"
+        ) from None
+    try:
+        sheet: Any = book.worksheets[0]
+        return [[_mark_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    finally:
+        book.close()
+
+
+def _mark_cell(value: Any) -> str:
+    """A sheet's cell as text; a ticked checkbox (a bool) is `true`/`false`, as typed."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return _cell(value)
+
+
 def _nothing() -> None:
     """Nothing to close."""
 

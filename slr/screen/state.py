@@ -38,7 +38,7 @@ from slr.errors import SlrError
 from slr.fulltext import Retrieval, latest_pdf, log_path, retrieval_status
 from slr.review import Review
 from slr.studies import load_links, notices, study_index
-from slr.works import Work, load_works, record_index, resolve_work_id
+from slr.works import Work, load_works, read_works, record_index, resolve_work_id
 
 RESOLVED_REVIEWER = "resolved"  # the log of `slr resolve`
 RESERVED = (AUTO_REVIEWER, RESOLVED_REVIEWER)
@@ -292,8 +292,35 @@ def screened_works(works: Sequence[Work], notice_ids: Collection[str]) -> list[W
 
 
 def stage_states(review: Review, works: list[Work] | None = None) -> dict[str, StageState]:
-    """Both stages' states, from one read of works.jsonl and the logs."""
-    works = load_works(review) if works is None else works
+    """Both stages' states, from one read of works.jsonl and the logs.
+
+    Kept while neither those files nor the works change (`Review.derived`), so the parts of
+    one command (status: counts, coding, recall) compute them once: treat them as read-only.
+    Works other than the review's own (`load_works`) are computed afresh, never kept.
+    """
+    if works is None:
+        works = load_works(review)
+    elif not _same_works(works, read_works(review)):
+        return _stage_states(review, works)
+    store = review.store
+    paths = [store.works_file, store.studies_file, store.fulltext_file, store.decisions_dir]
+    paths += [store.decisions_file(name) for name in log_names(review)]
+    given = works
+    kept, states = review.derived(
+        "stage states", paths, lambda: (given, _stage_states(review, given))
+    )
+    if not _same_works(works, kept):  # rebuilt by read_works (removed imports): not kept
+        return _stage_states(review, works)
+    return dict(states)
+
+
+def _same_works(given: list[Work], loaded: list[Work]) -> bool:
+    """The very works `load_works` gives (the read cache's objects): no comparison by value."""
+    return len(given) == len(loaded) and all(a is b for a, b in zip(given, loaded, strict=True))
+
+
+def _stage_states(review: Review, works: list[Work]) -> dict[str, StageState]:
+    """Both stages' states from these works (see `stage_states`)."""
     logs, notes = _load_all(review, works)
     study_of, notice_of = study_view(review, works)
     screened = screened_works(works, notice_of)
