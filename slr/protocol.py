@@ -294,22 +294,32 @@ def _rule(ck: _Checker, value: Any, keypath: str) -> Rule:
 def _criteria(ck: _Checker, items: Any, kind: str, seen: set[str]) -> tuple[Criterion, ...]:
     keypath = f"criteria.{kind}"
     out = []
-    for i, item in enumerate(ck.typed(items, list, keypath)):
-        kp = f"{keypath}[{i}]"
-        table = ck.typed(item, dict, kp)
-        ck.keys(table, _CRITERION_KEYS, kp)
-        for key in ("id", "text"):
-            if key not in table:
-                raise ck.fail(kp, f"missing required key '{key}'")
-        cid = ck.typed(table["id"], str, f"{kp}.id")
-        if not _ID.match(cid):
-            raise ck.fail(f"{kp}.id", f"invalid id {cid!r}; use letters and digits like IC1")
-        if cid in seen:
-            raise ck.fail(f"{kp}.id", f"duplicate id {cid!r}; every criterion needs its own id")
-        seen.add(cid)
+    for kp, table, cid in _id_tables(ck, items, keypath, _CRITERION_KEYS, seen, "criterion", "IC1"):
         rule = _rule(ck, table["require"], f"{kp}.require") if "require" in table else None
         out.append(Criterion(cid, ck.typed(table["text"], str, f"{kp}.text"), kind, rule))
     return tuple(out)
+
+
+def _id_tables(
+    ck: _Checker, items: Any, keypath: str, allowed: set[str], seen: set[str], what: str, eg: str
+) -> list[tuple[str, dict[str, Any], str]]:
+    """(key path, table, id) of a list of tables that each need a unique `id` and a `text`."""
+    out = []
+    for i, item in enumerate(ck.typed(items, list, keypath)):
+        kp = f"{keypath}[{i}]"
+        table = ck.typed(item, dict, kp)
+        ck.keys(table, allowed, kp)
+        for key in ("id", "text"):
+            if key not in table:
+                raise ck.fail(kp, f"missing required key '{key}'")
+        tid = ck.typed(table["id"], str, f"{kp}.id")
+        if not _ID.match(tid):
+            raise ck.fail(f"{kp}.id", f"invalid id {tid!r}; use letters and digits like {eg}")
+        if tid in seen:
+            raise ck.fail(f"{kp}.id", f"duplicate id {tid!r}; every {what} needs its own id")
+        seen.add(tid)
+        out.append((kp, table, tid))
+    return out
 
 
 def _concepts(ck: _Checker, items: Any) -> tuple[Concept, ...]:
@@ -418,21 +428,12 @@ def _quality(ck: _Checker, value: Any, criteria: set[str]) -> Quality:
             'no questions; add a [[quality.questions]] table for each, e.g. id = "QA1", '
             'text = "Are the aims clearly stated?"',
         )
-    questions, seen = [], set()
-    for i, item in enumerate(ck.typed(table["questions"], list, "quality.questions")):
-        kp = f"quality.questions[{i}]"
-        entry = ck.typed(item, dict, kp)
-        ck.keys(entry, {"id", "text"}, kp)
-        for key in ("id", "text"):
-            if key not in entry:
-                raise ck.fail(kp, f"missing required key '{key}'")
-        qid = ck.typed(entry["id"], str, f"{kp}.id")
-        if not _ID.match(qid):
-            raise ck.fail(f"{kp}.id", f"invalid id {qid!r}; use letters and digits like QA1")
-        if qid in seen:
-            raise ck.fail(f"{kp}.id", f"duplicate id {qid!r}; every question needs its own id")
-        seen.add(qid)
-        questions.append(QualityQuestion(qid, ck.typed(entry["text"], str, f"{kp}.text")))
+    questions = [
+        QualityQuestion(qid, ck.typed(entry["text"], str, f"{kp}.text"))
+        for kp, entry, qid in _id_tables(
+            ck, table["questions"], "quality.questions", {"id", "text"}, set(), "question", "QA1"
+        )
+    ]
     answers = DEFAULT_ANSWERS
     if "answers" in table:
         given = ck.typed(table["answers"], dict, "quality.answers")
