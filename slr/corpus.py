@@ -154,7 +154,8 @@ def search_log(review: Review, removed: bool = False) -> list[dict[str, Any]]:
                 target.update(changes)
                 target.setdefault("amended", []).append({"logged": line.get("logged"), **changes})
             continue
-        if kind == "import" and line.get("run_id") in by_run:
+        twin = by_run.get(line.get("run_id")) if kind == "import" else None
+        if twin is not None and twin.get("sha256") == line.get("sha256"):
             continue  # the same bytes imported in two clones of the review, merged by git
         entry = dict(line)
         entries.append(entry)

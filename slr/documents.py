@@ -56,8 +56,22 @@ class Document:
 
 
 def list_documents(review: Review) -> list[Document]:
-    """The added documents, in the order they were added."""
-    return review.entries(review.store.documents_file, Document.from_dict, "document")
+    """The added documents, in the order they were added.
+
+    Two different files under one id (two clones each added an `interview.txt`, then git
+    merged the logs) would merge two documents' codings: that is an error naming both.
+    """
+    docs = review.entries(review.store.documents_file, Document.from_dict, "document")
+    by_id: dict[str, Document] = {}
+    for doc in docs:
+        other = by_id.setdefault(doc.id, doc)
+        if other.sha256 != doc.sha256:
+            raise ImportError_(
+                f"{review.store.documents_file}: {doc.id} names two different files "
+                f"({other.file} and {doc.file}); give one line another id and rename its "
+                "text file in documents/ to match"
+            )
+    return docs
 
 
 def is_document(work_id: str) -> bool:

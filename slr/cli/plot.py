@@ -10,7 +10,7 @@ from typing import Any
 import click
 
 from slr.cli.options import load, protocol_option
-from slr.errors import ExportError
+from slr.errors import ExportError, SlrError
 from slr.plot import FORMATS, PLOTS
 from slr.store import write_atomic
 
@@ -29,6 +29,8 @@ def _format(fmt: str | None, output: str | None) -> str:
 
 def _emit(data: bytes, output: str | None) -> None:
     if output:
+        if not Path(output).parent.is_dir():  # a typo in -o never makes a folder tree
+            raise SlrError(f"{output}: its folder does not exist; create it or fix the path")
         write_atomic(Path(output), data)
         click.echo(f"wrote {output}", err=True)
     else:
