@@ -42,7 +42,7 @@ def signature(path: Path) -> Signature:
 LOCAL_CACHE_MIN_BYTES = 4 << 20
 # A file changed this recently may change again within one tick of its time stamp without
 # its signature moving ("racy git"): its hash is not kept by signature.
-RACY_NS = 1_000_000_000
+RACY_NS = 3_000_000_000  # FAT/exFAT and some network mounts tick in 2 s
 
 
 def file_sha256(path: Path) -> str:
@@ -58,8 +58,10 @@ def cache_dir() -> Path:
     """Where this machine keeps slr's local caches (see the module docstring)."""
     env = os.environ.get("SLR_CACHE_DIR")
     if env:
-        return Path(env)
-    base = os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache")
+        return Path(env).expanduser().resolve()
+    base = os.environ.get("XDG_CACHE_HOME", "")
+    if not os.path.isabs(base):  # the XDG spec: a relative value is ignored (never the repo)
+        base = os.path.join(os.path.expanduser("~"), ".cache")
     return Path(base) / "slr"
 
 

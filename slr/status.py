@@ -217,6 +217,8 @@ def next_step(review: Review, data: dict[str, Any]) -> str:
                 f"slr conflicts --stage {stage}, then slr resolve --stage {stage} "
                 f"({c['conflicts']} disagreement(s))"
             )
+        if stage == STAGES[1] and c["maybe"]:  # PRISMA and the report need them decided
+            return f"slr screen{flag} ({c['maybe']} work(s) still 'maybe': include or exclude)"
     coding = data["coding"]
     if not coding["studies"]:
         return "slr prisma, then slr report (no study was included)"

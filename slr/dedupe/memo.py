@@ -33,7 +33,13 @@ def inputs(review: Review, settings: Settings) -> dict[str, Any]:
         store.studies_file,
         store.dedupe_state_file,
     )
-    return {"settings": fingerprint(settings), **{p.name: review.sha256(p) for p in files}}
+    from slr import __version__  # rules can change without an engine bump: never replay across
+
+    return {
+        "settings": fingerprint(settings),
+        "slr": __version__,
+        **{p.name: review.sha256(p) for p in files},
+    }
 
 
 def big(review: Review) -> bool:

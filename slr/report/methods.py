@@ -153,6 +153,8 @@ def _kappa(review: Review, stage: str) -> str:
         else f"{kappa:.2f}"
     )
     n = result.n_both if result.method == "cohen" else result.n_items
+    if not n or math.isnan(result.percent_agreement):
+        return " No work was screened by more than one reviewer, so no agreement is reported."
     return (
         f" Agreement on the {n} works screened by more than one reviewer: {kind} {value}, "
         f"{100 * result.percent_agreement:.0f}% agreement."
@@ -315,9 +317,12 @@ def _fulltext_sentence(review: Review, state: Any) -> str:
         ": " + ", ".join(parts) if parts else ""
     )
     missing = sum(1 for s in state.retrieval.values() if s == "not-retrieved")
+    no_copy = sum(1 for s in state.retrieval.values() if s == "no-open-access")
     if missing:
         text += f"; {missing} could not be retrieved"
-    untried = n - got - missing
+    if no_copy:
+        text += f"; for {no_copy} no open-access copy was found and none was attached"
+    untried = n - got - missing - no_copy
     if untried:
         text += f"; for {untried} the log records no retrieval ({NOT_RECORDED})"
     return text + "."

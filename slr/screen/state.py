@@ -439,12 +439,18 @@ def screening_counts(review: Review, recall: bool = True) -> dict[str, dict[str,
 def _full_texts(state: StageState) -> dict[str, int]:
     """Retrieval of the works at full text: retrieved, not retrieved, not yet tried."""
     found = Counter(state.retrieval.values())
-    tried = found["retrieved"] + found["not-retrieved"] + found["no-open-access"]
+    # not yet tried: no retrieval event and no final decision (a decided work was read,
+    # however its text was had, so fetching it now would be no news)
+    untried = [
+        w.work_id
+        for w in state.pool
+        if w.work_id not in state.retrieval and w.work_id not in state.final
+    ]
     return {
         "retrieved": found["retrieved"],
         "not_retrieved": found["not-retrieved"],
         "no_open_access": found["no-open-access"],
-        "not_tried": len(state.pool) - tried,
+        "not_tried": len(untried),
     }
 
 
