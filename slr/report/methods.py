@@ -21,6 +21,11 @@ NOT_RECORDED = "not recorded"
 STAGE_NAMES = {"title-abstract": "title and abstract", "full-text": "full text"}
 
 
+def count(n: int, one: str, many: str) -> str:
+    """`1 work`, `2 works`: a number with the noun (or verb) that agrees with it."""
+    return f"{n} {one if n == 1 else many}"
+
+
 def listing(items: list[str]) -> str:
     """`a`, `a and b`, `a, b and c`."""
     if len(items) <= 1:
@@ -98,8 +103,9 @@ def _dedupe_paragraph(counts: PrismaCounts) -> str:
         f"The searches identified {counts.identified} records. slr {__version__} linked "
         f"duplicate records into works (exact DOI and normalised-title rules, fuzzy title "
         f"matching within blocks, guarded against generic titles, series parts and errata), "
-        f"removing {counts.duplicates} duplicates; "
-        f"{sum(counts.excluded_automatic.values())} records were excluded automatically by "
+        f"removing {count(counts.duplicates, 'duplicate', 'duplicates')}; "
+        f"{count(sum(counts.excluded_automatic.values()), 'record was', 'records were')} "
+        "excluded automatically by "
         "the protocol's metadata rules"
         + (
             f" and {counts.excluded_other} notices (errata, retraction notices, comments) "
@@ -128,7 +134,8 @@ def _who_screened(stage: str, state: Any) -> str:
     )
     per_work.pop(0, None)
     if len(names) == 1:
-        return f"On {where}, {sum(per_work.values())} works were screened by one reviewer ({names[0]})."
+        screened = count(sum(per_work.values()), "work was", "works were")
+        return f"On {where}, {screened} screened by one reviewer ({names[0]})."
     groups = [
         f"{n} works by {NUMBERS.get(k, str(k))} of them"
         for k, n in sorted(per_work.items(), reverse=True)
@@ -183,14 +190,14 @@ def _resolution(stage: str, state: Any) -> str:
         else:
             label += f" (resolver {NOT_RECORDED})"
         how[label] += 1
-    text = f" The reviewers disagreed on {disputed} works"
+    text = f" The reviewers disagreed on {count(disputed, 'work', 'works')}"
     if how:
         text += "; " + listing(
             [f"{n} {'was' if n == 1 else 'were'} resolved {label}" for label, n in how.items()]
         )
     open_ = disputed - sum(how.values())
     if open_:
-        text += f"; {open_} are not resolved yet"
+        text += f"; {count(open_, 'is', 'are')} not resolved yet"
     return text + "."
 
 
@@ -339,7 +346,8 @@ def _coding_paragraph(review: Review, coder: str | None) -> str:
     counts = coding_counts(review)
     done = listing([f"{name} {counts['coded'][name]}" for name in names])
     text = (
-        f"The {counts['studies']} included studies were coded against the protocol's {k} "
+        f"The {count(counts['studies'], 'included study was', 'included studies were')} coded "
+        f"against the protocol's {k} "
         f"concepts by {listing(names)} (studies with every concept coded: {done})."
     )
     if len(names) == 1:
