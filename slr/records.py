@@ -40,6 +40,11 @@ class Record:
     pages: str | None = None
     publisher: str | None = None
     oa_url: str | None = None
+    # retraction evidence this record carries about itself ("crossref updated-by: retraction
+    # 10.x/notice (publisher)", "openalex is_retracted"), and the DOIs it retracts when it is a
+    # retraction notice (Crossref `update-to`); read together by slr.retractions
+    retraction: tuple[str, ...] = ()
+    retracts: tuple[str, ...] = ()
     raw: str | None = None
     extra: dict[str, Any] = field(default_factory=dict, compare=True, hash=False)
     key: str | None = None  # the stored id, kept when `slr import --amend` relabels the source
@@ -98,7 +103,7 @@ def _checked(name: str, value: Any) -> Any:
 
 
 _FIELD_NAMES = tuple(f.name for f in fields(Record))  # from_dict runs per record: look up once
-_LIST_FIELDS = frozenset({"authors", "keywords", "references"})
+_LIST_FIELDS = frozenset({"authors", "keywords", "references", "retraction", "retracts"})
 _FIELD_TYPES: dict[str, type] = {name: str for name in _FIELD_NAMES} | {"year": int, "extra": dict}
 _FIELD_WORDS = {name: "a string or null" for name in _FIELD_NAMES} | {
     "year": "a whole number or null",

@@ -557,9 +557,13 @@ def enrich_records(
             for f in ("abstract", "language", "year", "type", "venue")
             if getattr(rec, f) in (None, "") and getattr(found, f) not in (None, "")
         ]
+        flagged = tuple(dict.fromkeys(rec.retraction + found.retraction))
+        if flagged != rec.retraction:  # OpenAlex `is_retracted` (slr.retractions)
+            fields.append("retraction")
         if not fields:
             continue
-        new = rec.evolve(**{f: getattr(found, f) for f in fields})
+        new = rec.evolve(**{f: getattr(found, f) for f in fields if f != "retraction"})
+        new = new.evolve(retraction=flagged)
         spec = next((s for s in review.protocol.search.sources if s.name == rec.source), None)
         query = spec.query if spec else review.protocol.search.query
         keep, undecided = local_filter(new, query, filters)

@@ -23,11 +23,13 @@ from slr.coding.log import coding_counts
 from slr.corpus import citation_caps_hit
 from slr.decisions import AUTO_REVIEWER, STAGES
 from slr.dedupe.counts import dedupe_counts
+from slr.retractions import flags
 from slr.review import LOCAL_CACHE_MIN_BYTES, Review
 from slr.screen.rules import auto_rules
 from slr.screen.state import screening_counts, stage_recalls
 from slr.state import ReviewState, load_state
 from slr.store import Store, TornLineWarning, has_torn_tail
+from slr.studies import notices
 from slr.works import Work
 
 
@@ -56,6 +58,8 @@ class Status:
     torn: list[dict[str, str]]
     snowball_caps_hit: list[str]
     next: str
+    # works flagged as retracted (slr.retractions): how many, and the included ones' evidence
+    retracted: dict[str, Any] = field(default_factory=dict)
     source: ReviewState | None = field(default=None, compare=False, repr=False)
 
     @cached_property
@@ -92,7 +96,7 @@ def status(review: Review) -> Status:
     return result
 
 
-STATUS_CACHE_FORMAT = 1  # bump when the status's counts change meaning
+STATUS_CACHE_FORMAT = 2  # bump when the status's counts change meaning
 
 
 def _cache_key(review: Review) -> dict[str, Any] | None:
@@ -171,7 +175,21 @@ def status_of(state: ReviewState) -> Status:
             "snowball_caps_hit": citation_caps_hit(state.search_log),
         }
     data["next"] = next_step(review, data)
+    data["retracted"] = retracted_counts(state, stored) if works else {}
     return Status(**data, source=state)
+
+
+def retracted_counts(state: ReviewState, works: list[Work]) -> dict[str, Any]:
+    """How many works are flagged as retracted, and which included ones (with evidence)."""
+    linked = notices([w.work_id for w in works], state.links)
+    flagged = flags(works, state.records, linked)
+    final = state.stage_states[STAGES[1]].final if flagged else {}
+    included = {
+        wid: list(flag.evidence)
+        for wid, flag in flagged.items()
+        if wid in final and final[wid].decision == "include"
+    }
+    return {"works": len(flagged), "included": included}
 
 
 def damaged_logs(store: Store) -> list[dict[str, str]]:
@@ -321,10 +339,22 @@ def format_status(status: Status) -> str:
                 f"  recall: at least {recall['recall_lower_bound_95']:.0%} at 95% confidence; "
                 + recall["text"]
             )
+    flagged = data.get("retracted") or {}
+    if flagged.get("works"):
+        n, included = flagged["works"], flagged.get("included", {})
+        lines.append(
+            f"{n} {'work' if n == 1 else 'works'} flagged as retracted ({len(included)} included)"
+        )
     coded = data.get("coding", {}).get("coded", {})
     for coder, n in coded.items():
         lines.append(f"coding {coder}: {n} of {data['coding']['studies']} included studies coded")
     lines.extend(f"note: {line}" for line in data.get("snowball_caps_hit", []))
+    for wid, evidence in (flagged.get("included") or {}).items():
+        lines.append(
+            f"warning: included work {wid} is retracted ({'; '.join(evidence[:2])}"
+            + (f"; and {len(evidence) - 2} more" if len(evidence) > 2 else "")
+            + "): check it before relying on it"
+        )
     for damaged in data.get("torn", []):
         if damaged["state"] == "torn":
             lines.append(

@@ -67,6 +67,8 @@ def canonical(members: Sequence[Record]) -> Record:
         if rec is not None:
             values[name] = getattr(rec, name)
             provenance[name] = rec.id
+    for name in ("retraction", "retracts"):  # any record's retraction evidence is the work's
+        values[name] = tuple(dict.fromkeys(x for r in members for x in getattr(r, name)))
     keywords: dict[str, str] = {}
     for r in members:
         for k in r.keywords:

@@ -380,6 +380,7 @@ def finish(f: dict[str, Any]) -> dict[str, Any]:
     out["publisher"] = clean(f.get("publisher"))
     out["oa_url"] = plain(f.get("oa_url"))
     out["references"] = tuple(f.get("references") or ())
+    out["retraction"] = tuple(f.get("retraction") or ())  # evidence (slr.retractions)
     extra = {k: v for k, v in (f.get("extra") or {}).items() if v not in (None, "", [], ())}
     if extra:
         out["extra"] = extra

@@ -52,7 +52,11 @@ def _fields(rec: dict[str, list[str]]) -> dict[str, Any]:
         kind = "other"
     else:
         kind = "article"
+    retraction = [f"pubmed RIN: {v}" for v in rec.get("RIN", ())]
+    if "retracted publication" in kinds:
+        retraction.insert(0, "pubmed publication type: Retracted Publication")
     return {
+        "retraction": retraction,
         "title": first(rec, "TI", "BTI"),
         "abstract": " ".join(rec.get("AB", ())) or None,
         "authors": rec.get("FAU") or rec.get("AU") or [],

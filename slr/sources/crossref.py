@@ -22,6 +22,7 @@ from slr.records import (
     normalise_type,
     parse_year,
 )
+from slr.retractions import retracting
 from slr.sources.base import Branch, Filters, Page, Plan, Source, State, register
 from slr.sources.base import superset as superset_of
 
@@ -36,7 +37,7 @@ _TYPES = {
 }
 _SELECT = (
     "DOI,title,author,issued,published,container-title,type,language,abstract,volume,"
-    "issue,page,publisher,URL,is-referenced-by-count,subject"
+    "issue,page,publisher,URL,is-referenced-by-count,subject,update-to,updated-by,relation"
 )
 
 
@@ -162,6 +163,8 @@ class Crossref(Source):
             issue=item.get("issue"),
             pages=item.get("page"),
             publisher=item.get("publisher"),
+            retraction=retraction_evidence(item),
+            retracts=retracted_dois(item),
             extra={
                 k: v
                 for k, v in {
@@ -171,6 +174,43 @@ class Crossref(Source):
                 if v is not None
             },
         )
+
+
+def retraction_evidence(item: dict[str, Any]) -> tuple[str, ...]:
+    """What a Crossref work says of its own retraction: each `updated-by` entry of a
+    retracting type (the notice's DOI and who reported it) and `relation.is-retracted-by`."""
+    reported: dict[tuple[str, str], list[str]] = {}  # (type, notice DOI) -> who reported it
+    for update in _dicts(item.get("updated-by")):
+        if retracting(update.get("type")):
+            doi = normalise_doi(update.get("DOI")) or str(update.get("DOI") or "no DOI")
+            key = (str(update.get("type")), doi)
+            who = reported.setdefault(key, [])
+            if update.get("source") and update["source"] not in who:
+                who.append(str(update["source"]))
+    out = [
+        f"crossref updated-by: {kind} {doi}" + (f" ({', '.join(who)})" if who else "")
+        for (kind, doi), who in reported.items()
+    ]
+    relation = item.get("relation")
+    relation = relation if isinstance(relation, dict) else {}
+    for rel in _dicts(relation.get("is-retracted-by")):
+        out.append(f"crossref relation is-retracted-by: {rel.get('id') or 'no id'}")
+    return tuple(dict.fromkeys(out))
+
+
+def retracted_dois(item: dict[str, Any]) -> tuple[str, ...]:
+    """The DOIs a Crossref work retracts (its `update-to` entries of a retracting type): set
+    on retraction notices, and on some retracted articles, which name themselves."""
+    dois = (
+        normalise_doi(u.get("DOI"))
+        for u in _dicts(item.get("update-to"))
+        if retracting(u.get("type"))
+    )
+    return tuple(dict.fromkeys(d for d in dois if d))
+
+
+def _dicts(value: Any) -> list[dict[str, Any]]:
+    return [v for v in value if isinstance(v, dict)] if isinstance(value, list) else []
 
 
 def response_rows(response: Response) -> int | None:

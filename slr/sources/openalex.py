@@ -224,6 +224,7 @@ class OpenAlex(Source):
             pages=pages,
             publisher=src.get("host_organization_name"),
             oa_url=(item.get("open_access") or {}).get("oa_url"),
+            retraction=("openalex is_retracted",) if item.get("is_retracted") is True else (),
             extra={
                 k: v
                 for k, v in {

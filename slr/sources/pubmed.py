@@ -223,6 +223,12 @@ def to_record(article: ElementTree.Element) -> Record:
         cpmid = (cite.findtext("PMID") or "").strip()
         if cpmid and f"pmid:{cpmid}" not in refs:
             refs.append(f"pmid:{cpmid}")
+    retraction = [
+        f"pubmed RetractionIn: {' '.join((c.findtext('RefSource') or '').split()) or 'no citation'}"
+        for c in cit.findall("CommentsCorrectionsList/CommentsCorrections[@RefType='RetractionIn']")
+    ]
+    if "Retracted Publication" in types:
+        retraction.insert(0, "pubmed publication type: Retracted Publication")
     pages = art.findtext("Pagination/MedlinePgn") or None
     pmc = ids.get("pmc")
     languages = [x.text for x in art.findall("Language") if x.text]
@@ -248,6 +254,7 @@ def to_record(article: ElementTree.Element) -> Record:
         keywords=tuple(k for k in (_text(x) for x in cit.findall("KeywordList/Keyword")) if k),
         url=f"https://pubmed.ncbi.nlm.nih.gov/{pmid}/",
         references=tuple(refs),
+        retraction=tuple(retraction),
         volume=issue.findtext("Volume") if issue is not None else None,
         issue=issue.findtext("Issue") if issue is not None else None,
         pages=pages,

@@ -17,6 +17,7 @@ from slr import query as q
 from slr.decisions import STAGES
 from slr.fulltext import retrieval_line
 from slr.protocol import Protocol
+from slr.retractions import Flag, review_flags
 from slr.screen.session import Session, describe
 from slr.tui.keys import ACTIONS, FULL_TEXT_ONLY, LABELS, Keymap
 from slr.works import Work
@@ -160,6 +161,14 @@ def notice_line(relation: str, notice: Work) -> str:
     return "  ·  ".join(bits)
 
 
+def retraction_flag(session: Session, work: Work) -> Flag | None:
+    """The work's retraction flag (slr.retractions), worked out once per session."""
+    flags = session.__dict__.get("_retraction_flags")
+    if flags is None:
+        flags = session.__dict__["_retraction_flags"] = review_flags(session.review)
+    return flags.get(work.work_id)
+
+
 def work_lines(session: Session, work: Work) -> list[tuple[str, str]]:
     """The metadata lines of a work (label, style), in display order.
 
@@ -171,6 +180,9 @@ def work_lines(session: Session, work: Work) -> list[tuple[str, str]]:
     meta.append(rec.language or "language ?")
     attached = session.attached.get(work.work_id, [])
     lines = [("!! " + notice_line(r, n), "alert") for r, n in attached if r == "retraction"]
+    flag = retraction_flag(session, work)
+    if flag is not None and flag.recorded:  # the records' own evidence (Crossref, OpenAlex...)
+        lines.insert(0, ("!! RETRACTED - " + Flag(flag.work_id, flag.recorded).summary(), "alert"))
     lines += [(_authors(work), "plain"), ("  ·  ".join(meta), "dim")]
     lines.append((f"found by {', '.join(work.sources) or '?'}  ·  id {work.work_id}", "dim"))
     links = []
@@ -249,8 +261,9 @@ def header(session: Session) -> str:
     if session.stage == STAGES[1]:
         parts.append(f"not retrieved {c['not-retrieved'] + len(session.gone)}")
     work = session.current
-    if work is not None and any(
-        r == "retraction" for r, _ in session.attached.get(work.work_id, [])
+    if work is not None and (
+        any(r == "retraction" for r, _ in session.attached.get(work.work_id, []))
+        or retraction_flag(session, work) is not None
     ):
         parts.insert(0, "RETRACTED")  # first, so no terminal is too narrow to show it
     recall = _recall_text(session)

@@ -53,7 +53,8 @@ def test_exact_request_for_the_first_branch():
                     "filter": FILTER,
                     "select": (
                         "DOI,title,author,issued,published,container-title,type,language,"
-                        "abstract,volume,issue,page,publisher,URL,is-referenced-by-count,subject"
+                        "abstract,volume,issue,page,publisher,URL,is-referenced-by-count,subject,"
+                        "update-to,updated-by,relation"
                     ),
                     "rows": "1000",
                     "cursor": "*",
