@@ -65,45 +65,61 @@ def flags(
     id -> (the report it follows, its relation).
     """
     works = list(works)
-    by_id = {r.id: r for r in records}
-    evidence: dict[str, list[str]] = {w.work_id: [] for w in works}
-    members: dict[str, list[Record]] = {}
+    records = list(records)
+    # only the few records that carry evidence, and the DOIs notices name, are looked at
+    carrying = {r.id: r for r in records if r.retraction or r.retracts}
+    notices_of = [r for r in carrying.values() if r.retracts]
+    notices_of += [w.canonical for w in works if w.canonical.retracts and not records]
+    named = {normalise_doi(d) or d for r in notices_of for d in r.retracts}
+    doi_of = {r.id: r.doi for r in records if r.doi in named} if named else {}
+    evidence: dict[str, list[str]] = {}
     by_doi: dict[str, list[str]] = {}
     for w in works:
-        recs = [by_id[rid] for rid in w.record_ids if rid in by_id] or [w.canonical]
-        members[w.work_id] = recs
-        for doi in dict.fromkeys(d for d in (w.canonical.doi, *(r.doi for r in recs)) if d):
+        lines = list(w.canonical.retraction)
+        dois = {w.canonical.doi} & named
+        for rid in w.record_ids:
+            if rid in carrying:
+                lines += carrying[rid].retraction
+            if rid in doi_of:
+                dois.add(doi_of[rid])
+        if lines:
+            evidence[w.work_id] = lines
+        for doi in sorted(d for d in dois if d):
             by_doi.setdefault(doi, []).append(w.work_id)
-        for rec in (*recs, w.canonical):
-            evidence[w.work_id] += rec.retraction
-    for w in works:
-        for rec in members[w.work_id]:
-            for doi in rec.retracts:
-                for target in by_doi.get(normalise_doi(doi) or doi, []):
-                    name = rec.doi or rec.id
-                    evidence[target].append(
-                        f"{rec.source} update-to: {name} is a retraction notice naming {doi}"
-                        if name != doi
-                        else f"{rec.source} update-to: {doi} is marked as retracted by itself"
-                    )
-    known = {w.work_id: w for w in works}
+    for rec in notices_of:
+        for doi in rec.retracts:
+            for target in by_doi.get(normalise_doi(doi) or doi, []):
+                name = rec.doi or rec.id
+                evidence.setdefault(target, []).append(
+                    f"{rec.source} update-to: {name} is a retraction notice naming {doi}"
+                    if name != doi
+                    else f"{rec.source} update-to: {doi} is marked as retracted by itself"
+                )
     attached: dict[str, list[str]] = {}
-    for notice, (target, relation) in (linked or {}).items():
-        if relation == "retraction" and target in evidence and notice in known:
-            attached.setdefault(target, []).append(notice)
+    retractions = {n: t for n, (t, relation) in (linked or {}).items() if relation == "retraction"}
+    known = {w.work_id: w for w in works} if retractions else {}
+    if retractions:
+        for notice, target in retractions.items():
+            if target in known and notice in known:
+                attached.setdefault(target, []).append(notice)
     out: dict[str, Flag] = {}
-    for wid, lines in evidence.items():
-        ids = sorted(attached.get(wid, []))
+    for w in works:
+        lines, ids = evidence.get(w.work_id, []), sorted(attached.get(w.work_id, []))
         if not lines and not ids:
             continue
         titles = [" ".join((known[n].canonical.title or "(no title)").split()) for n in ids]
         shown = [f"linked retraction notice {n}: {t}" for n, t in zip(ids, titles, strict=True)]
-        out[wid] = Flag(wid, (*dict.fromkeys(lines), *shown), tuple(ids))
+        out[w.work_id] = Flag(w.work_id, (*dict.fromkeys(lines), *shown), tuple(ids))
     return out
 
 
-def review_flags(review: Review) -> dict[str, Flag]:
-    """`flags` for a review as it is stored: its works, records and study links."""
+def review_flags(review: Review, records: bool = True) -> dict[str, Flag]:
+    """`flags` for a review as it is stored: its works, records and study links.
+
+    `records=False` reads the works alone (their canonical records carry every record's
+    evidence as of the last `slr dedupe`): what the screen uses, so it never waits for
+    records.jsonl.
+    """
     works = load_works(review)
     linked = notices([w.work_id for w in works], load_links(review))
-    return flags(works, load_records(review), linked)
+    return flags(works, load_records(review) if records else (), linked)

@@ -165,7 +165,7 @@ def retraction_flag(session: Session, work: Work) -> Flag | None:
     """The work's retraction flag (slr.retractions), worked out once per session."""
     flags = session.__dict__.get("_retraction_flags")
     if flags is None:
-        flags = session.__dict__["_retraction_flags"] = review_flags(session.review)
+        flags = session.__dict__["_retraction_flags"] = review_flags(session.review, False)
     return flags.get(work.work_id)
 
 
