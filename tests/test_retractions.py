@@ -230,8 +230,9 @@ def test_report_lists_the_retracted_works_and_names_an_included_one_in_red(tmp_p
     red = '<span style="color:#c00">**RETRACTED:** Author 3 (2020). Feature stores in MLOps.'
     assert section[1].startswith("- " + red)
     assert section[1].endswith("Screening: included. Evidence: openalex is_retracted.")
-    assert "Screening: excluded at title-abstract. Evidence: crossref update-to: 10.5555/n5" in (
-        section[2]
+    assert (
+        "Screening: excluded at title-abstract. Evidence: crossref update-to: 10.5555/n5"
+        in (section[2])
     )
     included = text.split("### Included studies\n\n", 1)[1].split("\n\n", 1)[0].splitlines()
     assert [line[:3] for line in included] == ["1. ", "2. "]
