@@ -58,6 +58,10 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         "io",
         "Import exported reference files (BibTeX, RIS, Scopus/WoS/IEEE/... exports).",
     ),
+    "init": (
+        "init",
+        "Start a review: a commented protocol, .gitignore, .gitattributes and a README.",
+    ),
     "matrix": (
         "code",
         "The concept matrix of the included studies (the review's Table 1), with totals.",

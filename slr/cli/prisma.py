@@ -11,6 +11,7 @@ import click
 from slr.cli.options import load, protocol_option
 from slr.errors import ExportError
 from slr.prisma.counts import compute, summary
+from slr.protocol import review_root
 from slr.store import write_atomic
 
 FORMATS = ("svg", "png", "pdf", "tikz", "csv", "json", "text")
@@ -96,13 +97,12 @@ def prisma(protocol_path: str | None, output: str | None, fmt: str | None, inter
 @click.option(
     "-o",
     "--output",
-    default="out/report.md",
-    show_default=True,
     type=click.Path(dir_okay=False),
-    help="report.md or report.html; prisma.svg and included.bib go beside it.",
+    help="report.md or report.html; prisma.svg and included.bib go beside it "
+    "(default: out/report.md in the review's folder, from any folder below it).",
 )
 @click.option("--coder", help="Whose coding the concept matrix shows (default: the only coder).")
-def report(protocol_path: str | None, output: str, coder: str | None) -> None:
+def report(protocol_path: str | None, output: str | None, coder: str | None) -> None:
     """Write the review report: methods, search log, PRISMA diagram, matrix, included studies.
 
     \b
@@ -112,7 +112,10 @@ def report(protocol_path: str | None, output: str, coder: str | None) -> None:
     """
     from slr.report import write_report
 
-    for path in write_report(load(protocol_path), output, coder):
+    review = load(protocol_path)
+    if output is None:
+        output = str(review_root(review.protocol) / "out" / "report.md")
+    for path in write_report(review, output, coder):
         click.echo(f"wrote {path}")
 
 
