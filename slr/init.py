@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 import textwrap
+import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -48,8 +49,9 @@ class Answers:
 
 
 def default_id(folder: Path) -> str:
-    """The review id a folder name suggests: `My MLOps review` -> `my-mlops-review`."""
-    slug = re.sub(r"[^a-z0-9_-]+", "-", folder.resolve().name.lower()).strip("-_")
+    """The review id a folder name suggests: `Übersicht MLOps` -> `ubersicht-mlops`."""
+    name = unicodedata.normalize("NFKD", folder.resolve().name).encode("ascii", "ignore")
+    slug = re.sub(r"[^a-z0-9_-]+", "-", name.decode("ascii").lower()).strip("-_")
     return slug or "review"
 
 

@@ -16,7 +16,7 @@ from click.testing import CliRunner
 from slr import protocol
 from slr.cli import main
 from slr.errors import ProtocolError
-from slr.init import EXAMPLES, Answers, parse_years, protocol_text
+from slr.init import EXAMPLES, Answers, default_id, parse_years, protocol_text
 from slr.tui import term
 
 FIXTURE = Path(__file__).parent / "fixtures" / "exports" / "scopus_ris" / "asreview_scopus.ris"
@@ -268,6 +268,12 @@ def test_bad_sources_list_the_known_ones(tmp_path, monkeypatch):
     assert all(name in line for name in known_source_names())
 
 
+def test_default_ids_from_folder_names():
+    assert default_id(Path("/tmp/Übersicht MLOps")) == "ubersicht-mlops"
+    assert default_id(Path("/tmp/2024 Review!")) == "2024-review"
+    assert default_id(Path("/tmp/日本")) == "review"  # nothing left: a plain default
+
+
 def test_years_spellings():
     assert parse_years("2015-2024") == parse_years("2015:2024") == parse_years("2015..2024")
     assert parse_years(" ") is None
@@ -330,11 +336,14 @@ def test_the_new_review_runs_a_small_pipeline_from_a_subfolder(tmp_path, monkeyp
     assert imported.exit_code == 0, imported.output
     assert "6 imported" in imported.output
     assert invoke(["dedupe", "-q"], root / "protocols", monkeypatch).exit_code == 0
+    screen = ["screen", "--reviewer", "ana", "--plain"]  # the template's criteria drive it
+    assert invoke(screen, notes, monkeypatch, input="1\nq\n").exit_code == 0
     status = invoke(["status"], notes, monkeypatch)
     assert status.exit_code == 0, status.output
     assert f"corpus  {root / 'corpus' / 'demo'}" in status.output
     assert "records identified: 6" in status.output
     assert "works after de-duplication: 6" in status.output
+    assert "6 works, 5 to screen, 0 included, 1 excluded (EC1 1)" in status.output
     assert not (notes / "corpus").exists()  # the state went to the review's folder
     records = (root / "corpus" / "demo").glob("*.jsonl")
     assert {p.name for p in records} >= {"records.jsonl", "searchlog.jsonl", "works.jsonl"}
@@ -354,3 +363,19 @@ def test_the_template_is_plain_toml_for_any_answers():
     assert data["search"]["query"] == answers.query
     assert data["review"]["questions"] == list(answers.questions)
     assert data["search"]["known_relevant"] == ["Title, with a comma"]
+
+
+def test_a_second_protocol_or_a_nested_review_is_said(tmp_path, monkeypatch):
+    assert invoke(["init", "--id", "first", "--query", "x"], tmp_path, monkeypatch).exit_code == 0
+    nested = invoke(["init", "notes", "--id", "inner", "--query", "z"], tmp_path, monkeypatch)
+    assert nested.exit_code == 0, nested.output
+    outer = tmp_path / "protocols" / "first.toml"
+    assert f"note: {outer} is the protocol of a review this folder sits in" in nested.output
+    assert protocol.find(None, cwd=tmp_path / "notes" / "a") == (
+        tmp_path / "notes" / "protocols" / "inner.toml"
+    )
+    second = invoke(["init", "--id", "second", "--query", "y", "--force"], tmp_path, monkeypatch)
+    assert second.exit_code == 0, second.output
+    assert "note: protocols/ also holds first.toml: give each command -p protocols/second.toml" in (
+        second.output
+    )

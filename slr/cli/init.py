@@ -10,6 +10,7 @@ from typing import TypeVar
 import click
 
 from slr import init as init_mod
+from slr import protocol as protocol_mod
 from slr.errors import SlrError
 from slr.tui import term
 
@@ -27,6 +28,14 @@ def _ask(label: str, default: str, parse: Callable[[str], T]) -> T:
             return parse(answer.strip() or default)
         except SlrError as exc:
             click.echo(f"  {exc}", err=True)
+
+
+def _enclosing_review(folder: Path) -> Path | None:
+    """A protocol that `slr` found from here before this review was made, if any."""
+    try:
+        return protocol_mod.find(None, cwd=folder.parent) if folder.parent != folder else None
+    except SlrError:
+        return None
 
 
 def _in_git(folder: Path) -> bool:
@@ -167,6 +176,18 @@ def _report(done: init_mod.Created, answers: init_mod.Answers) -> None:
         click.echo(
             f"query: none given; {rel(done.protocol)} holds a placeholder made from the "
             "title: write your search string there before `slr search`"
+        )
+    others = sorted(p.name for p in done.protocol.parent.glob("*.toml") if p != done.protocol)
+    if others:
+        click.echo(
+            f"note: protocols/ also holds {', '.join(others)}: give each command "
+            f"-p {rel(done.protocol)}"
+        )
+    outer = _enclosing_review(done.folder.resolve())
+    if outer is not None:
+        click.echo(
+            f"note: {outer} is the protocol of a review this folder sits in; below "
+            f"{done.folder}, slr now uses {rel(done.protocol)}"
         )
     click.echo("next:")
     if done.folder.resolve() != Path.cwd().resolve():
