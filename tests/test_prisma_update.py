@@ -177,3 +177,38 @@ def test_cli_previous_csv_and_text(updated):
     text = CliRunner().invoke(main, ["prisma", *proto, "--previous", "v1"]).output
     assert text.splitlines()[0].startswith("previous")
     assert "Total studies included in review" in text
+
+
+def test_a_report_excluded_since_the_previous_version_is_a_warning(updated):
+    """Identity 9 (totals = previous + new) is a warning, not a failure (methods.md)."""
+    from slr.decisions import Decision, record_decision
+
+    review, first, _ = updated
+    gone = included_works(review)[0].work_id
+    record_decision(review, Decision("reviewer1", "full-text", gone, "exclude", ("EC2",)))
+    c = compute(review, previous=read_previous(review, "v1"))
+    assert c.previous.reports == first.new_reports  # the version as it was
+    assert len(c.warnings) == 1 and gone in c.warnings[0]
+    assert c.total_reports == len(included_works(review)) + 1  # as the template adds them
+    out = CliRunner().invoke(main, ["prisma", "-p", str(review.protocol.path), "--previous", "v1"])
+    assert out.exit_code == 0 and "1 report(s) included in the previous version" in out.output
+
+
+def test_a_new_report_of_a_study_included_before_adds_a_report_not_a_study():
+    from types import SimpleNamespace
+
+    from slr.decisions import Decision
+    from slr.prisma.counts import PrismaCounts, PrismaError, check, split_new_studies
+
+    final = {w: Decision("r", "full-text", w, "include") for w in ("new1", "new2", "new3")}
+    ft = SimpleNamespace(final=final)  # the update's works only
+    every = {"old": ["old", "new1"], "s2": ["new2", "new3"]}  # study -> included reports
+    studies, of_previous = split_new_studies(every, ft)
+    assert studies == {"s2": ["new2", "new3"]} and of_previous == 1
+    c = PrismaCounts(new_reports=1, new_studies=0, reports_of_previous_studies=1)
+    c.databases.sought = c.databases.assessed = c.databases.included = 1
+    c.records_screened = c.database_results["X"] = 1
+    check(c)  # one new report, of a study included before: no new study, and that balances
+    c.reports_of_previous_studies = 0
+    with pytest.raises(PrismaError, match="at least 1"):
+        check(c)

@@ -324,7 +324,9 @@ def compute(
         box.included = sum(1 for d in decided.values() if d.decision == "include")
     studies = included_studies(ft)
     if previous is not None:  # a new report of a study included before adds no study
-        studies, counts.reports_of_previous_studies = _new_studies(included_studies(full_ft), ft)
+        studies, counts.reports_of_previous_studies = split_new_studies(
+            included_studies(full_ft), ft
+        )
     below_cutoff = _quality_exclusions(review, counts, ft.final, studies, column_of)
     counts.new_reports = counts.databases.included + counts.other.included
     counts.new_studies = len(studies) - below_cutoff
@@ -355,7 +357,7 @@ def _only(state: Any, keep: set[str]) -> Any:
     )
 
 
-def _new_studies(every: dict[str, list[str]], ft: Any) -> tuple[dict[str, list[str]], int]:
+def split_new_studies(every: dict[str, list[str]], ft: Any) -> tuple[dict[str, list[str]], int]:
     """The included studies all of whose included reports are new, and the number of new
     included reports of studies that also have an earlier included report."""
     new, of_previous = {}, 0
