@@ -18,6 +18,12 @@ From the state (records.jsonl and works.jsonl), with new = first stored since th
   the merged fields (title, year, DOI, abstract) that differ from the merge of its earlier
   records alone, i.e. what the work showed before the new records joined it.
 Records whose run the log does not name are never counted as new (said, not guessed).
+
+Screening after an update: decisions are keyed by work id, the id of the earliest-added
+record of the work, so a work that gains a later record keeps its id and its decisions and
+is not queued again; only works without a decision are (the new works, and any left open).
+The changed works that were decided at title-abstract are counted and marked "decision
+stands", so that nobody mistakes them for screened with their new record in view.
 """
 
 from __future__ import annotations
