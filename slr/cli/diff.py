@@ -14,7 +14,8 @@ from slr.diff import diff, format_diff
     "--since",
     metavar="DATE|RUN",
     help="A date (YYYY-MM-DD) or a run id of the search log (a search run, an import, "
-    "a snowball round). Default: the previous run.",
+    "a snowball round; SOURCE/RUN when two sources' runs share an id). Default: the "
+    "previous run.",
 )
 @click.option(
     "--format",
