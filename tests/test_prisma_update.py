@@ -149,19 +149,15 @@ def test_unknown_ref_and_date_before_the_first_commit(updated):
         read_previous(review, "2024-02-30")
 
 
-def test_not_a_git_repository_is_a_one_line_error(tmp_path):
+def test_not_a_git_repository_is_a_one_line_error(tmp_path, monkeypatch):
     review = new_review(tmp_path)
     import_on(review, "2024-01-10", FIRST)
-    env = {"GIT_CEILING_DIRECTORIES": str(tmp_path.parent)}  # no repository above tmp_path
-    os.environ.update(env)
-    try:
-        with pytest.raises(PreviousError, match="not in a git repository"):
-            read_previous(review, "v1")
-        result = CliRunner().invoke(
-            main, ["prisma", "-p", str(review.protocol.path), "--previous", "v1"]
-        )
-    finally:
-        os.environ.pop("GIT_CEILING_DIRECTORIES")
+    monkeypatch.setenv("GIT_CEILING_DIRECTORIES", str(tmp_path.parent))  # no repo above
+    with pytest.raises(PreviousError, match="not in a git repository"):
+        read_previous(review, "v1")
+    result = CliRunner().invoke(
+        main, ["prisma", "-p", str(review.protocol.path), "--previous", "v1"]
+    )
     assert result.exit_code == 1
     assert result.output.count("\n") == 1 and "not in a git repository" in result.output
 
