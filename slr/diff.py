@@ -319,6 +319,23 @@ def _title_abstract_finals(review: Review, works: list[Work]) -> dict[str, str]:
     return {w: d.decision for w, d in stage_states(review, works)["title-abstract"].final.items()}
 
 
+def decided_then_grown(
+    records: list[Record], log: list[dict[str, Any]], works: list[Work], final: dict[str, Any]
+) -> int:
+    """Works with a final decision (`final`: work id -> Decision) that hold a record of a run
+    started after that decision: their decision stands (for `slr status`)."""
+    origin = origins(records, log)
+    started = {at: str(log[at].get("started") or "") for at in set(origin.values())}
+    n = 0
+    for work in works:
+        decision = final.get(work.work_id)
+        if decision is None or not decision.time:
+            continue
+        if any(started.get(origin.get(rid, -1), "") > decision.time for rid in work.record_ids):
+            n += 1
+    return n
+
+
 # ---------------------------------------------------------------- output
 
 

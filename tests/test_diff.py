@@ -150,9 +150,11 @@ def test_only_works_without_decisions_are_queued_after_an_update(review):
     import_on(review, "2024-01-10", FIRST)
     session = open_session(review, "reviewer1", "title-abstract")
     decided = []
-    while session.current is not None and len(decided) < 12:
-        decided.append(session.current.work_id)
-        session.decide("exclude" if len(decided) % 2 else "include", ("EC2",) * (len(decided) % 2))
+    with fixed_clock("2024-03-01T10:00:00Z"):  # between the two imports
+        while session.current is not None and len(decided) < 12:
+            decided.append(session.current.work_id)
+            criteria = ("EC2",) * (len(decided) % 2)
+            session.decide("exclude" if criteria else "include", criteria)
     open_before = {w.work_id for w in session.works if not session.is_decided(w.work_id)}
     assert len(open_before) == len(session.works) - 12 > 0
     import_on(review, "2024-06-01", SECOND)
@@ -167,6 +169,9 @@ def test_only_works_without_decisions_are_queued_after_an_update(review):
     assert not grown_decided & queued
     assert d.to_dict()["changed_decided"] == len(grown_decided)
     assert f"already decided at title-abstract: {len(grown_decided)}" in format_diff(d)
+    status = CliRunner().invoke(main, ["status", "-p", str(review.protocol.path)]).output
+    assert f"  {len(grown_decided)} decided work(s) gained records from runs started" in status
+    assert f"{len(queued)} to screen" in status
 
 
 # ---------------------------------------------------------------- two search runs
