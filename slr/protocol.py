@@ -579,27 +579,41 @@ def load(path: str | Path) -> Protocol:
 
 
 def find(path: str | Path | None, cwd: Path | None = None) -> Path:
-    """The protocol to use: the given path, else the only `protocols/*.toml` under cwd."""
+    """The protocol to use: the given path, else the only `protocols/*.toml` of the review
+    holding cwd.
+
+    As git finds its repository, the review is the nearest folder, cwd or one above it, whose
+    `protocols/` holds a `.toml` file; the walk stops at the filesystem root. So `slr` works
+    from any subfolder of a review (`corpus/<id>/decisions/`, a notes folder).
+    """
     if path is not None:
         return Path(path)
-    folder = (cwd or Path.cwd()) / "protocols"
-    found = sorted(folder.glob("*.toml")) if folder.is_dir() else []
-    if not found:
-        raise ProtocolError(
-            f"{folder}: no protocol found; pass -p/--protocol PATH or create protocols/<review-id>.toml"
-        )
-    if len(found) > 1:
-        names = ", ".join(p.name for p in found)
-        raise ProtocolError(f"{folder}: several protocols ({names}); choose one with -p/--protocol")
-    return found[0]
+    start = cwd or Path.cwd()
+    for folder in (start, *start.parents):
+        protocols = folder / "protocols"
+        found = sorted(protocols.glob("*.toml")) if protocols.is_dir() else []
+        if len(found) == 1:
+            return found[0]
+        if found:
+            names = ", ".join(p.name for p in found)
+            raise ProtocolError(
+                f"{protocols}: several protocols ({names}); choose one with -p/--protocol"
+            )
+    raise ProtocolError(
+        f"{start}: no protocol found in protocols/ here or in any folder above it (up to "
+        f"{start.anchor or '/'}); pass -p/--protocol PATH, or start a review with `slr init`"
+    )
+
+
+def review_root(protocol: Protocol) -> Path:
+    """The review's folder: the one holding `protocols/` (else the protocol's own folder)."""
+    base = protocol.path.resolve().parent
+    return base.parent if base.name == "protocols" else base
 
 
 def corpus_dir(protocol: Protocol) -> Path:
-    """`corpus/<review-id>/` next to the `protocols/` folder holding the protocol."""
-    base = protocol.path.resolve().parent
-    if base.name == "protocols":
-        base = base.parent
-    return base / "corpus" / protocol.id
+    """`corpus/<review-id>/` in the review's folder (next to `protocols/`)."""
+    return review_root(protocol) / "corpus" / protocol.id
 
 
 # --------------------------------------------------------------------------- readiness

@@ -174,6 +174,12 @@ def status_of(state: ReviewState) -> Status:
             "torn": damaged_logs(store),
             "snowball_caps_hit": citation_caps_hit(state.search_log),
         }
+    if data["screening"]:  # an update never re-queues a decided work: say how many grew
+        from slr.diff import decided_then_grown
+
+        final = state.stage_states[STAGES[0]].final
+        grown = decided_then_grown(state.records, state.search_log, state.works, final)
+        data["screening"][STAGES[0]]["decided_then_grown"] = grown
     data["next"] = next_step(review, data)
     data["retracted"] = retracted_counts(state, stored) if works else {}
     return Status(**data, source=state)
@@ -316,6 +322,11 @@ def format_status(status: Status) -> str:
             lines.append(
                 f"  {c['notices']} notice(s) (errata, retractions, comments) follow the report "
                 "they concern: shown under it, not screened on their own"
+            )
+        if c.get("decided_then_grown"):
+            lines.append(
+                f"  {c['decided_then_grown']} decided work(s) gained records from runs started "
+                "after their decision: the decisions stand, not queued again (see slr diff)"
             )
         if c.get("awaiting_reviewers"):
             lines.append(

@@ -41,6 +41,10 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         "dedupe",
         "Link duplicate records of every source into works; no record is ever deleted.",
     ),
+    "diff": (
+        "diff",
+        "Show what is new since a run or a date: records, works, works that changed.",
+    ),
     "documents": (
         "documents",
         "Documents that are not search records: interview transcripts, reports, grey literature.",
@@ -57,6 +61,10 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
     "import": (
         "io",
         "Import exported reference files (BibTeX, RIS, Scopus/WoS/IEEE/... exports).",
+    ),
+    "init": (
+        "init",
+        "Start a review: a commented protocol, .gitignore, .gitattributes and a README.",
     ),
     "matrix": (
         "code",

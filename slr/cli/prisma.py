@@ -11,6 +11,7 @@ import click
 from slr.cli.options import load, protocol_option
 from slr.errors import ExportError
 from slr.prisma.counts import compute, summary
+from slr.protocol import review_root
 from slr.store import write_atomic
 
 FORMATS = ("svg", "png", "pdf", "tikz", "csv", "json", "text")
@@ -62,7 +63,19 @@ def render(counts, fmt: str) -> str | bytes:  # type: ignore[no-untyped-def]
     help="Draw it while screening is unfinished: marked as interim, with the works awaiting "
     "each stage.",
 )
-def prisma(protocol_path: str | None, output: str | None, fmt: str | None, interim: bool) -> None:
+@click.option(
+    "--previous",
+    metavar="REF",
+    help="An updated review: carry over the studies and reports included in the version at "
+    "REF (a git tag, a commit, or a date YYYY-MM-DD) and count only what is new since.",
+)
+def prisma(
+    protocol_path: str | None,
+    output: str | None,
+    fmt: str | None,
+    interim: bool,
+    previous: str | None,
+) -> None:
     """Draw the PRISMA 2020 flow diagram from the review's own state.
 
     Every count is derived from the records, works and decision logs and checked to
@@ -75,6 +88,7 @@ def prisma(protocol_path: str | None, output: str | None, fmt: str | None, inter
       slr prisma --format tikz -o out/prisma.tex
       slr prisma --format csv          # PRISMA2020 Shiny-app template
       slr prisma --interim -o out/prisma-interim.svg   # while screening goes on
+      slr prisma --previous v1 -o out/prisma.svg       # update of the version tagged v1
     """
     if fmt is None:
         fmt = EXTENSIONS.get(Path(output).suffix.lower(), "") if output else "text"
@@ -82,7 +96,16 @@ def prisma(protocol_path: str | None, output: str | None, fmt: str | None, inter
             raise ExportError(f"{output}: unknown extension; pass --format ({', '.join(FORMATS)})")
     if fmt in ("png", "pdf") and output is None:
         raise ExportError(f"--format {fmt} is binary: give a file with -o")
-    data = render(compute(load(protocol_path), interim=interim), fmt)
+    review = load(protocol_path)
+    before = None
+    if previous is not None:
+        from slr.prisma.previous import read_previous
+
+        before = read_previous(review, previous)
+    counts = compute(review, interim=interim, previous=before)
+    for warning in counts.warnings:
+        click.echo(f"Warning: {warning}", err=True)
+    data = render(counts, fmt)
     if output:
         write_atomic(Path(output), data)
         click.echo(f"wrote {output}", err=True)
@@ -96,13 +119,12 @@ def prisma(protocol_path: str | None, output: str | None, fmt: str | None, inter
 @click.option(
     "-o",
     "--output",
-    default="out/report.md",
-    show_default=True,
     type=click.Path(dir_okay=False),
-    help="report.md or report.html; prisma.svg and included.bib go beside it.",
+    help="report.md or report.html; prisma.svg and included.bib go beside it "
+    "(default: out/report.md in the review's folder, from any folder below it).",
 )
 @click.option("--coder", help="Whose coding the concept matrix shows (default: the only coder).")
-def report(protocol_path: str | None, output: str, coder: str | None) -> None:
+def report(protocol_path: str | None, output: str | None, coder: str | None) -> None:
     """Write the review report: methods, search log, PRISMA diagram, matrix, included studies.
 
     \b
@@ -112,7 +134,10 @@ def report(protocol_path: str | None, output: str, coder: str | None) -> None:
     """
     from slr.report import write_report
 
-    for path in write_report(load(protocol_path), output, coder):
+    review = load(protocol_path)
+    if output is None:
+        output = str(review_root(review.protocol) / "out" / "report.md")
+    for path in write_report(review, output, coder):
         click.echo(f"wrote {path}")
 
 

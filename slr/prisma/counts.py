@@ -20,8 +20,8 @@ logged gap between records identified and reports sought (identity 6).
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
 
 from slr.corpus import load_records
 from slr.databases import known_source_names
@@ -29,7 +29,10 @@ from slr.errors import SlrError
 from slr.protocol import Protocol
 from slr.records import Record
 from slr.review import Review
-from slr.works import load_works
+from slr.works import Work, load_works, record_index
+
+if TYPE_CHECKING:
+    from slr.prisma.previous import Previous
 
 DISPLAY_NAMES = {
     "openalex": "OpenAlex",
@@ -89,6 +92,11 @@ class PrismaCounts:
     other_screened_out: int = 0  # citation candidates excluded on title/abstract (logged gap)
     new_studies: int = 0
     new_reports: int = 0
+    # updated review (`slr prisma --previous REF`): the previous version's included studies
+    # and reports; every other box counts only the works whose every record is new since
+    previous: Previous | None = None
+    reports_of_previous_studies: int = 0  # new included reports of studies included before
+    warnings: list[str] = field(default_factory=list)  # identity 9 is a warning, not a failure
     interim: bool = False  # drawn while screening is unfinished (`slr prisma --interim`)
     awaiting_screening: int = 0  # interim only: column-A works without a title-abstract decision
     other_awaiting_screening: int = 0  # the same for column B
@@ -109,6 +117,15 @@ class PrismaCounts:
     def awaiting_full_text(self) -> int:
         return self.databases.awaiting + self.other.awaiting
 
+    @property
+    def total_studies(self) -> int:
+        """Previous + new studies (PRISMA 2020 updated review); the new ones without one."""
+        return (self.previous.studies if self.previous else 0) + self.new_studies
+
+    @property
+    def total_reports(self) -> int:
+        return (self.previous.reports if self.previous else 0) + self.new_reports
+
     def to_dict(self) -> dict[str, Any]:
         """Flat, JSON-ready view with the PRISMA2020 template's keys (and the interim marks)."""
         interim = {
@@ -118,8 +135,22 @@ class PrismaCounts:
             "dbr_awaiting_assessment": self.databases.awaiting,
             "other_awaiting_assessment": self.other.awaiting,
         }
+        previous = {}
+        if self.previous is not None:
+            previous = {
+                "previous_version": self.previous.label(),
+                "previous_studies": self.previous.studies,
+                "previous_reports": self.previous.reports,
+            }
+        totals = {
+            "total_studies": self.total_studies,
+            "total_reports": self.total_reports,
+        }
+        if self.previous is not None:
+            totals["new_reports_of_previous_studies"] = self.reports_of_previous_studies
         return {
             **(interim if self.interim else {}),
+            **previous,
             "database_results": self.identified,
             "database_specific_results": dict(self.database_results),
             "other_results": dict(self.other_results),
@@ -143,6 +174,7 @@ class PrismaCounts:
             "other_included": self.other.included,
             "new_studies": self.new_studies,
             "new_reports": self.new_reports,
+            **totals,
         }
 
 
@@ -187,11 +219,16 @@ def _reason(protocol: Protocol, criteria: tuple[str, ...]) -> str:
     return criterion_label(protocol, criteria[0]) if criteria else "No reason recorded"
 
 
-def compute(review: Review, interim: bool = False) -> PrismaCounts:
+def compute(
+    review: Review, interim: bool = False, previous: Previous | None = None
+) -> PrismaCounts:
     """All flow-diagram counts from the state; raises PrismaError if it is incomplete or unbalanced.
 
     `interim` draws it while screening is unfinished: works without a final decision are
-    counted as awaiting their stage instead of being an error.
+    counted as awaiting their stage instead of being an error. `previous` (an updated
+    review, see slr.prisma.previous) carries the previous version's studies and reports
+    over and counts only what is new since: records it did not hold, and the works whose
+    every record is new (a new record merged into an earlier work is a duplicate removed).
     """
     from slr.screen.state import included_studies, stage_states  # builds on works; import late
 
@@ -201,8 +238,17 @@ def compute(review: Review, interim: bool = False) -> PrismaCounts:
         raise PrismaError("no records yet: run `slr search` or `slr import` first")
     if not works:
         raise PrismaError("no works yet: run `slr dedupe` before drawing the flow diagram")
+    states = stage_states(review, works)
+    counts = PrismaCounts(interim=interim, previous=previous)
+    full_ft = states["full-text"]
+    if previous is not None:
+        old = previous.record_ids
+        counts.warnings = _dropped_since(previous, works, full_ft)
+        records = {rid: r for rid, r in records.items() if rid not in old}
+        works = [w for w in works if not any(rid in old for rid in w.record_ids)]
+        keep = {w.work_id for w in works}
+        states = {stage: _only(state, keep) for stage, state in states.items()}
     databases = set(known_source_names())
-    counts = PrismaCounts(interim=interim)
     column_of: dict[str, str] = {}
     for work in works:
         recs = [records[rid] for rid in work.record_ids if rid in records]
@@ -220,7 +266,6 @@ def compute(review: Review, interim: bool = False) -> PrismaCounts:
     a_works = [w for w in works if column_of[w.work_id] == "A"]
     counts.duplicates = counts.identified - len(a_works)
 
-    states = stage_states(review, works)
     ta, ft = states["title-abstract"], states["full-text"]
     notices = ta.notices
     counts.notices = dict(
@@ -277,11 +322,72 @@ def compute(review: Review, interim: bool = False) -> PrismaCounts:
         )
         box.excluded = dict(sorted(reasons.items()))
         box.included = sum(1 for d in decided.values() if d.decision == "include")
-    below_cutoff = _quality_exclusions(review, counts, ft.final, included_studies(ft), column_of)
+    studies = included_studies(ft)
+    if previous is not None:  # a new report of a study included before adds no study
+        studies, counts.reports_of_previous_studies = split_new_studies(
+            included_studies(full_ft), ft
+        )
+    below_cutoff = _quality_exclusions(review, counts, ft.final, studies, column_of)
     counts.new_reports = counts.databases.included + counts.other.included
-    counts.new_studies = len(included_studies(ft)) - below_cutoff
+    counts.new_studies = len(studies) - below_cutoff
     check(counts)
     return counts
+
+
+def _only(state: Any, keep: set[str]) -> Any:
+    """A stage's state restricted to some works (an update's new works)."""
+
+    def sub(d: dict[str, Any]) -> dict[str, Any]:
+        return {w: v for w, v in d.items() if w in keep}
+
+    return replace(
+        state,
+        pool=[w for w in state.pool if w.work_id in keep],
+        auto=sub(state.auto),
+        reviews={name: sub(decided) for name, decided in state.reviews.items()},
+        resolved=sub(state.resolved),
+        final=sub(state.final),
+        order=sub(state.order),
+        disagreements=sub(state.disagreements),
+        conflicts=sub(state.conflicts),
+        notes=sub(state.notes),
+        notices=sub(state.notices),
+        not_retrieved={w for w in state.not_retrieved if w in keep},
+        retrieval=sub(state.retrieval),
+    )
+
+
+def split_new_studies(every: dict[str, list[str]], ft: Any) -> tuple[dict[str, list[str]], int]:
+    """The included studies all of whose included reports are new, and the number of new
+    included reports of studies that also have an earlier included report."""
+    new, of_previous = {}, 0
+    for study, ids in every.items():
+        fresh = [w for w in ids if w in ft.final]
+        if fresh and len(fresh) == len(ids):
+            new[study] = fresh
+        else:
+            of_previous += len(fresh)
+    return new, of_previous
+
+
+def _dropped_since(previous: Previous, works: list[Work], ft: Any) -> list[str]:
+    """Identity 9 is a warning: reports the previous version included that are no longer
+    included (decisions changed since) make the totals differ from today's state."""
+    index = record_index(works)
+    gone = [
+        w
+        for w in previous.included
+        if (now := index.get(w)) is None
+        or ft.final.get(now) is None
+        or ft.final[now].decision != "include"
+    ]
+    if not gone:
+        return []
+    return [
+        f"{len(gone)} report(s) included in the previous version {previous.label()} are not "
+        "included now (decisions changed since); the previous boxes show that version as it "
+        "was: " + ", ".join(sorted(gone)[:5]) + (" ..." if len(gone) > 5 else "")
+    ]
 
 
 def _quality_exclusions(
@@ -394,11 +500,23 @@ def check(c: PrismaCounts) -> None:
         if got != want:
             raise PrismaError(f"PRISMA boxes do not balance: {name}: {got} != {how} = {want}")
     # each included report is of one included study, and an included study has a report
-    if not (min(reports, 1) <= c.new_studies <= reports):
+    # (in an update, a new report may be of a study included before: it adds no study)
+    least = min(reports - c.reports_of_previous_studies, 1)
+    if not (least <= c.new_studies <= reports):
         raise PrismaError(
-            "PRISMA boxes do not balance: studies included must be at least 1 and at most the "
-            f"reports of included studies: {c.new_studies} studies, {reports} reports"
+            f"PRISMA boxes do not balance: studies included must be at least {least} and at "
+            f"most the reports of included studies: {c.new_studies} studies, {reports} reports"
         )
+    if c.previous is not None:
+        for what, total, before, new in (
+            ("studies", c.total_studies, c.previous.studies, c.new_studies),
+            ("reports", c.total_reports, c.previous.reports, c.new_reports),
+        ):
+            if total != before + new:
+                raise PrismaError(
+                    f"PRISMA boxes do not balance: total {what} {total} != previous {before} "
+                    f"+ new {new}"
+                )
     values = [
         c.duplicates,
         c.records_screened,
@@ -447,6 +565,27 @@ def boxes(c: PrismaCounts) -> dict[str, list[str]]:
             f"Reports of included studies {n(c.new_reports)}",
         ],
     }
+    if c.previous is not None:  # PRISMA 2020 template for updated reviews
+        out = {
+            "previous": [
+                f"Studies included in previous version of review {n(c.previous.studies)}",
+                "Reports of studies included in previous version of review "
+                + n(c.previous.reports),
+            ],
+            **out,
+        }
+        out["included"] = [
+            f"New studies included in review {n(c.new_studies)}",
+            f"Reports of new included studies {n(c.new_reports)}",
+        ]
+        if c.reports_of_previous_studies:
+            out["included"].append(
+                f"  of which reports of studies included before {n(c.reports_of_previous_studies)}"
+            )
+        out["total"] = [
+            f"Total studies included in review {n(c.total_studies)}",
+            f"Reports of total included studies {n(c.total_reports)}",
+        ]
     if c.has_other_methods:
         out.update(
             {

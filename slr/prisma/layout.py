@@ -25,7 +25,9 @@ class Box:
     w: float
     h: float
     lines: tuple[str, ...]
-    kind: str = "box"  # box | title | stage | interim (the banner of an interim diagram)
+    # box | title | grey (the "Previous studies" title of an update) | stage | interim (the
+    # banner of an interim diagram)
+    kind: str = "box"
 
 
 @dataclass(frozen=True)
@@ -65,18 +67,23 @@ def layout(counts: PrismaCounts) -> Layout:
     """Place every box of the diagram; column B only when other methods were used."""
     text = {k: _wrap(v) for k, v in boxes(counts).items()}
     other = counts.has_other_methods
-    xa = LABEL_W + GAP
+    update = "previous" in text  # an updated review: a "Previous studies" column on the left
+    xp = LABEL_W + GAP
+    xa = xp + (MAIN_W + GAP if update else 0)
     xs = xa + MAIN_W + GAP
     xb = xs + SIDE_W + 2 * GAP
     xbs = xb + MAIN_W + GAP
     width = (xbs + SIDE_W if other else xs + SIDE_W) + GAP
     rows = [
-        ("identified", "removed", "other_identified", None),
-        ("screened", "excluded", None, None),
-        ("sought", "not_retrieved", "other_sought", "other_not_retrieved"),
-        ("assessed", "reports_excluded", "other_assessed", "other_excluded"),
-        ("included", None, None, None),
+        ("identified", "removed", "other_identified", None, "previous"),
+        ("screened", "excluded", None, None, None),
+        ("sought", "not_retrieved", "other_sought", "other_not_retrieved", None),
+        ("assessed", "reports_excluded", "other_assessed", "other_excluded", None),
+        ("included", None, None, None, None),
     ]
+    if update:
+        rows.append(("total", None, None, None, None))
+    new = "new " if update else ""
     placed: dict[str, Box] = {}
     out: list[Box] = []
     y = GAP
@@ -94,7 +101,7 @@ def layout(counts: PrismaCounts) -> Layout:
             y,
             MAIN_W + GAP + SIDE_W,
             title_h,
-            ("Identification of studies via databases and registers",),
+            (f"Identification of {new}studies via databases and registers",),
             "title",
         )
     )
@@ -106,23 +113,26 @@ def layout(counts: PrismaCounts) -> Layout:
                 y,
                 MAIN_W + GAP + SIDE_W,
                 title_h,
-                ("Identification of studies via other methods",),
+                (f"Identification of {new}studies via other methods",),
                 "title",
             )
         )
+    if update:
+        out.append(Box("title_previous", xp, y, MAIN_W, title_h, ("Previous studies",), "grey"))
     y += title_h + GAP
     row_top: list[float] = []
     for row in rows:
         keys = [k for k in row if k and k in text]
         h = max(_height(text[k]) for k in keys)
         row_top.append(y)
-        for k, x, w in zip(row, (xa, xs, xb, xbs), (MAIN_W, SIDE_W, MAIN_W, SIDE_W), strict=True):
+        xs_ = (xa, xs, xb, xbs, xp)
+        for k, x, w in zip(row, xs_, (MAIN_W, SIDE_W, MAIN_W, SIDE_W, MAIN_W), strict=True):
             if k and k in text:
                 box = Box(k, x, y, w, h, text[k])
                 placed[k] = box
                 out.append(box)
         y += h + GAP
-    stages = [("Identification", 0, 0), ("Screening", 1, 3), ("Included", 4, 4)]
+    stages = [("Identification", 0, 0), ("Screening", 1, 3), ("Included", 4, len(rows) - 1)]
     for label, first, last in stages:
         top = row_top[first]
         bottom = row_top[last] + max(placed[k].h for k in rows[last] if k and k in placed)
@@ -148,6 +158,18 @@ def layout(counts: PrismaCounts) -> Layout:
         right("sought", "not_retrieved"),
         right("assessed", "reports_excluded"),
     ]
+    if update:
+        arrows.append(down("included", "total"))
+        p, q = placed["previous"], placed["total"]
+        arrows.append(
+            Arrow(
+                (
+                    (p.x + p.w / 2, p.y + p.h),
+                    (p.x + p.w / 2, q.y + q.h / 2),
+                    (q.x, q.y + q.h / 2),
+                )
+            )
+        )
     if other:
         arrows += [
             down("other_identified", "other_sought"),

@@ -12,8 +12,14 @@ from slr.matrix.latex import escape as tex_escape  # one LaTeX table for matrix 
 from slr.prisma.counts import PrismaCounts, PrismaError
 from slr.prisma.layout import LINE, PAD, Layout, layout
 
-COLOURS = {"box": "#ffffff", "title": "#ffc000", "stage": "#9dc3e6", "interim": "#ff9999"}
-CENTRED = ("title", "interim")  # kinds whose lines are centred and bold
+COLOURS = {
+    "box": "#ffffff",
+    "title": "#ffc000",
+    "grey": "#d9d9d9",
+    "stage": "#9dc3e6",
+    "interim": "#ff9999",
+}
+CENTRED = ("title", "grey", "interim")  # kinds whose lines are centred and bold
 
 
 # ---------------------------------------------------------------- SVG
@@ -77,9 +83,13 @@ def to_tikz(counts: PrismaCounts, standalone: bool = True) -> str:
 
     body = [r"\begin{tikzpicture}[font=\sffamily\small]"]
     for box in lay.boxes:
-        fill = {"box": "white", "title": "orange!60", "stage": "cyan!25", "interim": "red!40"}[
-            box.kind
-        ]
+        fill = {
+            "box": "white",
+            "title": "orange!60",
+            "grey": "gray!30",
+            "stage": "cyan!25",
+            "interim": "red!40",
+        }[box.kind]
         body.append(
             rf"\draw[fill={fill}, rounded corners=2pt] {pt(box.x, box.y)} rectangle "
             rf"{pt(box.x + box.w, box.y + box.h)};"
@@ -496,6 +506,15 @@ TEMPLATE = [
 ]
 
 
+# The template's boxtext of an updated review, which slr rewords for a new one (methods.md)
+UPDATED_BOXTEXT = {
+    "newstud": "Identification of new studies via databases and registers",
+    "othstud": "Identification of new studies via other methods",
+    "new_studies": "New studies included in review",
+    "new_reports": "Reports of new included studies",
+}
+
+
 def _pairs(values: dict[str, int]) -> str:
     # names end at their first comma in the template's reader: keep commas out of names
     return "; ".join(f"{name.replace(',', '')}, {n}" for name, n in values.items())
@@ -511,9 +530,10 @@ def to_csv(counts: PrismaCounts) -> str:
     citations = sum(v for k, v in counts.other_results.items() if k.startswith("Citation"))
     websites = sum(v for k, v in counts.other_results.items() if not k.startswith("Citation"))
     other = counts.has_other_methods
+    prev = counts.previous
     n: dict[str, str] = {
-        "previous_studies": "NA",
-        "previous_reports": "NA",
+        "previous_studies": "NA" if prev is None else str(prev.studies),
+        "previous_reports": "NA" if prev is None else str(prev.reports),
         "database_results": str(counts.identified),
         "database_specific_results": _pairs(counts.database_results),
         "register_results": "NA",
@@ -536,8 +556,8 @@ def to_csv(counts: PrismaCounts) -> str:
         "other_excluded": (_pairs(counts.other.excluded) or "NA") if other else "NA",
         "new_studies": str(counts.new_studies),
         "new_reports": str(counts.new_reports),
-        "total_studies": str(counts.new_studies),
-        "total_reports": str(counts.new_reports),
+        "total_studies": str(counts.total_studies),
+        "total_reports": str(counts.total_reports),
         "total_studies_ma": "NA",
         "total_reports_ma": "NA",
     }
@@ -545,5 +565,8 @@ def to_csv(counts: PrismaCounts) -> str:
     writer = csv.writer(buf, lineterminator="\n")
     writer.writerow(["data", "node", "box", "description", "boxtext", "tooltips", "url", "n"])
     for row in TEMPLATE:
+        if prev is not None:  # the template's own updated-review wording
+            key = row[0] if row[0] != "NA" else row[2]
+            row = (*row[:4], UPDATED_BOXTEXT.get(key, row[4]), *row[5:])
         writer.writerow([*row, n.get(row[0], "0")])
     return buf.getvalue()
