@@ -28,6 +28,7 @@ from slr.screen.rules import auto_rules
 from slr.screen.state import screening_counts, stage_recalls
 from slr.state import ReviewState, load_state
 from slr.store import Store, TornLineWarning, has_torn_tail
+from slr.validate import imported_unmatched, unmatched_counts, unmatched_line
 from slr.works import Work
 
 
@@ -55,6 +56,7 @@ class Status:
     auto_screened: bool
     torn: list[dict[str, str]]
     snowball_caps_hit: list[str]
+    imported_unmatched: dict[str, int]  # imported records the query does not match / decide
     next: str
     source: ReviewState | None = field(default=None, compare=False, repr=False)
 
@@ -92,7 +94,7 @@ def status(review: Review) -> Status:
     return result
 
 
-STATUS_CACHE_FORMAT = 1  # bump when the status's counts change meaning
+STATUS_CACHE_FORMAT = 2  # bump when the status's counts change meaning
 
 
 def _cache_key(review: Review) -> dict[str, Any] | None:
@@ -169,6 +171,9 @@ def status_of(state: ReviewState) -> Status:
             "auto_screened": store.decisions_file(AUTO_REVIEWER).exists(),
             "torn": damaged_logs(store),
             "snowball_caps_hit": citation_caps_hit(state.search_log),
+            "imported_unmatched": unmatched_counts(
+                imported_unmatched(review.protocol, state.records, state.search_log)
+            ),
         }
     data["next"] = next_step(review, data)
     return Status(**data, source=state)
@@ -325,6 +330,8 @@ def format_status(status: Status) -> str:
     for coder, n in coded.items():
         lines.append(f"coding {coder}: {n} of {data['coding']['studies']} included studies coded")
     lines.extend(f"note: {line}" for line in data.get("snowball_caps_hit", []))
+    unmatched = unmatched_line(data.get("imported_unmatched") or {})
+    lines.extend([f"note: {unmatched}"] if unmatched else [])
     for damaged in data.get("torn", []):
         if damaged["state"] == "torn":
             lines.append(
