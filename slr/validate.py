@@ -6,8 +6,8 @@ of the protocol, whether the source's query matches the paper, by the local eval
 (`slr.query`) on the paper's title, abstract and keywords, restricted to the fields the
 source's API searches; and whether that source's records in the review hold it. The
 metadata comes from the review's records (same DOI or same normalised title); a paper the
-records lack, or hold without an abstract, is looked up by DOI in OpenAlex (with a key) or
-Crossref. Lookups are archived under `raw/<source>/validate/` and reused, so a validation
+records lack, or hold without the abstract a source's verdict needs, is looked up by DOI in
+OpenAlex (with a key) or Crossref. Lookups are archived under `raw/<source>/validate/` and reused, so a validation
 replays offline; with no network a paper is "not looked up", never an error.
 
 `imported_unmatched` checks the records of imports (database exports): a database's web
@@ -159,17 +159,20 @@ def validate(
         known = Known.parse(entry)
         found = index.find(known.doi, known.title)
         meta = _metadata(found)
+        checks = _per_source(protocol, meta, found, searched)
         doi = known.doi or next((r.doi for r in found if r.doi), None)
-        if doi and meta.abstract is None:  # not in the records, or only without an abstract
+        undecided = any(c.verdict in (None, Verdict.UNDECIDABLE) for c in checks)
+        if doi and undecided:  # not in the records, or there without the abstract it needs
             looked = lookup.doi(doi)
             if looked.origin == "none":
                 meta.note = looked.note
             else:
                 found = found or index.find(None, normalise_title(looked.title))
                 meta = _merge(_metadata(found), looked)
+                checks = _per_source(protocol, meta, found, searched)
         elif not found:
             meta.note = "not in the records; give its DOI to look it up"
-        papers.append(PaperCheck(known, meta, _per_source(protocol, meta, found, searched)))
+        papers.append(PaperCheck(known, meta, checks))
     return Validation(papers)
 
 

@@ -331,3 +331,37 @@ def test_reference_review_counts_its_imports_without_abstract(tmp_path):
     # the reference exports carry titles only; those without a query word cannot be decided
     assert rows and {r["verdict"] for r in rows} == {"undecidable"}
     assert all("mlops" not in r["title"].lower() for r in rows)
+
+
+@responses.activate
+def test_reference_validate_replays_offline_from_a_recorded_lookup(tmp_path):
+    import shutil
+
+    shutil.copytree(ROOT / "protocols", tmp_path / "protocols")
+    shutil.copytree(ROOT / "corpus", tmp_path / "corpus")
+    proto = tmp_path / "protocols" / "mlops.toml"
+    known = ["Sustainable MLOps: Trends and challenges", "10.5220/0010997300003179", PONE]
+    text = proto.read_text().replace(
+        "\nyears = [2018, 2023]", f"\nknown_relevant = {json.dumps(known)}\nyears = [2018, 2023]"
+    )
+    proto.write_text(text)
+    url = f"https://api.crossref.org/works/{quote(PONE, safe='')}"
+    responses.add(
+        responses.GET, url, body=CROSSREF_WORK.read_bytes(), content_type="application/json"
+    )
+    from slr.review import open_review
+
+    online = validate(open_review(proto), client=client(), env={})
+    assert len(responses.calls) == 1  # the two papers the records decide are not looked up
+    recall = (
+        "known relevant found by the query: 2/3 (1 undecidable without an abstract); "
+        "retrieved by the last search: 2/3"
+    )
+    assert online.recall_line() == recall
+
+    out = CliRunner().invoke(main, ["search", "-p", str(proto), "--validate", "--offline", "-q"])
+    assert out.exit_code == 0, out.output
+    assert out.output.splitlines()[-1] == recall
+    assert f"{PONE}: Methylphenidate Exposure Induces Dopamine" in out.output
+    assert "  metadata: Crossref lookup, no abstract" in out.output
+    assert len(responses.calls) == 1
