@@ -28,7 +28,7 @@ from slr.screen.rules import auto_rules
 from slr.screen.state import screening_counts, stage_recalls
 from slr.state import ReviewState, load_state
 from slr.store import Store, TornLineWarning, has_torn_tail
-from slr.validate import imported_unmatched, unmatched_counts, unmatched_line
+from slr.validate import status_counts, unmatched_line
 from slr.works import Work
 
 
@@ -171,9 +171,7 @@ def status_of(state: ReviewState) -> Status:
             "auto_screened": store.decisions_file(AUTO_REVIEWER).exists(),
             "torn": damaged_logs(store),
             "snowball_caps_hit": citation_caps_hit(state.search_log),
-            "imported_unmatched": unmatched_counts(
-                imported_unmatched(review.protocol, state.records, state.search_log)
-            ),
+            "imported_unmatched": status_counts(review, state.records, state.search_log),
         }
     data["next"] = next_step(review, data)
     return Status(**data, source=state)

@@ -362,11 +362,38 @@ def imported_unmatched(
 
 
 def unmatched_counts(found: Iterable[Unmatched]) -> dict[str, int]:
-    """{"no_match": n, "undecidable": m}, for `slr status`."""
+    """{"no_match": n, "undecidable": m}."""
     out = {"no_match": 0, "undecidable": 0}
     for u in found:
         out[u.verdict.value] += 1
     return out
+
+
+def status_counts(
+    review: Review, records: Iterable[Record], log: Iterable[Mapping[str, Any]]
+) -> dict[str, int]:
+    """`unmatched_counts` for `slr status`, kept in the review's local cache while the
+    records, the search log and the protocol are unchanged (on a big review): evaluating
+    every imported record takes seconds per 100,000, and the status is asked often."""
+    from slr import __version__
+    from slr.review import LOCAL_CACHE_MIN_BYTES
+
+    store = review.store
+    size = store.records_file.stat().st_size if store.records_file.exists() else 0
+    if size < LOCAL_CACHE_MIN_BYTES:
+        return unmatched_counts(imported_unmatched(review.protocol, records, log))
+    key = {
+        "slr": __version__,
+        "protocol": review.protocol.hash,
+        "records": review.sha256(store.records_file),
+        "log": review.sha256(store.searchlog_file),
+    }
+    kept = review.local().get("imported_unmatched")
+    if isinstance(kept, dict) and kept.get("key") == key:
+        return dict(kept["value"])
+    value = unmatched_counts(imported_unmatched(review.protocol, records, log))
+    review.local().put("imported_unmatched", {"key": key, "value": value})
+    return value
 
 
 def unmatched_line(counts: Mapping[str, int]) -> str | None:

@@ -365,3 +365,40 @@ def test_reference_validate_replays_offline_from_a_recorded_lookup(tmp_path):
     assert f"{PONE}: Methylphenidate Exposure Induces Dopamine" in out.output
     assert "  metadata: Crossref lookup, no abstract" in out.output
     assert len(responses.calls) == 1
+
+
+def test_status_keeps_the_count_of_a_big_review_until_records_change(tmp_path, monkeypatch):
+    import slr.review
+    import slr.validate
+
+    monkeypatch.setenv("SLR_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(slr.review, "LOCAL_CACHE_MIN_BYTES", 0)  # every review is "big"
+    review = imported_review(tmp_path)
+    calls = []
+    real = slr.validate.imported_unmatched
+
+    def counting(*args):
+        calls.append(1)
+        return real(*args)
+
+    monkeypatch.setattr(slr.validate, "imported_unmatched", counting)
+    from slr.corpus import load_records, search_log
+
+    def counts():
+        fresh = open_review_again(review)
+        return slr.validate.status_counts(fresh, load_records(fresh), search_log(fresh))
+
+    assert counts() == {"no_match": 2, "undecidable": 1}
+    assert counts() == {"no_match": 2, "undecidable": 1}
+    assert len(calls) == 1  # the second status read it from the local cache
+    add_records(
+        review, [Record("scopus", "new", "Nothing", "here", raw=_import_file(review) + "#7")]
+    )
+    assert counts() == {"no_match": 3, "undecidable": 1}
+    assert len(calls) == 2
+
+
+def open_review_again(review):
+    from slr.review import open_review
+
+    return open_review(review.protocol.path, review.store.root)
