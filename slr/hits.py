@@ -212,7 +212,7 @@ def format_counts(results: list[HitCount], fmt: str = "text") -> str:
     notes += [f"{r.source}: {n}" for r in results for n in r.notes]
     if any(r.total is not None for r in results):
         notes.append(
-            "hits: what each API reports for the query as sent (`slr query` shows how it was "
-            "written); a search keeps only what the local filter matches"
+            "hits: what each API reports for the query as sent, before slr's local filter "
+            "(a search keeps only the records the protocol's query matches)"
         )
     return format_rows(head, rows, fmt, [] if fmt == "csv" else notes)

@@ -688,6 +688,7 @@ def format_rows(
     if fmt == "markdown":
         lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
         lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
+        lines += [""] if notes else []  # a line right under a table would be one of its rows
     else:
         widths = [max(len(x) for x in col) for col in zip(head, *rows, strict=False)]
         lines = [

@@ -7,8 +7,9 @@ of the protocol, whether the source's query matches the paper, by the local eval
 source's API searches; and whether that source's records in the review hold it. The
 metadata comes from the review's records (same DOI or same normalised title); a paper the
 records lack, or hold without the abstract a source's verdict needs, is looked up by DOI in
-OpenAlex (with a key) or Crossref. Lookups are archived under `raw/<source>/validate/` and reused, so a validation
-replays offline; with no network a paper is "not looked up", never an error.
+OpenAlex (with a key) or Crossref. Lookups are archived under `raw/<source>/validate/` and
+reused, so a validation replays offline; with no network a paper is "not looked up", never
+an error.
 
 `imported_unmatched` checks the records of imports (database exports): a database's web
 interface often ran a different query than the protocol's, so records it returned that the
@@ -193,9 +194,9 @@ class _Index:
         """Records with the DOI or the title, and those sharing a title or DOI with them."""
         found = {r.id: r for r in self.by_doi.get(doi or "", []) + self.by_title.get(title, [])}
         for rec in list(found.values()):
-            more = self.by_title.get(normalise_title(rec.title), [])
-            more += self.by_doi.get(rec.doi or "", [])
-            found.update((r.id, r) for r in more)
+            same_title = self.by_title.get(normalise_title(rec.title), [])
+            same_doi = self.by_doi.get(rec.doi or "", [])
+            found.update((r.id, r) for r in [*same_title, *same_doi])
         return list(found.values())
 
 
@@ -285,47 +286,49 @@ class _Lookup:
         self.review, self.offline, self.client, self.env = review, offline, client, env
 
     def doi(self, doi: str) -> Metadata:
+        """The first answer with an abstract (else the first answer, else why there is none)."""
         from slr.http import Archive, default_client
-        from slr.sources import SOURCES
+        from slr.sources.crossref import Crossref
+        from slr.sources.openalex import OpenAlex
 
         client = self.client or default_client()
         name = "doi-" + "".join(c if c.isalnum() or c in "-._" else "_" for c in doi)
         said: list[str] = []
-        for source in ("openalex", "crossref"):
-            src = SOURCES.get(source)(client, {}, self.env)
-            archive = Archive(self.review.store.raw / source / LOOKUP)
+        first: Metadata | None = None
+        sources = (
+            (OpenAlex(client, {}, self.env), f"doi:{doi}"),
+            (Crossref(client, {}, self.env), doi),
+        )
+        for src, ident in sources:
+            archive = Archive(self.review.store.raw / src.name / LOOKUP)
             try:
                 if name in archive.names():
                     response, _ = archive.load(name)
                     if not response.ok:
-                        said.append(f"{source}: HTTP {response.status} (archived)")
+                        said.append(f"{src.name}: HTTP {response.status} (archived)")
                         continue
-                    rec = src.to_record(_message(source, response.json()))
+                    data = response.json()
+                    if src.name == "crossref":  # Crossref wraps the work in `message`
+                        data = data.get("message") or {}
+                    rec = src.to_record(data)
                 elif self.offline:
-                    said.append(f"{source}: offline")
+                    said.append(f"{src.name}: offline")
                     continue
                 elif src.missing_keys():
-                    said.append(f"{source}: no {' or '.join(src.missing_keys())}")
+                    said.append(f"{src.name}: no {' or '.join(src.missing_keys())}")
                     continue
                 else:
                     self.review.store.ensure()
-                    rec = _work(src, doi, archive, name)
+                    rec = src.work(ident, archive=archive, name=name)
             except SlrError as exc:  # 404, no network, a quota: the paper stays unchecked
                 text = client.redactor.text(str(exc)).split(";", 1)[0]
-                said.append(text if text.startswith(f"{source}:") else f"{source}: {text}")
+                said.append(text if text.startswith(f"{src.name}:") else f"{src.name}: {text}")
                 continue
-            return Metadata(rec.title, rec.abstract, rec.keywords, source)
-        return Metadata(note="not looked up: " + "; ".join(said))
-
-
-def _message(source: str, data: Any) -> Any:
-    return (data.get("message") or {}) if source == "crossref" else data
-
-
-def _work(src: Any, doi: str, archive: Any, name: str) -> Record:
-    if src.name == "openalex":
-        return src.work(f"doi:{doi}", archive=archive, name=name)  # type: ignore[no-any-return]
-    return src.work(doi, archive=archive, name=name)  # type: ignore[no-any-return]
+            found = Metadata(rec.title, rec.abstract, rec.keywords, src.name)
+            if rec.abstract is not None:
+                return found
+            first = first or found
+        return first or Metadata(note="not looked up: " + "; ".join(said))
 
 
 # ---------------------------------------------------------------- imported records
@@ -443,7 +446,7 @@ def format_unmatched(found: Sequence[Unmatched], fmt: str = "text") -> str:
     if not found:
         return "every imported record matches the protocol's query"
     if fmt == "markdown":
-        return format_rows(head, rows, fmt, ["", UNMATCHED_WHY])
+        return format_rows(head, rows, fmt, [UNMATCHED_WHY])
     lines: list[str] = []
     by_import: dict[str, list[Unmatched]] = {}
     for u in found:
@@ -485,7 +488,7 @@ def format_validation(result: Validation, fmt: str = "text") -> str:
     if fmt == "csv":
         return format_rows(head, rows, fmt)
     if fmt == "markdown":
-        return format_rows(head, rows, fmt, ["", result.recall_line()])
+        return format_rows(head, rows, fmt, [result.recall_line()])
     lines: list[str] = []
     for p in result.papers:
         lines.append(f"{p.known.entry}: {p.metadata.title or '(title not known)'}")
