@@ -293,3 +293,25 @@ def test_offline_count_of_a_query_never_counted_says_so(tmp_path):
     out = CliRunner().invoke(main, ["search", "-p", proto, "--count", "--offline", "-q"])
     assert out.exit_code == 1
     assert "skipped: no count of this query archived; run slr search --count online" in out.output
+
+
+@responses.activate
+def test_count_reports_progress_per_source_and_only_the_sources_asked(tmp_path):
+    review = new_review(tmp_path, protocol('["pubmed", "crossref"]'))
+    responses.add(
+        responses.GET,
+        "https://eutils.ncbi.nlm.nih.gov/entrez/eutils/esearch.fcgi",
+        body=body(API / "pubmed" / "findpapers_esearch_retmode_json.json"),
+        content_type="application/json",
+    )
+    seen = []
+    results = count_hits(
+        review, ["pubmed"], client=client(), env={}, progress=lambda *a: seen.append(a)
+    )
+    assert [r.source for r in results] == ["pubmed"]
+    assert seen == [("count pubmed", 0, 1), ("count pubmed", 1, 1)]
+    out = CliRunner().invoke(
+        main, ["search", "-p", str(review.protocol.path), "--count", "--source", "nope"]
+    )
+    assert out.exit_code != 0
+    assert "search.sources has no nope" in out.output
