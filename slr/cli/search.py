@@ -20,7 +20,11 @@ from slr.search import format_log, format_table, search
     help="Only this source of the protocol (repeatable).",
 )
 @click.option("--refresh", is_flag=True, help="Fetch again as a new dated run (keeps old runs).")
-@click.option("--offline", is_flag=True, help="Rebuild records from the raw archive, no network.")
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="No network: rebuild records (with --count, --validate: replay) from the raw archive.",
+)
 @click.option("--enrich", is_flag=True, help="Complete records without abstract from OpenAlex.")
 @click.option("--log", "show_log", is_flag=True, help="Print the PRISMA-S search log and exit.")
 @click.option(
