@@ -122,26 +122,30 @@ def update_records(review: Review, changed: dict[int, Record]) -> int:
 def log_search(review: Review, entry: dict[str, Any]) -> None:
     """Append one PRISMA-S search-log entry.
 
-    Fields: run_id, kind ("search" | "import" | "citation"), source, database, interface,
+    Fields: run_id, kind ("search" | "import" | "citation" | "count"), source, database, interface,
     query (exactly as sent or typed), filters, date (YYYY-MM-DD), started, finished,
     reported_total, fetched, kept, caps, status, notes; imports add file and sha256,
-    citation searching adds round and direction. Never an API key.
+    citation searching adds round and direction; a hit count (no search) adds branch_totals.
+    Never an API key.
     """
     review.store.ensure()
     append_jsonl(review.store.searchlog_file, {"logged": now_iso(), **entry})
 
 
-def search_log(review: Review, removed: bool = False) -> list[dict[str, Any]]:
+def search_log(review: Review, removed: bool = False, counts: bool = False) -> list[dict[str, Any]]:
     """Every search-log entry, oldest first, as corrected.
 
     `amend` lines are folded into the import they name (which then lists them under
     `amended`; `original_source` keeps what the import first said); a removed import is
     left out, or with `removed=True` kept and marked `removed` (the tombstone's time).
+    Hit counts (kind `count`, `slr search --count`) are no searches: left out unless `counts`.
     """
     entries: list[dict[str, Any]] = []
     by_run: dict[Any, dict[str, Any]] = {}
     for line in review.entries(review.store.searchlog_file, dict, "search-log entry"):
         kind = line.get("kind")
+        if kind == "count" and not counts:
+            continue
         if kind in ("amend", "remove"):
             target = by_run.get(line.get("run_id"))
             if target is None:

@@ -22,7 +22,7 @@ import csv
 import io
 import json
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field, replace
 from datetime import UTC, datetime
@@ -665,16 +665,38 @@ def format_log(entries: list[dict[str, Any]], fmt: str = "text") -> str:
         writer.writerows(rows)
         return buf.getvalue().rstrip("\n")
     if fmt == "markdown":
-
-        def esc(s: str) -> str:
-            return s.replace("|", "\\|").replace("\n", " ")
-
-        lines = ["| " + " | ".join(LOG_COLUMNS) + " |", "|" + "---|" * len(LOG_COLUMNS)]
-        lines += ["| " + " | ".join(esc(r[c]) for c in LOG_COLUMNS) + " |" for r in rows]
-        return "\n".join(lines)
+        return format_rows(LOG_COLUMNS, [[r[c] for c in LOG_COLUMNS] for r in rows], fmt)
     if not rows:
         return "no searches logged yet"
     blocks = []
     for r in rows:
         blocks.append("\n".join(f"{c:<15}{r[c]}" for c in LOG_COLUMNS if r[c]))
     return "\n\n".join(blocks)
+
+
+def _md(text: str) -> str:
+    return text.replace("|", "\\|").replace("\n", " ")
+
+
+def format_rows(
+    head: Sequence[str], rows: Sequence[Sequence[str]], fmt: str = "text", notes: Sequence[str] = ()
+) -> str:
+    """A table as aligned text, CSV or Markdown, as the search log prints; `notes` follow
+    the text and Markdown tables (CSV stays a table)."""
+    if fmt == "csv":
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(head)
+        writer.writerows(rows)
+        return buf.getvalue().rstrip("\n")
+    if fmt == "markdown":
+        lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
+        lines += ["| " + " | ".join(_md(c) for c in row) + " |" for row in rows]
+        lines += [""] if notes else []  # a line right under a table would be one of its rows
+    else:
+        widths = [max(len(x) for x in col) for col in zip(head, *rows, strict=False)]
+        lines = [
+            "  ".join(c.ljust(w) for c, w in zip(row, widths, strict=False)).rstrip()
+            for row in (head, *rows)
+        ]
+    return "\n".join([*lines, *notes])

@@ -30,6 +30,7 @@ from slr.screen.state import screening_counts, stage_recalls
 from slr.state import ReviewState, load_state
 from slr.store import Store, TornLineWarning, has_torn_tail
 from slr.studies import notices
+from slr.validate import status_counts, unmatched_line
 from slr.works import Work
 
 
@@ -57,6 +58,7 @@ class Status:
     auto_screened: bool
     torn: list[dict[str, str]]
     snowball_caps_hit: list[str]
+    imported_unmatched: dict[str, int]  # imported records the query does not match / decide
     next: str
     # works flagged as retracted (slr.retractions): how many, and the included ones' evidence
     retracted: dict[str, Any] = field(default_factory=dict)
@@ -173,6 +175,7 @@ def status_of(state: ReviewState) -> Status:
             "auto_screened": store.decisions_file(AUTO_REVIEWER).exists(),
             "torn": damaged_logs(store),
             "snowball_caps_hit": citation_caps_hit(state.search_log),
+            "imported_unmatched": status_counts(review, state.records, state.search_log),
         }
     if data["screening"]:  # an update never re-queues a decided work: say how many grew
         from slr.diff import decided_then_grown
@@ -366,6 +369,8 @@ def format_status(status: Status) -> str:
             + (f"; and {len(evidence) - 2} more" if len(evidence) > 2 else "")
             + "): check it before relying on it"
         )
+    unmatched = unmatched_line(data.get("imported_unmatched") or {})
+    lines.extend([f"note: {unmatched}"] if unmatched else [])
     for damaged in data.get("torn", []):
         if damaged["state"] == "torn":
             lines.append(

@@ -80,6 +80,6 @@ def test_status_is_a_frozen_value_with_the_json_it_always_had(demo):
         "review", "protocol_hash", "corpus", "records", "records_per_source",
         "records_from_databases", "records_from_citation_searching", "records_not_in_works",
         "searches", "works", "dedupe", "screening", "coding", "auto_screened", "torn",
-        "snowball_caps_hit", "next", "retracted",
+        "snowball_caps_hit", "imported_unmatched", "next", "retracted",
     ]  # fmt: skip
     assert all(list(c)[-1] == "recall" for c in data["screening"].values())

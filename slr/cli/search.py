@@ -20,16 +20,37 @@ from slr.search import format_log, format_table, search
     help="Only this source of the protocol (repeatable).",
 )
 @click.option("--refresh", is_flag=True, help="Fetch again as a new dated run (keeps old runs).")
-@click.option("--offline", is_flag=True, help="Rebuild records from the raw archive, no network.")
+@click.option(
+    "--offline",
+    is_flag=True,
+    help="No network: rebuild records (with --count, --validate: replay) from the raw archive.",
+)
 @click.option("--enrich", is_flag=True, help="Complete records without abstract from OpenAlex.")
 @click.option("--log", "show_log", is_flag=True, help="Print the PRISMA-S search log and exit.")
+@click.option(
+    "--count",
+    "count",
+    is_flag=True,
+    help="Ask each source only for its hit count (no records); logged as kind count.",
+)
+@click.option(
+    "--validate",
+    "check_known",
+    is_flag=True,
+    help="Check the query against the protocol's search.known_relevant papers.",
+)
+@click.option(
+    "--unmatched",
+    is_flag=True,
+    help="List imported records that the protocol's query does not match.",
+)
 @click.option(
     "--format",
     "fmt",
     type=click.Choice(["text", "csv", "markdown"]),
     default="text",
     show_default=True,
-    help="Format of --log.",
+    help="Format of --log, --count, --validate and --unmatched.",
 )
 @quiet_option
 def search_cmd(
@@ -39,6 +60,9 @@ def search_cmd(
     offline: bool,
     enrich: bool,
     show_log: bool,
+    count: bool,
+    check_known: bool,
+    unmatched: bool,
     fmt: str,
     quiet: bool,
 ) -> None:
@@ -50,16 +74,60 @@ def search_cmd(
     ELSEVIER_INSTTOKEN, IEEE_API_KEY, SEMANTIC_SCHOLAR_API_KEY, NCBI_API_KEY); set
     SLR_MAILTO to identify yourself. Exits non-zero when a source failed or was skipped.
 
+    --count asks each source only for its hit count, to tune the query (--offline replays
+    the last count archived). --validate tests the query on the protocol's known relevant
+    papers (search.known_relevant: DOIs or titles) per source, and whether the search
+    retrieved them; metadata comes from the records or a DOI lookup (OpenAlex, Crossref),
+    archived for --offline. --unmatched lists imported records the query does not match.
+
     \b
     Example:
       slr search -p protocols/mlops.toml
       slr search --source openalex --source crossref --enrich
       slr search --offline
       slr search --log --format markdown > searchlog.md
+      slr search --count
+      slr search --validate --format csv > validation.csv
+      slr search --unmatched
     """
+    modes = [
+        n
+        for n, on in (
+            ("--log", show_log),
+            ("--count", count),
+            ("--validate", check_known),
+            ("--unmatched", unmatched),
+        )
+        if on
+    ]
+    if len(modes) > 1:
+        raise click.UsageError(f"{' and '.join(modes)}: give one of them at a time")
     review = load(protocol_path)
     if show_log:
         click.echo(format_log(search_log(review), fmt))
+        return
+    if count:
+        from slr.hits import count_hits, format_counts
+
+        with drawing(quiet) as progress:
+            counts = count_hits(review, list(sources) or None, offline=offline, progress=progress)
+        click.echo(format_counts(counts, fmt))
+        if any(c.status.startswith(("failed", "skipped")) for c in counts):
+            raise SystemExit(1)
+        return
+    if check_known:
+        from slr.validate import format_validation, validate
+
+        with drawing(quiet) as progress:
+            result = validate(review, offline=offline, progress=progress)
+        click.echo(format_validation(result, fmt))
+        return
+    if unmatched:
+        from slr.corpus import load_records
+        from slr.validate import format_unmatched, imported_unmatched
+
+        found = imported_unmatched(review.protocol, load_records(review), search_log(review))
+        click.echo(format_unmatched(found, fmt))
         return
     names = list(sources) or [s.name for s in review.protocol.search.sources]
     with drawing(quiet, together=names) as progress:

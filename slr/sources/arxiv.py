@@ -64,6 +64,8 @@ class Arxiv(Source):
     rate = 1 / 3  # Terms of Use: one request every three seconds, one connection
     page_size = 500
     hard_cap = 30000
+    searched_fields = ("title", "abstract")  # ti: and abs:
+    count_params = {"max_results": 1}  # opensearch:totalResults
 
     def compile(self, query: q.Node, filters: Filters) -> Plan:
         local: list[str] = []

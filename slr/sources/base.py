@@ -87,7 +87,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable, Iterator, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from slr import query as q
@@ -276,6 +276,16 @@ class Source:
     rate: ClassVar[float] = 1.0
     page_size: ClassVar[int] = 100
     hard_cap: ClassVar[int | None] = None
+    # What an unprefixed query term is matched against, among the record fields the local
+    # evaluator knows (`slr search --validate` evaluates the query on these only), and, in
+    # words, what else the API searches that no record holds (full text, authors, ...).
+    searched_fields: ClassVar[tuple[str, ...]] = ("title", "abstract", "keywords")
+    also_searches: ClassVar[str] = ""
+    # `slr search --count`: the first page's parameters that are replaced (e.g. a page size
+    # of 1 or 0) or dropped (a cursor), so the API answers with its hit count and no records.
+    count_params: ClassVar[Mapping[str, Any]] = {}
+    count_drop: ClassVar[tuple[str, ...]] = ()
+    count_note: ClassVar[str] = ""  # what the count means when it is not the query's matches
 
     def __init__(
         self,
@@ -335,6 +345,17 @@ class Source:
     def to_record(self, item: Any) -> Record:
         """One API item as a Record (used by `parse`, snowballing and enrichment)."""
         raise NotImplementedError
+
+    def count_request(self, plan: Plan, branch: int) -> Request:
+        """The request that asks only for a branch's hit count: its first page, shrunk."""
+        request = self.request(plan, branch, self.first(plan, branch))
+        params = {k: v for k, v in request.params.items() if k not in self.count_drop}
+        return replace(request, params={**params, **self.count_params})
+
+    def hit_count(self, response: Response, plan: Plan, branch: int) -> int | None:
+        """The hit count a count response reports (None when it reports none)."""
+        self.check(response)
+        return self.parse(response, plan, branch, self.first(plan, branch)).total
 
     def error_message(self, response: Response) -> str | None:
         """The API's own explanation inside an error body, if any."""

@@ -63,6 +63,14 @@ class Crossref(Source):
     # Since 1 Dec 2025 the polite pool is reported at 10/s, public at 5/s; stay at 3.
     rate = 3.0
     page_size = 1000
+    searched_fields = ("title",)  # query.bibliographic: no abstracts, no keywords
+    also_searches = "authors, venue, ISSN and year (query.bibliographic)"
+    count_params = {"rows": 0}  # message.total-results, no items
+    count_drop = ("cursor", "select")
+    count_note = (
+        "total-results counts works with any word of a query (a scored OR), far more than "
+        "the query matches; a search fetches at most the cap per query"
+    )
 
     def cap(self) -> int | None:
         limit = self.options.get("max_records", DEFAULT_BRANCH_CAP)

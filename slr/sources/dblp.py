@@ -105,6 +105,9 @@ class Dblp(Source):
     default_url = "https://dblp.org"
     rate = 0.5  # "wait at least 1-2 s between calls" (dblp FAQ)
     page_size = 1000  # `h` maximum
+    searched_fields = ("title",)
+    also_searches = "authors and venue (prefix match)"
+    count_params = {"h": 1}  # result.hits.@total
 
     def compile(self, query: q.Node, filters: Filters) -> Plan:
         local = [

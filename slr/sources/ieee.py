@@ -72,6 +72,8 @@ class Ieee(Source):
     # Set per key at registration; commonly 10 calls/s and 200 calls/day: stay well below.
     rate = 5.0
     page_size = 200  # max_records
+    also_searches = "the full text and all metadata (unfielded terms)"
+    count_params = {"max_records": 1}  # total_records
 
     def compile(self, query: q.Node, filters: Filters) -> Plan:
         local = [

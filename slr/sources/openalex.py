@@ -125,6 +125,9 @@ class OpenAlex(Source):
     # 100 req/s is allowed; every search call is billed, so slr stays well below.
     rate = 10.0
     page_size = 100
+    searched_fields = ("title", "abstract")  # title_and_abstract.search
+    count_params = {"per-page": 1, "select": "id"}  # per-page is 1 to 200; meta.count
+    count_drop = ("cursor",)
 
     def compile(self, query: q.Node, filters: Filters) -> Plan:
         local: list[str] = []

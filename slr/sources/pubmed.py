@@ -315,6 +315,9 @@ class PubMed(Source):
     rate = 3.0  # 10 with an API key
     page_size = 200
     hard_cap = MAX_UIDS
+    also_searches = "other-language abstracts ([tiab])"
+    count_params = {"retmax": 0}  # esearchresult.count, no PMIDs
+    count_drop = ("usehistory",)
 
     def requests_per_second(self) -> float:
         return 10.0 if self.env.get(KEY) else self.rate

@@ -116,6 +116,8 @@ class ScienceDirect(Source):
     optional_env = (TOKEN,)
     rate = 2.0  # pybliometrics RATELIMITS
     page_size = 100  # `show` maximum
+    # `qs` searches every field; a count asks the first page as is (resultsFound)
+    also_searches = "the full text and all fields (qs)"
     hard_cap = MAX_ENTRIES
 
     def headers(self) -> dict[str, str]:

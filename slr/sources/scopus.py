@@ -140,6 +140,9 @@ class Scopus(Source):
     optional_env = (TOKEN,)
     rate = 9.0  # pybliometrics RATELIMITS; the weekly quota (20 000) is the real budget
     page_size = 200
+    # TITLE-ABS-KEY: title, abstract, author keywords and index terms
+    also_searches = "index terms (TITLE-ABS-KEY)"
+    count_params = {"count": 1}  # opensearch:totalResults
 
     # -- configuration ------------------------------------------------------------------
     def subscriber(self) -> bool:

@@ -57,6 +57,9 @@ class SemanticScholar(Source):
     rate = 1.0  # an introductory key gets 1 req/s
     page_size = 1000  # fixed by the bulk endpoint
     hard_cap = 10_000_000
+    searched_fields = ("title", "abstract")
+    # bulk search has no page size; `total` comes with a page of ids only
+    count_params = {"fields": "paperId"}
 
     def requests_per_second(self) -> float:
         # Without a key the shared pool is documented as 100 requests per 5 minutes.
