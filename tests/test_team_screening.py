@@ -12,8 +12,8 @@ from slr.errors import ProtocolError
 from slr.protocol import loads
 from slr.review import open_review
 from slr.screen.assign import AssignError, allocate, assign, read_assignment
-from slr.screen.rules import auto_screen
 from slr.screen.calibrate import CalibrationError, calibration, draw_sample, forced_starts
+from slr.screen.rules import auto_screen
 from slr.screen.session import open_session
 from slr.screen.state import ScreeningError, conflicts, final_decisions
 from slr.status import format_status, status
