@@ -76,7 +76,13 @@ def test_overlap_mode_gives_everyone_the_overlap_and_one_reviewer_each_other_wor
         "works": 100,
         "protocol_hash": "",
     }
-    assert sorted(x["work_id"] for x in lines[1:]) == sorted(wid(i) for i in range(1, 101))
+    # then a line per group of reviewers: the overlap, then one per reviewer
+    assert [(x["kind"], x["reviewers"], x["overlap"], x["works"]) for x in lines[1:]] == [
+        ("share", ["alice", "bob", "carol"], True, 20),
+        *(("share", [n], False, own[n]) for n in sorted(own, key=lambda n: -own[n])),
+    ]
+    ids = sorted(w for x in lines[1:] for w in x["work_ids"])
+    assert ids == sorted(wid(i) for i in range(1, 101))
 
 
 def test_the_same_seed_gives_the_same_shares_and_another_seed_others(tmp_path):

@@ -7,10 +7,11 @@ be measured. The works are shuffled with the run's seed, so the same seed, revie
 queue give the same shares.
 
 `assignment.jsonl` (slr.store) is append-only: a `run` line (time, seed, reviewers, mode,
-overlap) and then one `work` line per work assigned by that run (`reviewers`, `overlap`).
-Running `slr assign` again after new works arrived assigns only those, to the reviewers
-with the fewest works so far: existing shares are never reshuffled. Two clones that
-assigned the same work each (a merged file, `merge=union`) keep the earliest run's line.
+overlap) and then one `share` line per group of reviewers that run gave works to (one per
+reviewer and one for the overlap, or one per pair), listing the work ids. Running
+`slr assign` again after new works arrived assigns only those, to the reviewers with the
+fewest works so far: existing shares are never reshuffled. Two clones that assigned the
+same work each (a merged file, `merge=union`) keep the earliest run's share.
 """
 
 from __future__ import annotations
@@ -130,44 +131,59 @@ def read_assignment(
     if not runs:
         return None
     order = {run.run: i for i, run in enumerate(runs)}
-    found: dict[str, tuple[tuple[int, str, tuple[str, ...]], tuple[str, ...], bool]] = {}
-    doubled = 0
-    for e in entries:
-        if isinstance(e, Run) or e.get("stage") != stage or e["run"] not in order:
-            continue
-        wid = e["work_id"] if index is None else index.get(e["work_id"])
-        if wid is None:  # a record no longer in works.jsonl
-            continue
-        key = (order[e["run"]], e["work_id"], e["reviewers"])
-        if wid in found:
-            doubled += found[wid][0][:2] != key[:2]
-            if found[wid][0] <= key:
-                continue
-        found[wid] = (key, e["reviewers"], e["overlap"])
-    return Assignment(
-        stage,
-        runs,
-        {w: v[1] for w, v in found.items()},
-        {w for w, v in found.items() if v[2]},
-        doubled,
+    shares = sorted(
+        (e for e in entries if isinstance(e, Share) and e.run in order),
+        key=lambda e: (order[e.run], e.reviewers),
     )
+    out = Assignment(stage, runs)
+    for share in shares:  # earliest run first: a work a later (merged) run assigned again
+        for given in share.work_ids:  # keeps the reviewers it had
+            wid = given if index is None else index.get(given)
+            if wid is None:  # a record no longer in works.jsonl
+                continue
+            if wid in out.reviewers_of:
+                out.doubled += 1
+                continue
+            out.reviewers_of[wid] = share.reviewers
+            if share.overlap:
+                out.overlap.add(wid)
+    return out
 
 
 def _run_key(run: Run) -> tuple[str, str]:
     return (run.time, run.run)
 
 
-def _entry(data: dict[str, Any]) -> Run | dict[str, Any]:
-    if data.get("kind") == "run":
+@dataclass(frozen=True)
+class Share:
+    """The works one run gave to one group of reviewers (all of them: the overlap)."""
+
+    run: str
+    reviewers: tuple[str, ...]
+    work_ids: tuple[str, ...]
+    overlap: bool = False
+
+    def to_dict(self, stage: str) -> dict[str, Any]:
+        return {
+            "kind": "share",
+            "run": self.run,
+            "stage": stage,
+            "reviewers": list(self.reviewers),
+            "overlap": self.overlap,
+            "works": len(self.work_ids),
+            "work_ids": list(self.work_ids),
+        }
+
+
+def _entry(data: dict[str, Any]) -> Run | Share:
+    if field_of(data, "kind", str, choices=("run", "share")) == "run":
         return Run.from_dict(data)
-    field_of(data, "kind", str, choices=("work",))
-    return {
-        "run": field_of(data, "run", str),
-        "stage": field_of(data, "stage", str, choices=STAGES),
-        "work_id": field_of(data, "work_id", str),
-        "reviewers": field_of(data, "reviewers", list),
-        "overlap": field_of(data, "overlap", bool, False),
-    }
+    return Share(
+        field_of(data, "run", str),
+        field_of(data, "reviewers", list),
+        field_of(data, "work_ids", list),
+        field_of(data, "overlap", bool, False),
+    )
 
 
 # ---------------------------------------------------------------- allocation
@@ -336,24 +352,18 @@ def assign(
         len(lines),
         review.protocol.hash,
     )
+    groups: dict[tuple[tuple[str, ...], bool], list[str]] = {}
+    for wid, given, shared in lines:
+        groups.setdefault((given, shared), []).append(wid)
+    shares = [Share(run.run, given, tuple(ids), shared) for (given, shared), ids in groups.items()]
     review.store.ensure()
-    append_jsonl(
-        review.store.assignment_file,
-        run.to_dict(),
-        *(
-            {
-                "kind": "work",
-                "run": run.run,
-                "stage": STAGE,
-                "work_id": wid,
-                "reviewers": list(given),
-                "overlap": shared,
-            }
-            for wid, given, shared in lines
-        ),
-    )
-    after = read_assignment(review, record_index(works))
-    assert after is not None
+    append_jsonl(review.store.assignment_file, run.to_dict(), *(s.to_dict(STAGE) for s in shares))
+    after = before or Assignment(STAGE)
+    after.runs.append(run)
+    for wid, given, shared in lines:
+        after.reviewers_of[wid] = given
+        if shared:
+            after.overlap.add(wid)
     left = sum(1 for w in pool if w not in after.reviewers_of)
     return AssignResult(run, len(lines), sum(1 for _, _, s in lines if s), after, left)
 
