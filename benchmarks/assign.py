@@ -87,7 +87,7 @@ def main() -> None:
         result = assign(review, names, "overlap", 0.2, seed=1)
         seconds = time.perf_counter() - start
         size = review.store.assignment_file.stat().st_size
-        show(f"slr assign on it (queue, allocation, file written)", seconds, result.assignment)
+        show("slr assign on it (queue, allocation, file written)", seconds, result.assignment)
         print(f"  assignment.jsonl: {size / 1e6:.1f} MB")
         more = [
             Work(w, (w,), ("openalex",), Record("openalex", w.split(":")[1], title=f"Study {w}"))

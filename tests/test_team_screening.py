@@ -336,7 +336,7 @@ def test_min_kappa_reached_opens_full_screening(tmp_path):
     decide(review, "bob", ids[5:], "exclude", ("EC4",))
     session = open_session(review, "bob", TA)
     assert {w.work_id for w in session.works} == read_assignment(review).share("bob") | set(ids)
-    assert "calibration" not in session.extra and not forced_starts(review)
+    assert "calibration_forced" not in session.extra and not forced_starts(review)
 
 
 def test_min_kappa_without_a_sample_asks_for_one(tmp_path):
