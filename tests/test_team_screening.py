@@ -7,11 +7,19 @@ import pytest
 from test_screening import rec, runner, write_protocol  # noqa: F401  (runner is a fixture)
 
 from slr.cli import main
+from slr.corpus import fixed_clock
 from slr.decisions import Decision, read_log, record_decision
 from slr.errors import ProtocolError
 from slr.protocol import loads
 from slr.review import open_review
-from slr.screen.assign import AssignError, allocate, assign, read_assignment
+from slr.screen.assign import (
+    AssignError,
+    AssignResult,
+    allocate,
+    assign,
+    format_assign,
+    read_assignment,
+)
 from slr.screen.calibrate import CalibrationError, calibration, draw_sample, forced_starts
 from slr.screen.rules import auto_screen
 from slr.screen.session import open_session
@@ -137,6 +145,28 @@ def test_a_rerun_assigns_only_new_works_and_never_reshuffles(tmp_path, runner): 
     third = cli(runner, path, "assign")
     assert "nothing new to assign: all 50 works" in third.output
     assert len(read_assignment(review).runs) == 2
+
+
+def test_two_clones_assigning_the_same_works_keep_the_earlier_run_after_a_merge(tmp_path):
+    one, _ = build(tmp_path / "one", 12, reviewers=("alice", "bob"))
+    two, _ = build(tmp_path / "two", 12, reviewers=("alice", "bob"))
+    with fixed_clock("2026-12-01T10:00:00Z"):
+        first = assign(one, ["alice", "bob"], "overlap", 0.25, 1).assignment.reviewers_of
+    with fixed_clock("2026-12-01T09:00:00Z"):
+        earlier = assign(two, ["alice", "bob"], "overlap", 0.25, 2).assignment.reviewers_of
+    assert first != earlier
+    # what `merge=union` makes of the two files: both sides' lines, in either order
+    files = [r.store.assignment_file.read_bytes() for r in (one, two)]
+    for a, b in (files, files[::-1]):
+        one.store.assignment_file.write_bytes(a + b)
+        kept = read_assignment(one)
+        assert kept.reviewers_of == earlier and kept.doubled == 12
+        assert [r.seed for r in kept.runs] == [2, 1]
+        said = format_assign(AssignResult(None, 0, 0, kept, 0))
+        assert said.endswith(
+            "note: 12 work(s) were assigned by two merged runs; the earlier "
+            "run's reviewers are kept"
+        )
 
 
 def test_reviewer_names_are_checked_against_the_protocol(tmp_path, runner):  # noqa: F811

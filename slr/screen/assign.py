@@ -150,8 +150,8 @@ def read_assignment(
     return out
 
 
-def _run_key(run: Run) -> tuple[str, str]:
-    return (run.time, run.run)
+def _run_key(run: Run) -> tuple[str, str, int, tuple[str, ...]]:
+    return (run.time, run.run, run.seed, run.reviewers)
 
 
 @dataclass(frozen=True)
@@ -371,10 +371,21 @@ def assign(
 def format_assign(result: AssignResult) -> str:
     """What `slr assign` prints: the run and each reviewer's share."""
     a = result.assignment
+    lines = _runs(result)
+    if a.doubled:
+        lines.append(
+            f"note: {a.doubled} work(s) were assigned by two merged runs; the earlier run's "
+            "reviewers are kept"
+        )
+    return "\n".join(lines)
+
+
+def _runs(result: AssignResult) -> list[str]:
+    a = result.assignment
     if result.run is None:
         if not a.runs:
-            return "no works to assign: the title-abstract queue is empty"
-        return f"nothing new to assign: all {len(a.reviewers_of)} works of the queue are assigned"
+            return ["no works to assign: the title-abstract queue is empty"]
+        return [f"nothing new to assign: all {len(a.reviewers_of)} works of the queue are assigned"]
     run = result.run
     how = (
         "each to two reviewers"
@@ -394,9 +405,4 @@ def format_assign(result: AssignResult) -> str:
         f"{len(a.reviewers_of)} works assigned in all; commit assignment.jsonl so every "
         "clone screens the same shares (`slr screen --reviewer NAME`)"
     )
-    if a.doubled:
-        lines.append(
-            f"note: {a.doubled} work(s) were assigned by two merged runs; the earlier run's "
-            "reviewers are kept"
-        )
-    return "\n".join(lines)
+    return lines

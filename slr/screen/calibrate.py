@@ -24,7 +24,7 @@ import math
 import random
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from slr.corpus import now_iso
 from slr.decisions import Decision
@@ -34,6 +34,9 @@ from slr.screen.assign import STAGE, check_names, default_seed, read_assignment
 from slr.screen.state import ScreeningError, StageState, stage_pool, stage_states
 from slr.store import append_jsonl, field_of
 from slr.works import Work, load_works, record_index
+
+if TYPE_CHECKING:
+    from slr.screen.session import Ordering
 
 SAMPLE, FORCED = "sample", "forced"
 DEFAULT_SIZE = 50
@@ -99,7 +102,8 @@ def samples(review: Review, index: Mapping[str, str] | None = None) -> list[Samp
     out = []
     for s in found:
         ids = [index[w] for w in s.work_ids if w in index]
-        out.append(Sample(s.round, s.time, s.seed, s.reviewers, tuple(dict.fromkeys(ids)), s.stage))
+        mapped = tuple(dict.fromkeys(ids))
+        out.append(Sample(s.round, s.time, s.seed, s.reviewers, mapped, s.stage, s.protocol_hash))
     return out
 
 
@@ -267,7 +271,7 @@ def draw_sample(
     """
     works = load_works(review)
     current = calibration(review, works)
-    if current is not None and not current.complete:
+    if current is not None and any(current.left.values()):
         who = ", ".join(f"{n} {k}" for n, k in current.left.items() if k)
         raise ScreeningError(
             f"calibration round {current.sample.round} is not finished (works left: {who}); "
@@ -304,7 +308,7 @@ class Queue:
     """What a reviewer's session serves: the works, their order, what each decision carries."""
 
     pool: list[Work]
-    order: Any  # slr.screen.session.Ordering
+    order: Ordering
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -314,7 +318,7 @@ def reviewer_queue(
     stage: str,
     pool: list[Work],
     index: Mapping[str, str],
-    order: Any,
+    order: Ordering,
     force: bool = False,
 ) -> Queue:
     """The title-abstract works a named reviewer is served (other stages: all of `pool`).
@@ -375,6 +379,12 @@ def _gate(review: Review, sample: Sample | None) -> tuple[str, Calibration | Non
     assert cal is not None
     if cal.reached:
         return None
+    if not any(cal.left.values()) and not cal.complete:  # the rules excluded its works since
+        return (
+            f"calibration round {cal.sample.round} has no works left to screen; draw a new "
+            f"sample with `slr calibrate --sample {DEFAULT_SIZE}` (or pass --force)",
+            cal,
+        )
     if not cal.complete:
         who = ", ".join(f"{n} {k} left" for n, k in cal.left.items() if k)
         return (
@@ -407,7 +417,7 @@ def _force(review: Review, reviewer: str, cal: Calibration | None, why: str) -> 
     return {k: v for k, v in stamp.items() if k != "reviewer"}
 
 
-def sample_first(order: Any, first: set[str]) -> Any:
+def sample_first(order: Ordering, first: set[str]) -> Ordering:
     """An ordering that serves the calibration sample's works (in `order`'s order) before the
     rest; the header (ordering_state) says how many sample works are left."""
     kept: dict[str, Any] = {}
