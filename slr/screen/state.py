@@ -11,7 +11,9 @@ retrieval status (slr.fulltext: `fulltext.jsonl`, where the screen's `r` writes,
 `not-retrieved` decisions of logs written before): it never conflicts or counts towards
 agreement, and a work not retrieved that no reviewers' final assessment covers is final as
 `not-retrieved`. When the protocol names two or more
-reviewers, a work needs a decision from each of them before it is final.
+reviewers, a work needs a decision from each of them before it is final; after `slr assign`
+from the reviewers it is assigned to, and a calibration sample's works from all of that
+sample's reviewers (`team_shares`).
 
 This module only reads what was decided; the machine rules that decide by themselves are in
 slr.screen.rules, and a reviewer's queue (the ordering and the session) in slr.screen.session.
