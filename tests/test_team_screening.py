@@ -22,7 +22,7 @@ from slr.screen.assign import (
 )
 from slr.screen.calibrate import CalibrationError, calibration, draw_sample, forced_starts
 from slr.screen.rules import auto_screen
-from slr.screen.session import open_session
+from slr.screen.session import open_session, ordering
 from slr.screen.state import ScreeningError, conflicts, final_decisions
 from slr.status import format_status, status
 from slr.tui.keys import load_keymap
@@ -304,6 +304,16 @@ def test_the_sample_comes_first_then_the_share(tmp_path):
         assert session.current.work_id in sample
         session.decide("include")
     assert session.current.work_id not in sample and session.ordering_state() == ""
+
+
+def test_the_sample_comes_first_in_a_ranked_order_too(tmp_path):
+    review, _ = build(tmp_path, 12, reviewers=("alice", "bob"))
+    sample = set(draw_sample(review, 3, seed=5).work_ids)
+    session = open_session(review, "bob", TA, ordering("ranked", review, TA, "bob"))
+    assert {w.work_id for w in session.works[:3]} == sample
+    first = session.decide("include")
+    assert first.work_id in sample and "ranking" in first.extra  # the ranking's own stamp
+    assert session.ordering_state().startswith("calibration sample: 2 of 3 left")
 
 
 GATE = "\n[calibration]\nmin_kappa = 0.6\n"

@@ -420,29 +420,38 @@ def _force(review: Review, reviewer: str, cal: Calibration | None, why: str) -> 
 def sample_first(order: Ordering, first: set[str]) -> Ordering:
     """An ordering that serves the calibration sample's works (in `order`'s order) before the
     rest; the header (ordering_state) says how many sample works are left."""
-    kept: dict[str, Any] = {}
+    return _SampleFirst(order, first)
 
-    def arranged(works: Sequence[Work], decided: Mapping[str, Decision]) -> list[Work]:
-        inner = order(works, decided)
-        kept["decided"] = decided  # the session's live read-only view of its own decisions
-        if kept.get("inner") is not inner:  # a background ranking may hand back the same list
-            kept["inner"] = inner
-            kept["out"] = [w for w in inner if w.work_id in first] + [
-                w for w in inner if w.work_id not in first
-            ]
-        return kept["out"]  # type: ignore[no-any-return]
 
-    def state() -> str:
-        inner = getattr(order, "state", None)
+class _SampleFirst:
+    """`sample_first`'s ordering; any other attribute is the wrapped ordering's (a ranking's
+    `rerank_every`, `decision_extra`, ...), so the session drives it exactly as that one."""
+
+    def __init__(self, order: Ordering, first: set[str]) -> None:
+        self._inner = order
+        self._first = first
+        self._kept: list[Work] | None = None  # the inner order last handed back
+        self._out: list[Work] = []
+        self._decided: Mapping[str, Decision] = {}
+
+    def __call__(self, works: Sequence[Work], decided: Mapping[str, Decision]) -> list[Work]:
+        inner = self._inner(works, decided)
+        self._decided = decided  # the session's live read-only view of its own decisions
+        if inner is not self._kept:  # a background ranking may hand back the same list
+            self._kept = inner
+            self._out = [w for w in inner if w.work_id in self._first]
+            self._out += [w for w in inner if w.work_id not in self._first]
+        return self._out
+
+    def __getattr__(self, name: str) -> Any:
+        if name.startswith("_"):  # never the wrapper's own state (copy, pickle, __init__)
+            raise AttributeError(name)
+        return getattr(self._inner, name)
+
+    def state(self) -> str:
+        inner = getattr(self._inner, "state", None)
         text = str(inner()) if callable(inner) else ""
-        decided = kept.get("decided") or {}
-        served = [w for w in kept.get("out", [])[: len(first)] if w.work_id in first]
-        left = sum(1 for w in served if w.work_id not in decided)
+        served = [w for w in self._out[: len(self._first)] if w.work_id in self._first]
+        left = sum(1 for w in served if w.work_id not in self._decided)
         own = f"calibration sample: {left} of {len(served)} left" if left else ""
         return " · ".join(t for t in (own, text) if t)
-
-    for name in ("rerank_every", "decision_extra", "ranker"):
-        if hasattr(order, name):
-            setattr(arranged, name, getattr(order, name))
-    arranged.state = state  # type: ignore[attr-defined]
-    return arranged
