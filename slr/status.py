@@ -92,7 +92,7 @@ def status(review: Review) -> Status:
     return result
 
 
-STATUS_CACHE_FORMAT = 2  # bump when the status's counts change meaning
+STATUS_CACHE_FORMAT = 1  # bump when the status's counts change meaning
 
 
 def _cache_key(review: Review) -> dict[str, Any] | None:
