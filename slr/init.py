@@ -383,8 +383,8 @@ sources = {_array(a.sources)}
 # at full text under the criterion id given (default QA).
 {_commented(EXAMPLES["quality"])}
 # ------------------------------------------------------------------------- calibration
-# Team screening: full screening waits until the reviewers' calibration sample reaches
-# this Cohen's kappa.
+# Team screening: full screening waits until the reviewers' calibration sample
+# (`slr calibrate`) reaches this kappa; needs two or more names in review.reviewers.
 {_commented(EXAMPLES["calibration"])}"""
 
 

@@ -129,6 +129,7 @@ class Protocol:
     hash: str
     extraction: tuple[Field, ...] = ()
     quality: Quality | None = None
+    min_kappa: float | None = None  # [calibration]: full screening waits for this kappa
 
     @property
     def short_hash(self) -> str:
@@ -164,6 +165,7 @@ _SCHEMA: dict[str, Any] = {
     "concepts": list,
     "extraction": list,
     "quality": dict,
+    "calibration": {"min_kappa": float},
 }
 _REQUIRED = [("review", "id"), ("review", "title"), ("search", "query"), ("search", "sources")]
 _CRITERION_KEYS = {"id", "text", "require"}
@@ -559,7 +561,27 @@ def loads(text: str, path: Path = Path("<protocol>")) -> Protocol:
         hash=content_hash(data),
         extraction=_extraction(ck, data.get("extraction", [])),
         quality=_quality(ck, data["quality"], seen) if "quality" in data else None,
+        min_kappa=_min_kappa(ck, data.get("calibration", {}), review.get("reviewers", [])),
     )
+
+
+def _min_kappa(ck: _Checker, table: dict[str, Any], reviewers: list[Any]) -> float | None:
+    """[calibration] min_kappa: the kappa `slr calibrate` must reach before full screening."""
+    if "min_kappa" not in table:
+        return None
+    value = table["min_kappa"]
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= 1:
+        raise ck.fail(
+            "calibration.min_kappa",
+            f"must be a number above 0 and at most 1 (e.g. 0.6), got {value!r}",
+        )
+    if len(reviewers) < 2:
+        raise ck.fail(
+            "calibration.min_kappa",
+            "calibration needs two or more reviewers; list them in review.reviewers "
+            "or remove [calibration]",
+        )
+    return float(value)
 
 
 def load(path: str | Path) -> Protocol:

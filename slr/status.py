@@ -235,6 +235,8 @@ def next_step(review: Review, data: dict[str, Any]) -> str:
         if stage == STAGES[1] and not c["works"]:
             return "slr prisma, then slr report (no work reached the full text)"
         if c["to_screen"]:
+            if c.get("assignment", {}).get("unassigned"):  # served to no one until assigned
+                return f"slr assign ({c['assignment']['unassigned']} new works to assign)"
             left = [(n, r["left"]) for n, r in c["reviewers"].items() if r["left"]]
             if left:
                 return "; ".join(f"slr screen --reviewer {n}{flag} ({k} left)" for n, k in left)
@@ -259,6 +261,41 @@ def next_step(review: Review, data: dict[str, Any]) -> str:
         who = review.protocol.reviewers[0] if review.protocol.reviewers else "NAME"
         return f"slr code --coder {who} ({coding['studies']} included studies to code)"
     return "slr matrix, then slr report"
+
+
+def _team_lines(c: dict[str, Any]) -> list[str]:
+    """The assignment (`slr assign`) and calibration (`slr calibrate`) lines of a stage."""
+    lines = []
+    a = c.get("assignment")
+    if a:
+        how = (
+            "dual screening (two reviewers a work)"
+            if a["mode"] == "dual"
+            else f"single screening with {a['in_overlap']} overlap works every reviewer screens"
+        )
+        lines.append(
+            f"  assignment: {a['assigned']} works among {', '.join(a['reviewers'])}, {how} "
+            f"(seed {a['seed']})"
+            + (f"; {a['unassigned']} new works not assigned yet" if a["unassigned"] else "")
+        )
+    cal = c.get("calibration")
+    if cal:
+        if any(cal["left"].values()):
+            done = ", ".join(f"{n} {cal['works'] - k}" for n, k in cal["left"].items())
+            state = f"screened so far: {done}; kappa once all have screened it"
+        else:
+            kind = "Cohen's" if cal["method"] == "cohen" else "Fleiss'"
+            kappa = "undefined" if cal["kappa"] is None else f"{cal['kappa']:.3f}"
+            state = f"{kind} kappa {kappa}"
+            if cal["min_kappa"] is not None:
+                state += f", min_kappa {cal['min_kappa']:g} " + (
+                    "reached" if cal["reached"] else "not reached"
+                )
+        lines.append(
+            f"  calibration round {cal['round']}: {cal['works']} works for "
+            f"{', '.join(cal['reviewers'])}; {state}"
+        )
+    return lines
 
 
 def format_status(status: Status) -> str:
@@ -332,18 +369,25 @@ def format_status(status: Status) -> str:
                 "after their decision: the decisions stand, not queued again (see slr diff)"
             )
         if c.get("awaiting_reviewers"):
+            who = (
+                "the reviewers it is assigned to have"
+                if c.get("assignment")
+                else ("every listed reviewer has")
+            )
             lines.append(
                 f"  {c['awaiting_reviewers']} work(s) decided by some reviewers, not yet by all "
-                "(a decision is final once every listed reviewer has decided)"
+                f"(a decision is final once {who} decided)"
             )
+        lines += _team_lines(c)
         for name, r in c.get("reviewers", {}).items():
             own = ", ".join(
                 f"{r[k]} {k.replace('_', ' ')}"
                 for k in ("include", "exclude", "maybe", "not_retrieved")
                 if r[k]
             )
+            of = f"{r['works']} assigned works" if c.get("assignment") else str(r["works"])
             lines.append(
-                f"  {name}: {r['decided']} of {r['works']} decided"
+                f"  {name}: {r['decided']} of {of} decided"
                 + (f" ({own})" if own else "")
                 + f", {r['left']} left"
             )

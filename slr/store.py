@@ -15,6 +15,8 @@ Layout (each stage owns its files; all are text that diffs well in git):
     extraction/<who>.jsonl extracted data values, one log per coder (+ consensus), append-only
     quality/<who>.jsonl   quality-assessment answers, one log per coder, append-only
     quality-consensus.jsonl  answers settled where two quality coders differ
+    assignment.jsonl      `slr assign`: who screens which work, one line per work, append-only
+    calibration.jsonl     `slr calibrate`: calibration samples and forced starts, append-only
 
 Appends are flushed and fsynced at once. A torn last line (a crash mid-write) is reported
 and skipped by readers; the next append moves it to `<file>.torn` before writing, so the
@@ -362,6 +364,16 @@ class Store:
     @property
     def snowball_dir(self) -> Path:
         return self.root / "snowball"
+
+    @property
+    def assignment_file(self) -> Path:
+        """`slr assign`: a line per run (seed, reviewers, mode) and per work (its reviewers)."""
+        return self.root / "assignment.jsonl"
+
+    @property
+    def calibration_file(self) -> Path:
+        """`slr calibrate`: a line per calibration sample and per forced start of screening."""
+        return self.root / "calibration.jsonl"
 
     def decisions_file(self, reviewer: str) -> Path:
         return self.decisions_dir / f"{_safe_name(reviewer)}.jsonl"

@@ -28,6 +28,14 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
         "screen",
         "Cohen's kappa and percent agreement per stage (Fleiss' kappa for 3+ reviewers).",
     ),
+    "assign": (
+        "screen",
+        "Split the title-abstract queue among the reviewers (saved in assignment.jsonl).",
+    ),
+    "calibrate": (
+        "screen",
+        "Calibrate the screeners on one random sample: kappa and the disagreements.",
+    ),
     "check": (
         "core",
         "Validate the protocol, compile its query for every source, and print a summary.",

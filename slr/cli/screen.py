@@ -59,6 +59,11 @@ def pick_reviewer(review: Review, name: str | None) -> str:
     help="Order of the works.",
 )
 @click.option("--seed", type=int, help="Seed of --order random (default: one per reviewer).")
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Start full screening although calibration.min_kappa is not reached (logged).",
+)
 @plain_option
 @quiet_option
 def screen_cmd(
@@ -68,6 +73,7 @@ def screen_cmd(
     reviewer: str | None,
     order: str,
     seed: int | None,
+    force: bool,
     plain: bool,
     quiet: bool,
 ) -> None:
@@ -76,6 +82,8 @@ def screen_cmd(
     Keys: i include, 1-9 exclude with EC1-EC9, m maybe, s skip, n note, u undo, b back,
     ? help, q quit (r not retrieved at full text). Change them in ~/.config/slr/keys.toml
     (or the file named by $SLR_KEYS). Restarting resumes at the first undecided work.
+    After `slr assign` a reviewer is served their share only, the calibration sample
+    (`slr calibrate`) first; no other reviewer's decision is ever shown.
 
     \b
     Example:
@@ -92,7 +100,15 @@ def screen_cmd(
     require(review.protocol, "screen")
     name = pick_reviewer(review, reviewer)
     keymap = load_keymap()
-    session = open_session(review, name, stage, ordering(order, review, stage, name, seed))
+    session = open_session(review, name, stage, ordering(order, review, stage, name, seed), force)
+    if session.extra.get("calibration_forced"):
+        forced = session.extra["calibration_forced"]
+        kappa = "not yet known" if forced["kappa"] is None else f"{forced['kappa']:.3f}"
+        click.echo(
+            f"forced: screening below calibration.min_kappa {forced['min_kappa']:g} "
+            f"(kappa {kappa}); logged in calibration.jsonl and on each decision",
+            err=True,
+        )
     if stage == STAGES[0] and auto_rules(review.protocol) and not _auto_done(review):
         click.echo("tip: `slr screen --auto` first applies the protocol's machine rules", err=True)
     screen(session, keymap, plain=plain)
@@ -253,4 +269,88 @@ def _jsonable(value: Any) -> Any:
     return value
 
 
-COMMANDS = [screen_cmd, conflicts_cmd, resolve_cmd, agreement_cmd]
+def _names(value: str | None) -> list[str] | None:
+    return [n.strip() for n in value.split(",") if n.strip()] if value else None
+
+
+@click.command("assign")
+@protocol_option
+@click.option("--reviewers", help="Comma-separated names from the protocol's review.reviewers.")
+@click.option(
+    "--overlap",
+    type=float,
+    help="Fraction of the works every reviewer screens (single screening; default 0.2).",
+)
+@click.option("--dual", is_flag=True, help="Every work to two reviewers (dual screening).")
+@click.option("--seed", type=int, help="Seed of the shuffle (default: one per review).")
+def assign_cmd(
+    protocol_path: str | None,
+    reviewers: str | None,
+    overlap: float | None,
+    dual: bool,
+    seed: int | None,
+) -> None:
+    """Split the title-abstract queue among the reviewers (saved in assignment.jsonl).
+
+    Each work goes to two reviewers (--dual), or to one reviewer, with an overlap sample
+    that all of them screen. Run it again after new works arrived: only those are
+    assigned, with the same settings; existing shares never change.
+
+    \b
+    Example:
+      slr assign --reviewers alice,bob,carol --overlap 0.2 --seed 7
+      slr assign --reviewers alice,bob --dual
+      slr assign
+    """
+    from slr.screen.assign import assign, format_assign
+
+    review = load(protocol_path)
+    mode = "dual" if dual else ("overlap" if overlap is not None else None)
+    result = assign(review, _names(reviewers), mode, overlap, seed)
+    click.echo(format_assign(result))
+
+
+@click.command("calibrate")
+@protocol_option
+@click.option("--sample", "size", type=int, help="Draw a calibration sample of this many works.")
+@click.option("--seed", type=int, help="Seed of the draw (default: one per review).")
+@click.option("--reviewers", help="Who screens the sample (default: the protocol's reviewers).")
+@click.option("--report", is_flag=True, help="Report the latest sample (what no option does).")
+def calibrate_cmd(
+    protocol_path: str | None,
+    size: int | None,
+    seed: int | None,
+    reviewers: str | None,
+    report: bool,
+) -> None:
+    """Calibrate the screeners on one random sample: kappa and the disagreements.
+
+    `--sample N` draws the sample every listed reviewer is served first by `slr screen`.
+    Without it, reports the latest sample: each reviewer's progress and, once all have
+    screened it, Cohen's kappa (Fleiss' for 3+) and the works they disagree on. With the
+    protocol's [calibration] min_kappa, full screening waits until the kappa reaches it.
+
+    \b
+    Example:
+      slr calibrate --sample 50 --seed 1
+      slr calibrate
+    """
+    from slr.screen.calibrate import calibration, draw_sample, format_calibration
+
+    review = load(protocol_path)
+    if size is not None and report:
+        raise ScreeningError("--sample draws a sample and --report reports one: give one of them")
+    if size is None and (seed is not None or reviewers):
+        raise ScreeningError("--seed and --reviewers go with --sample N")
+    if size is not None:
+        sample = draw_sample(review, size, seed, _names(reviewers))
+        click.echo(
+            f"calibration round {sample.round}: {len(sample.work_ids)} works (seed "
+            f"{sample.seed}) for {', '.join(sample.reviewers)}; each is served them first by "
+            "`slr screen --reviewer NAME`; commit calibration.jsonl"
+        )
+        return
+    click.echo(format_calibration(calibration(review)))
+
+
+COMMANDS = [screen_cmd, conflicts_cmd, resolve_cmd, agreement_cmd, assign_cmd, calibrate_cmd]

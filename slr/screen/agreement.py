@@ -147,7 +147,8 @@ def landis_koch(kappa: float) -> str:
 # ---------------------------------------------------------------- a review's screening
 
 
-def _category(decision: str) -> str:
+def category(decision: str) -> str:
+    """The category a decision is compared in: "maybe" counts as include."""
     return "include" if decision == "maybe" else decision
 
 
@@ -209,7 +210,12 @@ def stage_agreement(review: Any, stage: str) -> Agreement:
     """Agreement of the human reviewers at one stage, on the works they both (all) screened."""
     from slr.screen.state import independent_decisions
 
-    by_reviewer = independent_decisions(review, stage)
+    return agreement_of(stage, independent_decisions(review, stage))
+
+
+def agreement_of(stage: str, by_reviewer: dict[str, dict[str, Any]]) -> Agreement:
+    """Agreement of these reviewers' decisions (reviewer -> work id -> Decision), as
+    `stage_agreement` computes it; `slr calibrate` gives it the calibration sample's."""
     names = sorted(by_reviewer)
     if len(names) < 2:
         note = "fewer than two reviewers screened this stage; nothing to compare"
@@ -217,7 +223,7 @@ def stage_agreement(review: Any, stage: str) -> Agreement:
     if len(names) == 2:
         a, b = (by_reviewer[n] for n in names)
         both = [w for w in a if w in b]
-        pairs = [(_category(a[w].decision), _category(b[w].decision)) for w in both]
+        pairs = [(category(a[w].decision), category(b[w].decision)) for w in both]
         cats, table = confusion(pairs, _categories(pairs))
         kappa = cohen_kappa(table)
         return Agreement(
@@ -238,7 +244,7 @@ def stage_agreement(review: Any, stage: str) -> Agreement:
         )
     works = sorted({w for decided in by_reviewer.values() for w in decided})
     labels = sorted(
-        {_category(d.decision) for decided in by_reviewer.values() for d in decided.values()}
+        {category(d.decision) for decided in by_reviewer.values() for d in decided.values()}
     )
     cats = _categories([(c, c) for c in labels])
     counts = []
@@ -246,7 +252,7 @@ def stage_agreement(review: Any, stage: str) -> Agreement:
         row = [0] * len(cats)
         for decided in by_reviewer.values():
             if w in decided:
-                row[cats.index(_category(decided[w].decision))] += 1
+                row[cats.index(category(decided[w].decision))] += 1
         counts.append(row)
     stats = multi_rater(counts)
     return Agreement(

@@ -24,6 +24,7 @@ from slr.corpus import now_iso
 from slr.decisions import STAGES, Decision, Note, record_decision, record_note, standing
 from slr.fulltext import Retrieval, log_retrieval
 from slr.review import Review
+from slr.screen.calibrate import reviewer_queue
 from slr.screen.state import (
     COUNTED,
     RESOLVED_REVIEWER,
@@ -381,10 +382,19 @@ class Session:
 
 
 def open_session(
-    review: Review, reviewer: str, stage: str, order: Ordering = protocol_order
+    review: Review,
+    reviewer: str,
+    stage: str,
+    order: Ordering = protocol_order,
+    force: bool = False,
 ) -> Session:
     """A session for one reviewer at one stage, reading only their own log (and, at full text,
-    the title-abstract decisions that decide which works reach it)."""
+    the title-abstract decisions that decide which works reach it).
+
+    Blind: nothing of another reviewer's decisions reaches the session. With `slr assign` or
+    `slr calibrate` it serves the reviewer's share, the calibration sample first, and waits
+    for the protocol's calibration.min_kappa (slr.screen.calibrate; `force` starts anyway,
+    logged)."""
     reviewer = resolve_reviewer(review, reviewer)
     check_stage(stage)
     works = require_works(review)
@@ -397,6 +407,7 @@ def open_session(
             if stage == STAGES[1]
             else "no works to screen: every work was excluded by the automatic criteria"
         )
+    queue = reviewer_queue(review, reviewer, stage, pool, index, order, force)
     log, notes = mapped_log_and_notes(review, reviewer, index)
     attached = attached_notices(works, study_view(review, works)[1])
     retrieval, pdfs = retrieval_by_work(review, index, logs) if logs is not None else ({}, {})
@@ -404,9 +415,10 @@ def open_session(
         review,
         reviewer,
         stage,
-        pool,
+        queue.pool,
         log,
-        order,
+        queue.order,
+        extra=queue.extra,
         notes=notes,
         attached=attached,
         retrieval=retrieval,

@@ -11,7 +11,9 @@ retrieval status (slr.fulltext: `fulltext.jsonl`, where the screen's `r` writes,
 `not-retrieved` decisions of logs written before): it never conflicts or counts towards
 agreement, and a work not retrieved that no reviewers' final assessment covers is final as
 `not-retrieved`. When the protocol names two or more
-reviewers, a work needs a decision from each of them before it is final.
+reviewers, a work needs a decision from each of them before it is final; after `slr assign`
+from the reviewers it is assigned to, and a calibration sample's works from all of that
+sample's reviewers (`team_shares`).
 
 This module only reads what was decided; the machine rules that decide by themselves are in
 slr.screen.rules, and a reviewer's queue (the ordering and the session) in slr.screen.session.
@@ -144,6 +146,8 @@ class StageState:
     # full text: works final as not retrieved (their retrieval status, no final assessment)
     not_retrieved: set[str] = field(default_factory=set)
     retrieval: dict[str, str] = field(default_factory=dict)  # full text: pool works' statuses
+    # `slr assign` / `slr calibrate` (title-abstract): reviewer -> the work ids they screen
+    shares: dict[str, set[str]] = field(default_factory=dict)
 
 
 def _agreement_key(d: Decision, stage: str) -> tuple[str, ...]:
@@ -173,6 +177,7 @@ def _stage_state(
     previous: StageState | None,
     notes: dict[str, list[Note]] | None = None,
     retrieval: dict[str, str] | None = None,
+    team: dict[str, set[str]] | None = None,
 ) -> StageState:
     if stage == STAGES[0]:
         pool = works
@@ -220,7 +225,7 @@ def _stage_state(
         if wid in resolved:
             state.final[wid] = resolved[wid]
             state.order[wid] = (resolved[wid].time, resolved_pos[wid][0])
-        elif len(keys) == 1 and required <= set(given):
+        elif len(keys) == 1 and (team or {}).get(wid, required) <= set(given):
             final = _agreed(list(given.values()), stage)
             state.final[wid] = final
             name = max(given, key=lambda n: given[n].time)
@@ -304,6 +309,7 @@ def stage_states(review: Review, works: list[Work] | None = None) -> dict[str, S
         return _stage_states(review, works)
     store = review.store
     paths = [store.works_file, store.studies_file, store.fulltext_file, store.decisions_dir]
+    paths += [store.assignment_file, store.calibration_file]
     paths += [store.decisions_file(name) for name in log_names(review)]
     given = works
     kept, states = review.derived(
@@ -324,12 +330,40 @@ def _stage_states(review: Review, works: list[Work]) -> dict[str, StageState]:
     logs, notes = _load_all(review, works)
     study_of, notice_of = study_view(review, works)
     screened = screened_works(works, notice_of)
-    retrieval = retrieval_by_work(review, record_index(works), logs)[0]
-    first = _stage_state(review, STAGES[0], screened, logs, None, notes)
+    index = record_index(works)
+    retrieval = retrieval_by_work(review, index, logs)[0]
+    team, shares = team_shares(review, index)
+    first = _stage_state(review, STAGES[0], screened, logs, None, notes, None, team)
+    first.shares = shares
     second = _stage_state(review, STAGES[1], screened, logs, first, notes, retrieval)
     for state in (first, second):
         state.study_of, state.notices = study_of, notice_of
     return {STAGES[0]: first, STAGES[1]: second}
+
+
+def team_shares(
+    review: Review, index: dict[str, str]
+) -> tuple[dict[str, set[str]], dict[str, set[str]]]:
+    """At title-abstract: work id -> the reviewers whose decisions make it final, and
+    reviewer -> the work ids they screen (with an assignment only), from `slr assign` and
+    every `slr calibrate` sample (both empty when neither was run: every listed reviewer
+    screens every work)."""
+    from slr.screen.assign import read_assignment
+    from slr.screen.calibrate import samples
+
+    assignment = read_assignment(review, index)
+    drawn = samples(review, index)
+    if assignment is None and not drawn:
+        return {}, {}
+    team = {w: set(names) for w, names in (assignment.reviewers_of if assignment else {}).items()}
+    shares = assignment.shares() if assignment else {}
+    for sample in drawn:  # every round's works are screened by all of that round's reviewers
+        for wid in sample.work_ids:
+            team.setdefault(wid, set()).update(sample.reviewers)
+        if assignment is not None:
+            for name in sample.reviewers:
+                shares.setdefault(name, set()).update(sample.work_ids)
+    return team, shares
 
 
 def included_studies(state: StageState) -> dict[str, list[str]]:
@@ -431,6 +465,10 @@ def screening_counts(review: Review, recall: bool = True) -> dict[str, dict[str,
             "awaiting_reviewers": len(awaiting),
             "reviewers": _per_reviewer(review, state),
         }
+        if stage == STAGES[0]:
+            from slr.screen.calibrate import team_counts
+
+            out[stage].update(team_counts(review, state, works))
         if recall:
             out[stage]["recall"] = _recall(state)
     return out
@@ -474,12 +512,18 @@ def _per_reviewer(review: Review, state: StageState) -> dict[str, dict[str, int]
     out = {}
     for name in names:
         mine = state.reviews.get(name, {})
-        own = Counter(mine[w].decision for w in to_screen if w in mine)
+        if state.shares:  # `slr assign`: a reviewer's progress is over their own share
+            share = state.shares.get(name, set())
+            own = Counter(mine[w].decision for w in to_screen if w in mine and w in share)
+            works = sum(1 for w in to_screen if w in share)
+        else:
+            own = Counter(mine[w].decision for w in to_screen if w in mine)
+            works = len(to_screen)
         decided = sum(own.values())
         out[name] = {
-            "works": len(to_screen),
+            "works": works,
             "decided": decided,
-            "left": len(to_screen) - decided,
+            "left": works - decided,
             **{d.replace("-", "_"): own[d] for d in COUNTED},
         }
     return out
