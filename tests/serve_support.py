@@ -81,13 +81,17 @@ def free_port() -> int:
 
 
 def start_server(protocol: Path, port: int, env: dict[str, str], *extra: str) -> subprocess.Popen:
-    """`slr serve` in a process of its own; returns once /health answers (deadline 30 s)."""
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "slr", "serve", "-p", str(protocol), "--port", str(port), *extra],
-        env={**os.environ, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-    )
+    """`slr serve` in a process of its own; returns once /health answers (deadline 30 s).
+    Its output goes to serve-<port>.log beside the protocol."""
+    log = protocol.parent / f"serve-{port}.log"
+    with open(log, "wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "slr", "serve", "-p", str(protocol), "--port", str(port)]
+            + list(extra),
+            env={**os.environ, **env},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
     deadline = time.monotonic() + 30
     while True:
         try:
@@ -97,7 +101,6 @@ def start_server(protocol: Path, port: int, env: dict[str, str], *extra: str) ->
         except OSError:
             pass
         if proc.poll() is not None or time.monotonic() > deadline:
-            out = proc.stdout.read().decode() if proc.stdout else ""
             proc.kill()
-            raise AssertionError(f"slr serve did not start: {out}")
+            raise AssertionError(f"slr serve did not start: {log.read_text()}")
         time.sleep(0.05)  # polling the health URL with a deadline: the readiness event

@@ -58,7 +58,9 @@ CSP = (
 )
 HEADERS = {
     "x-content-type-options": "nosniff",
-    "referrer-policy": "no-referrer",  # an invitation link never leaks to a linked site
+    # an invitation link never leaks to a linked site; "no-referrer" would make browsers send
+    # `Origin: null` with every form, which the origin check must refuse
+    "referrer-policy": "same-origin",
     "x-frame-options": "SAMEORIGIN",
     "cache-control": "no-store",
 }
