@@ -45,7 +45,7 @@ from slr.screen.session import Session, with_notes
 from slr.screen.state import resolve_reviewer
 from slr.serve.auth import Access, RateLimit, csrf_ok, csrf_token
 from slr.serve.desk import METHODS, ORDERS, Act, Desks
-from slr.serve.pages import card, render
+from slr.serve.pages import Recall, card, render
 from slr.tui.keys import Keymap, load_keymap
 from slr.tui.view import Highlighter
 
@@ -150,6 +150,7 @@ class Server:
         self.access = access or Access(review.store.root)
         self.desks = Desks(review)
         self.hl = Highlighter(review.protocol)
+        self.recall = Recall()
         self.limit = RateLimit(self.settings.rate, self.settings.burst)
         self.flash: dict[str, str] = {}  # session -> the message for its next page
         hosts = self.settings.allowed_hosts or (
@@ -285,7 +286,13 @@ class Server:
 
     async def logout(self, request: Request, reviewer: str, sid: str) -> Response:
         await run_in_threadpool(self.access.end, sid)
-        response = RedirectResponse("/login" if not self.settings.tokens_only else "/health", 303)
+        if self.settings.tokens_only:
+            text = "Signed out. Your invitation link is spent: ask for a new one to come back."
+            response: Response = HTMLResponse(
+                render("message.html", **self.context(None, None, text=text))
+            )
+        else:
+            response = RedirectResponse("/login", 303)
         response.delete_cookie(COOKIE, path="/")
         return response
 
@@ -312,7 +319,9 @@ class Server:
         context = self.context(reviewer, sid, title=title, **extra)
 
         def draw(session: Session) -> str:
-            return render("screen.html", c=card(session, self.keymap, self.hl), **context)
+            return render(
+                "screen.html", c=card(session, self.keymap, self.hl, self.recall), **context
+            )
 
         try:
             html = await run_in_threadpool(desk.view, draw)

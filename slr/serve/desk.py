@@ -17,6 +17,7 @@ from __future__ import annotations
 import hashlib
 import json
 import threading
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -193,11 +194,15 @@ def _carry_over(old: Session, new: Session) -> None:
 
 
 class Desks:
-    """Every desk of the server, made on first use, and one lock per log file."""
+    """The desks of the server, made on first use, and one lock per log file.
 
-    def __init__(self, review: Review) -> None:
-        self.review = review
-        self._desks: dict[tuple[str, ...], Desk] = {}
+    At most `keep` desks stay in memory (each holds its stage's works): the one used
+    longest ago goes first, and is opened again from disk if asked for again.
+    """
+
+    def __init__(self, review: Review, keep: int = 24) -> None:
+        self.review, self.keep = review, keep
+        self._desks: OrderedDict[tuple[str, ...], Desk] = OrderedDict()
         self._locks: dict[Path, threading.Lock] = {}
         self._guard = threading.Lock()
 
@@ -245,4 +250,7 @@ class Desks:
             desk = self._desks.get(key)
             if desk is None:
                 desk = self._desks[key] = make()
+                while len(self._desks) > self.keep:
+                    self._desks.popitem(last=False)
+            self._desks.move_to_end(key)
             return desk
