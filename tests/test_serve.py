@@ -281,3 +281,19 @@ def test_invite_and_revoke_from_the_command_line(tmp_path):
     assert "1 unused link(s)" in out.output
     out = CliRunner().invoke(main, ["serve", "-p", proto, "--invite", "mallory"])
     assert out.exit_code == 1 and "Error: unknown reviewer 'mallory'" in out.output
+
+
+def test_own_writes_keep_the_session_and_other_writers_reopen_it(tmp_path):
+    review = served_review(tmp_path, n=6)
+    server = Server(review, Settings(allowed_hosts=("testserver",)))
+    c = TestClient(server.app, follow_redirects=False)
+    login(c)
+    for _ in range(3):
+        decide(c, c.get(TA).text, "include")
+    desk = server.desks.screen("alice", "title-abstract", "protocol", None)
+    assert desk.opened == 1  # three appends of its own: recognised, no re-reading
+    record_decision(review, Decision("alice", "title-abstract", "scopus:r4", "maybe"))
+    assert shown(c.get(TA).text)["work"] == "scopus:r5"  # another writer: re-opened first
+    assert desk.opened == 2
+    c.post("/logout", data={"csrf": shown(c.get(TA).text)["csrf"]})
+    assert c.get(TA).headers["location"] == "/login"

@@ -175,11 +175,15 @@ class Desk:
 
 
 def _one_line_added(path: Path, before: Signature, after: Signature) -> bool:
-    if before is None or after is None or before[0] != after[0] or after[1] <= before[1]:
+    """The file grew by one line (and is the same file; or was made with that one line)."""
+    if after is None or (before is not None and before[0] != after[0]):
+        return False
+    start = 0 if before is None else before[1]
+    if after[1] <= start:
         return False
     with open(path, "rb") as fh:
-        fh.seek(before[1])
-        added = fh.read(after[1] - before[1])
+        fh.seek(start)
+        added = fh.read(after[1] - start)
     return added.count(b"\n") == 1 and added.endswith(b"\n")
 
 
