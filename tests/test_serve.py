@@ -297,3 +297,17 @@ def test_own_writes_keep_the_session_and_other_writers_reopen_it(tmp_path):
     assert desk.opened == 2
     c.post("/logout", data={"csrf": shown(c.get(TA).text)["csrf"]})
     assert c.get(TA).headers["location"] == "/login"
+
+
+def test_status_draws_the_interim_prisma_diagram(tmp_path):
+    from test_prisma_interim import unfinished
+
+    review = unfinished(tmp_path)
+    c = client(review)
+    login(c, "reviewer1")  # the reference protocol's reviewer
+    status = c.get("/status").text
+    assert "(interim: screening goes on)" in status and 'id="prisma"' in status
+    svg = c.get("/status/prisma.svg")
+    assert svg.headers["content-type"].startswith("image/svg+xml")
+    assert "PRISMA 2020 flow diagram" in svg.text and "INTERIM" in svg.text.upper()
+    assert "<script" not in svg.text

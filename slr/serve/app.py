@@ -407,8 +407,7 @@ class Server:
         return HTMLResponse(render("conflicts.html", **context))
 
     async def status_page(self, request: Request, reviewer: str, sid: str) -> Response:
-        def counts() -> tuple[list[Any], str]:
-            from slr.prisma.counts import compute
+        def counts() -> tuple[list[Any], str, bool]:
             from slr.screen.state import screening_counts
 
             stages = []
@@ -420,27 +419,25 @@ class Server:
                 people = sorted(c["reviewers"].items())  # progress only: no one's decisions
                 stages.append((stage, row, people))
             try:
-                compute(self.review, interim=True)
-                error = ""
+                error, interim = "", prisma_counts(self.review)[1]
             except SlrError as exc:
-                error = f"no diagram yet: {exc}"
-            return stages, error
+                error, interim = f"no diagram yet: {exc}", False
+            return stages, error, interim
 
         try:
-            stages, error = await run_in_threadpool(counts)
+            stages, error, interim = await run_in_threadpool(counts)
         except SlrError as exc:
             return self._message(reviewer, sid, str(exc))
         context = self.context(
-            reviewer, sid, title="status", stages=stages, prisma_error=error, interim=True
+            reviewer, sid, title="status", stages=stages, prisma_error=error, interim=interim
         )
         return HTMLResponse(render("status.html", **context))
 
     async def prisma_svg(self, request: Request, reviewer: str, sid: str) -> Response:
         def svg() -> str:
-            from slr.prisma.counts import compute
             from slr.prisma.render import to_svg
 
-            return to_svg(compute(self.review, interim=True))
+            return to_svg(prisma_counts(self.review)[0])
 
         try:
             text = await run_in_threadpool(svg)
@@ -459,6 +456,17 @@ class Server:
             content_disposition_type="inline",
             filename=path.name,
         )
+
+
+def prisma_counts(review: Review) -> tuple[Any, bool]:
+    """The flow diagram's counts, and whether they are interim: the final diagram once
+    screening is complete, else the interim one (`slr prisma --interim`)."""
+    from slr.prisma.counts import PrismaError, compute
+
+    try:
+        return compute(review), False
+    except PrismaError:
+        return compute(review, interim=True), True
 
 
 def create_app(review: Review, settings: Settings | None = None, **kw: Any) -> Starlette:
