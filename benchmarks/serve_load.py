@@ -33,6 +33,7 @@ import requests
 from slr.decisions import read_log
 from slr.records import Record
 from slr.review import open_review
+from slr.store import append_jsonl
 from slr.works import Work, save_works
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -147,6 +148,18 @@ def server_cpu(pid: int) -> float | None:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def fsync_times(folder: Path, n: int = 200) -> list[float]:
+    """ms of n one-line fsynced appends on the review's disk (what each decision waits for)."""
+    scratch = folder / "fsync-probe.jsonl"
+    times = []
+    for i in range(n):
+        start = time.perf_counter()
+        append_jsonl(scratch, {"probe": i})
+        times.append((time.perf_counter() - start) * 1000)
+    scratch.unlink()
+    return sorted(times)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--works", type=int, default=10_000)
@@ -163,6 +176,12 @@ def main() -> None:
     review = open_review(protocol)
     save_works(review, corpus(args.works, random.Random(args.seed)))
     print(f"corpus: {args.works} works, {args.reviewers} reviewers, in {folder}")
+    probe = fsync_times(folder)
+    print(
+        f"disk: one fsynced append p50 {statistics.median(probe):.1f} ms, "
+        f"p99 {probe[int(0.99 * len(probe)) - 1]:.1f} ms; load average {os.getloadavg()[0]:.1f} "
+        f"on {os.cpu_count()} CPUs"
+    )
 
     port = free_port()
     base = f"http://127.0.0.1:{port}"
