@@ -311,3 +311,16 @@ def test_status_draws_the_interim_prisma_diagram(tmp_path):
     assert svg.headers["content-type"].startswith("image/svg+xml")
     assert "PRISMA 2020 flow diagram" in svg.text and "INTERIM" in svg.text.upper()
     assert "<script" not in svg.text
+
+
+def test_a_session_begun_without_a_token_is_no_pass_off_loopback(tmp_path):
+    review = served_review(tmp_path, n=2)
+    local = client(review)
+    login(local)
+    assert local.get(TA).status_code == 200
+    again = client(review)
+    again.cookies.update(local.cookies)
+    assert again.get(TA).status_code == 200  # the copied cookie is a pass on loopback
+    remote = client(review, host="0.0.0.0")
+    remote.cookies.update(local.cookies)  # the same cookie, served to the network
+    assert remote.get(TA).status_code == 403

@@ -195,9 +195,10 @@ class Server:
 
         async def endpoint(request: Request) -> Response:
             sid = request.cookies.get(COOKIE, "")
-            if not self.limit.allow(sid or _client(request)):
+            reviewer = self.access.reviewer_of(sid, local=not self.settings.tokens_only)
+            # a bucket per session; before login one per address (made-up cookies share it)
+            if not self.limit.allow(sid if reviewer else _client(request)):
                 return PlainTextResponse("Too many requests: slow down", 429)
-            reviewer = self.access.reviewer_of(sid)
             if reviewer is None or not self.allowed(reviewer):
                 if not write and not self.settings.tokens_only:
                     return RedirectResponse("/login", 303)

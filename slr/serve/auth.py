@@ -121,15 +121,19 @@ class Access:
         """A session without a token (loopback, a local reviewer picking their name)."""
         sid = secrets.token_urlsafe(TOKEN_BYTES)
         with self._edit() as data:
-            data["sessions"][digest(sid)] = {"reviewer": reviewer, "created": now_iso()}
+            entry = {"reviewer": reviewer, "created": now_iso(), "local": True}
+            data["sessions"][digest(sid)] = entry
         return sid
 
-    def reviewer_of(self, sid: str | None) -> str | None:
-        """The reviewer of a session cookie, else None (unknown or revoked)."""
+    def reviewer_of(self, sid: str | None, local: bool = True) -> str | None:
+        """The reviewer of a session cookie, else None (unknown or revoked; or begun without
+        a token, on loopback, when `local` is False)."""
         if not sid or len(sid) > 200:
             return None
         entry = self._data()["sessions"].get(digest(sid))
-        return str(entry["reviewer"]) if entry else None
+        if not entry or (entry.get("local") and not local):
+            return None
+        return str(entry["reviewer"])
 
     def end(self, sid: str) -> None:
         """Log out: the session id is forgotten."""
