@@ -324,3 +324,22 @@ def test_a_session_begun_without_a_token_is_no_pass_off_loopback(tmp_path):
     remote = client(review, host="0.0.0.0")
     remote.cookies.update(local.cookies)  # the same cookie, served to the network
     assert remote.get(TA).status_code == 403
+
+
+def test_the_header_recall_is_worked_out_off_the_request_path(tmp_path):
+    from slr.screen.stopping import labels_in_order, recall_bound
+    from slr.serve.pages import Recall, header, recall_statement, worker
+
+    review = served_review(tmp_path, n=30)
+    session = open_session(review, "alice", "title-abstract")
+    for n in range(12):
+        session.decide("include" if n % 4 == 0 else "exclude", () if n % 4 == 0 else ("EC1",))
+    recall = Recall(every=0)
+    assert recall.text(session) == ""  # asked for; the page does not wait for it
+    worker().submit(int).result(timeout=120)  # one worker, first in first out: it is done
+    text = recall.text(session)
+    labels = labels_in_order(list(session.decided_map().values()))
+    assert text == recall_statement(labels, session.total)
+    assert text == f"recall ≥ {recall_bound(labels, session.total):.0%} (95%)"
+    assert header(session, text).endswith(" · " + text)
+    assert header(session, text).startswith("title-abstract · alice · 13/30 · done 12")

@@ -121,6 +121,8 @@ class Limits:
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
                 headers = MutableHeaders(scope=message)
+                if scope["path"].startswith("/static/"):
+                    headers["cache-control"] = "max-age=300"  # the script and style sheet
                 for key, value in HEADERS.items():
                     if key not in headers:
                         headers[key] = value

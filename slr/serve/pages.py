@@ -159,7 +159,10 @@ class Recall:
             labels = labels_in_order(list(session.decided_map().values()))
             state.update(done=done, at=now)
             if labels:
-                state["job"] = worker().submit(recall_statement, labels, session.total)
+                try:
+                    state["job"] = worker().submit(recall_statement, labels, session.total)
+                except (RuntimeError, OSError):  # the worker is gone (a broken pool): no line
+                    state["job"] = None
         return str(state["text"])
 
 
