@@ -97,6 +97,10 @@ COMMAND_TABLE: dict[str, tuple[str, str]] = {
     ),
     "resolve": ("screen", "Walk the conflicts and record the final decision on each."),
     "screen": ("screen", "Screen the works one at a time; every decision is saved at once."),
+    "serve": (
+        "serve",
+        "Serve the screening in a browser, on the same decision logs as `slr screen`.",
+    ),
     "search": ("search", "Search the protocol's databases and store every record they return."),
     "simulate": (
         "simulate",

@@ -1,0 +1,499 @@
+"""The Starlette application of `slr serve`: routes, access rules and the limits.
+
+Access: every page but /join, /login, /health and /static needs a session cookie (HttpOnly,
+SameSite=Strict, Secure over https); every POST carries the session's CSRF token and, when
+the browser sends one, an Origin of this server. On loopback (the default) a local reviewer
+may pick their name without a token (`/login`), unless `require_token`; bound to any other
+address, only an invitation link (slr.serve.auth) lets anyone in. Anything refused gets a
+bare 403.
+
+Writes: a POST is carried out by slr.serve.desk under the lock of the reviewer's log
+(fsynced by slr.decisions before the answer), then answered with 303 to the page (Post,
+Redirect, Get): a reload or the Back button never sends a decision again.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlencode, urlsplit
+
+from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
+from starlette.middleware import Middleware
+from starlette.middleware.trustedhost import TrustedHostMiddleware
+from starlette.requests import Request
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    PlainTextResponse,
+    RedirectResponse,
+    Response,
+)
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from slr.decisions import STAGES
+from slr.errors import SlrError
+from slr.fulltext import pdf_path
+from slr.review import Review
+from slr.screen.session import Session, with_notes
+from slr.screen.state import resolve_reviewer
+from slr.serve.auth import Access, RateLimit, csrf_ok, csrf_token
+from slr.serve.desk import METHODS, ORDERS, Act, Desks
+from slr.serve.pages import Recall, card, render
+from slr.tui.keys import Keymap, load_keymap
+from slr.tui.view import Highlighter
+
+COOKIE = "slr_session"
+MAX_BODY = 64 * 1024  # bytes of one request: a note of 4,000 characters fits many times
+CSP = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
+    "frame-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; "
+    "frame-ancestors 'self'"
+)
+HEADERS = {
+    "x-content-type-options": "nosniff",
+    # an invitation link never leaks to a linked site; "no-referrer" would make browsers send
+    # `Origin: null` with every form, which the origin check must refuse
+    "referrer-policy": "same-origin",
+    "x-frame-options": "SAMEORIGIN",
+    "cache-control": "no-store",
+}
+LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
+
+
+def is_loopback(host: str) -> bool:
+    """True for 127.0.0.0/8, ::1 and localhost: only this computer can connect."""
+    if host.strip("[]") in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+@dataclass(frozen=True)
+class Settings:
+    """How the server lets reviewers in; see the module docstring."""
+
+    host: str = "127.0.0.1"
+    reviewers: tuple[str, ...] = ()  # who may screen; () = the protocol's, else anyone
+    require_token: bool = False  # always so off loopback
+    https: bool = False  # cookies are Secure
+    rate: float = 20.0  # requests per second per session (or address before login)
+    burst: int = 60
+    max_body: int = MAX_BODY
+    allowed_hosts: tuple[str, ...] = ()  # Host headers accepted; () = loopback names on loopback
+
+    @property
+    def tokens_only(self) -> bool:
+        return self.require_token or not is_loopback(self.host)
+
+
+def forbidden() -> Response:
+    return PlainTextResponse("Forbidden", status_code=403)
+
+
+class Limits:
+    """Pure ASGI middleware: a bound on request bodies and the security headers."""
+
+    def __init__(self, app: ASGIApp, max_body: int = MAX_BODY) -> None:
+        self.app, self.max_body = app, max_body
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        if scope["method"] not in ("GET", "HEAD"):
+            length = dict(scope["headers"]).get(b"content-length")
+            if length is None or not length.isdigit():
+                await PlainTextResponse("Length Required", 411)(scope, receive, send)
+                return
+            if int(length) > self.max_body:
+                await PlainTextResponse("Request too large", 413)(scope, receive, send)
+                return
+
+        async def send_with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                if scope["path"].startswith("/static/"):
+                    headers["cache-control"] = "max-age=300"  # the script and style sheet
+                for key, value in HEADERS.items():
+                    if key not in headers:
+                        headers[key] = value
+                if headers.get("content-type", "").startswith("text/html"):
+                    headers["content-security-policy"] = CSP
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+Handler = Callable[[Request, str, str], Awaitable[Response]]
+
+
+class Server:
+    """The routes over one review; `app` is the ASGI application."""
+
+    def __init__(
+        self,
+        review: Review,
+        settings: Settings | None = None,
+        keymap: Keymap | None = None,
+        access: Access | None = None,
+    ) -> None:
+        self.review = review
+        self.settings = settings or Settings()
+        self.keymap = keymap or load_keymap()
+        self.access = access or Access(review.store.root)
+        self.desks = Desks(review)
+        self.hl = Highlighter(review.protocol)
+        self.recall = Recall()
+        self.limit = RateLimit(self.settings.rate, self.settings.burst)
+        self.flash: dict[str, str] = {}  # session -> the message for its next page
+        hosts = self.settings.allowed_hosts or (
+            ("localhost", "127.0.0.1", "[::1]") if is_loopback(self.settings.host) else ("*",)
+        )
+        page = self.page
+        routes = [
+            Route("/", page(self.home)),
+            Route("/health", self.health),
+            Route("/join/{token}", self.join_page),
+            Route("/join", self.join, methods=["POST"]),
+            Route("/login", self.login_page),
+            Route("/login", self.login, methods=["POST"]),
+            Route("/logout", page(self.logout, write=True), methods=["POST"]),
+            Route("/screen/{stage}", page(self.screen_page)),
+            Route("/screen/{stage}", page(self.screen_post, write=True), methods=["POST"]),
+            Route("/resolve/{stage}", page(self.resolve_page)),
+            Route("/resolve/{stage}", page(self.resolve_post, write=True), methods=["POST"]),
+            Route("/conflicts/{stage}", page(self.conflicts_page)),
+            Route("/status", page(self.status_page)),
+            Route("/status/prisma.svg", page(self.prisma_svg)),
+            Route("/pdf/{work_id:path}", page(self.pdf)),
+            Mount("/static", StaticFiles(packages=[("slr.serve", "static")]), name="static"),
+        ]
+        self.app = Starlette(
+            routes=routes,
+            middleware=[
+                Middleware(Limits, max_body=self.settings.max_body),
+                Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts)),
+            ],
+        )
+
+    # access ------------------------------------------------------------------------
+    def allowed(self, reviewer: str) -> bool:
+        listed = self.settings.reviewers
+        return not listed or reviewer in listed
+
+    def page(
+        self, handler: Handler, write: bool = False
+    ) -> Callable[[Request], Awaitable[Response]]:
+        """A route that needs a session (and, to write, its CSRF token and a same Origin)."""
+
+        async def endpoint(request: Request) -> Response:
+            sid = request.cookies.get(COOKIE, "")
+            reviewer = self.access.reviewer_of(sid, local=not self.settings.tokens_only)
+            # a bucket per session; before login one per address (made-up cookies share it)
+            if not self.limit.allow(sid if reviewer else _client(request)):
+                return PlainTextResponse("Too many requests: slow down", 429)
+            if reviewer is None or not self.allowed(reviewer):
+                if not write and not self.settings.tokens_only:
+                    return RedirectResponse("/login", 303)
+                return forbidden()
+            if write:
+                form = await request.form(max_fields=40, max_files=0)
+                if not csrf_ok(sid, _text(form.get("csrf"))) or not _same_origin(request):
+                    return forbidden()
+                request.state.form = form
+            return await handler(request, reviewer, sid)
+
+        return endpoint
+
+    def context(self, reviewer: str | None, sid: str | None, **more: Any) -> dict[str, Any]:
+        return {
+            "reviewer": reviewer,
+            "csrf": csrf_token(sid) if sid else "",
+            "review_title": self.review.protocol.title,
+            "message": self.flash.pop(sid, "") if sid else "",
+            **more,
+        }
+
+    def _cookie(self, response: Response, sid: str) -> Response:
+        response.set_cookie(
+            COOKIE,
+            sid,
+            max_age=30 * 24 * 3600,
+            httponly=True,
+            samesite="strict",
+            secure=self.settings.https,
+            path="/",
+        )
+        return response
+
+    async def health(self, request: Request) -> Response:
+        return PlainTextResponse("ok")
+
+    async def join_page(self, request: Request) -> Response:
+        if not self.limit.allow(_client(request)):
+            return PlainTextResponse("Too many requests: slow down", 429)
+        token = request.path_params["token"]
+        invited = self.access.invited(token) if len(token) < 200 else None
+        if invited is None or not self.allowed(invited):
+            return forbidden()
+        html = render(
+            "join.html",
+            **self.context(None, None, title="Invitation", invited=invited, token=token),
+        )
+        return HTMLResponse(html)
+
+    async def join(self, request: Request) -> Response:
+        if not self.limit.allow(_client(request)) or not _same_origin(request):
+            return forbidden()
+        form = await request.form(max_fields=5, max_files=0)
+        token = _text(form.get("token"))
+        spent = await run_in_threadpool(self.access.exchange, token) if token else None
+        if spent is None or not self.allowed(spent[0]):
+            return forbidden()
+        return self._cookie(RedirectResponse(f"/screen/{STAGES[0]}", 303), spent[1])
+
+    async def login_page(self, request: Request) -> Response:
+        if self.settings.tokens_only:
+            return forbidden()
+        names = self.settings.reviewers or self.review.protocol.reviewers
+        html = render(
+            "login.html", **self.context(None, None, title="Who is screening?", names=names)
+        )
+        return HTMLResponse(html)
+
+    async def login(self, request: Request) -> Response:
+        if self.settings.tokens_only or not _same_origin(request):
+            return forbidden()
+        if not self.limit.allow(_client(request)):
+            return PlainTextResponse("Too many requests: slow down", 429)
+        form = await request.form(max_fields=5, max_files=0)
+        try:
+            name = resolve_reviewer(self.review, _text(form.get("name")))
+        except SlrError as exc:
+            return HTMLResponse(
+                render("message.html", **self.context(None, None, text=str(exc))), 400
+            )
+        if not self.allowed(name):
+            return forbidden()
+        sid = await run_in_threadpool(self.access.start, name)
+        return self._cookie(RedirectResponse(f"/screen/{STAGES[0]}", 303), sid)
+
+    async def logout(self, request: Request, reviewer: str, sid: str) -> Response:
+        await run_in_threadpool(self.access.end, sid)
+        if self.settings.tokens_only:
+            text = "Signed out. Your invitation link is spent: ask for a new one to come back."
+            response: Response = HTMLResponse(
+                render("message.html", **self.context(None, None, text=text))
+            )
+        else:
+            response = RedirectResponse("/login", 303)
+        response.delete_cookie(COOKIE, path="/")
+        return response
+
+    async def home(self, request: Request, reviewer: str, sid: str) -> Response:
+        return RedirectResponse(f"/screen/{STAGES[0]}", 303)
+
+    # screening ---------------------------------------------------------------------
+    def _message(self, reviewer: str, sid: str, text: str, status: int = 200) -> Response:
+        html = render("message.html", **self.context(reviewer, sid, title="slr", text=text))
+        return HTMLResponse(html, status)
+
+    async def screen_page(self, request: Request, reviewer: str, sid: str) -> Response:
+        stage = request.path_params["stage"]
+        if stage not in STAGES:
+            return PlainTextResponse("Not Found", 404)
+        order, seed = _order(request.query_params.get("order"), request.query_params.get("seed"))
+        desk = self.desks.screen(reviewer, stage, order, seed)
+        extra = {"orders": ORDERS, "order": order, "seed": seed, "post": f"/screen/{stage}"}
+        return await self._show(desk, reviewer, sid, f"screening · {stage}", extra)
+
+    async def _show(
+        self, desk: Any, reviewer: str, sid: str, title: str, extra: dict[str, Any]
+    ) -> Response:
+        context = self.context(reviewer, sid, title=title, **extra)
+
+        def draw(session: Session) -> str:
+            return render(
+                "screen.html", c=card(session, self.keymap, self.hl, self.recall), **context
+            )
+
+        try:
+            html = await run_in_threadpool(desk.view, draw)
+        except SlrError as exc:
+            return self._message(reviewer, sid, str(exc))
+        return HTMLResponse(html)
+
+    async def screen_post(self, request: Request, reviewer: str, sid: str) -> Response:
+        stage = request.path_params["stage"]
+        if stage not in STAGES:
+            return PlainTextResponse("Not Found", 404)
+        form = request.state.form
+        order, seed = _order(_text(form.get("order")), _text(form.get("seed")))
+        desk = self.desks.screen(reviewer, stage, order, seed)
+        query = {"order": order, **({"seed": str(seed)} if seed is not None else {})}
+        return await self._act(desk, sid, form, f"/screen/{stage}?{urlencode(query)}")
+
+    async def _act(self, desk: Any, sid: str, form: Any, back_to: str) -> Response:
+        action = _text(form.get("action"))
+        criterion = 0
+        if action.startswith("exclude:"):
+            action, _, n = action.partition(":")
+            criterion = int(n) if n.isdigit() else 0
+        act = Act(
+            action=action,
+            work=_text(form.get("work")),
+            seen=_text(form.get("seen")),
+            last=_text(form.get("last")),
+            criterion=criterion,
+            text=_text(form.get("text")),
+        )
+        try:
+            message = await run_in_threadpool(desk.apply, act)
+        except SlrError as exc:
+            message = str(exc)
+        if message:
+            self.flash[sid] = message
+        return RedirectResponse(back_to, 303)
+
+    async def resolve_page(self, request: Request, reviewer: str, sid: str) -> Response:
+        stage = request.path_params["stage"]
+        method = request.query_params.get("method", METHODS[0])
+        if stage not in STAGES or method not in METHODS:
+            return PlainTextResponse("Not Found", 404)
+        desk = self.desks.resolution(reviewer, stage, method)
+        banner = (
+            f"Resolving the conflicts at {stage} ({method}) as {reviewer}: each reviewer's "
+            "decision is shown with the work; yours is the final one (the `resolved` log)."
+        )
+        extra = {"banner": banner, "method": method, "post": f"/resolve/{stage}"}
+        return await self._show(desk, reviewer, sid, f"resolving · {stage}", extra)
+
+    async def resolve_post(self, request: Request, reviewer: str, sid: str) -> Response:
+        stage = request.path_params["stage"]
+        form = request.state.form
+        method = _text(form.get("method")) or METHODS[0]
+        if stage not in STAGES or method not in METHODS:
+            return PlainTextResponse("Not Found", 404)
+        desk = self.desks.resolution(reviewer, stage, method)
+        return await self._act(desk, sid, form, f"/resolve/{stage}?{urlencode({'method': method})}")
+
+    # conflicts, status, PDFs -------------------------------------------------------
+    async def conflicts_page(self, request: Request, reviewer: str, sid: str) -> Response:
+        stage = request.path_params["stage"]
+        if stage not in STAGES:
+            return PlainTextResponse("Not Found", 404)
+
+        def rows() -> list[tuple[str, str, list[str]]]:
+            from slr.screen.state import stage_states
+
+            state = stage_states(self.review)[stage]
+            titles = {w.work_id: w.canonical.title or "(no title)" for w in state.pool}
+            return [
+                (wid, titles.get(wid, ""), with_notes(given, state.notes.get(wid, {})))
+                for wid, given in state.conflicts.items()
+            ]
+
+        try:
+            found = await run_in_threadpool(rows)
+        except SlrError as exc:
+            return self._message(reviewer, sid, str(exc))
+        context = self.context(reviewer, sid, title=f"conflicts · {stage}", stage=stage, rows=found)
+        return HTMLResponse(render("conflicts.html", **context))
+
+    async def status_page(self, request: Request, reviewer: str, sid: str) -> Response:
+        def counts() -> tuple[list[Any], str, bool]:
+            from slr.screen.state import screening_counts
+
+            stages = []
+            for stage, c in screening_counts(self.review, recall=False).items():
+                keys = ["works", "to_screen", "included", "excluded", "maybe", "conflicts"]
+                if stage == STAGES[1]:
+                    keys.append("not_retrieved")
+                row = [(k.replace("_", " "), c[k]) for k in keys]
+                people = sorted(c["reviewers"].items())  # progress only: no one's decisions
+                stages.append((stage, row, people))
+            try:
+                error, interim = "", prisma_counts(self.review)[1]
+            except SlrError as exc:
+                error, interim = f"no diagram yet: {exc}", False
+            return stages, error, interim
+
+        try:
+            stages, error, interim = await run_in_threadpool(counts)
+        except SlrError as exc:
+            return self._message(reviewer, sid, str(exc))
+        context = self.context(
+            reviewer, sid, title="status", stages=stages, prisma_error=error, interim=interim
+        )
+        return HTMLResponse(render("status.html", **context))
+
+    async def prisma_svg(self, request: Request, reviewer: str, sid: str) -> Response:
+        def svg() -> str:
+            from slr.prisma.render import to_svg
+
+            return to_svg(prisma_counts(self.review)[0])
+
+        try:
+            text = await run_in_threadpool(svg)
+        except SlrError as exc:
+            return PlainTextResponse(str(exc), 404)
+        headers = {"content-security-policy": "default-src 'none'; style-src 'unsafe-inline'"}
+        return Response(text, media_type="image/svg+xml", headers=headers)
+
+    async def pdf(self, request: Request, reviewer: str, sid: str) -> Response:
+        path = pdf_path(self.review, request.path_params["work_id"])
+        if not path.is_file():
+            return PlainTextResponse("no PDF stored for this work", 404)
+        return FileResponse(
+            path,
+            media_type="application/pdf",
+            content_disposition_type="inline",
+            filename=path.name,
+        )
+
+
+def prisma_counts(review: Review) -> tuple[Any, bool]:
+    """The flow diagram's counts, and whether they are interim: the final diagram once
+    screening is complete, else the interim one (`slr prisma --interim`)."""
+    from slr.prisma.counts import PrismaError, compute
+
+    try:
+        return compute(review), False
+    except PrismaError:
+        return compute(review, interim=True), True
+
+
+def create_app(review: Review, settings: Settings | None = None, **kw: Any) -> Starlette:
+    """The ASGI application serving `review`."""
+    return Server(review, settings, **kw).app
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else ""
+
+
+def _client(request: Request) -> str:
+    return request.client.host if request.client else "?"
+
+
+def _order(order: str | None, seed: str | None) -> tuple[str, int | None]:
+    order = order if order in ORDERS else ORDERS[0]
+    seed = (seed or "").strip()
+    return order, int(seed) if seed.lstrip("-").isdigit() and len(seed) < 12 else None
+
+
+def _same_origin(request: Request) -> bool:
+    """No Origin header (older browsers, test clients), or this very server's."""
+    origin = request.headers.get("origin")
+    if not origin:
+        return True
+    return urlsplit(origin).netloc == request.headers.get("host", "")
