@@ -8,6 +8,8 @@ of the run says how many did, so a green run without ../shared is never mistaken
 
 from __future__ import annotations
 
+import os
+import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -21,6 +23,13 @@ from slr.works import Work
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 SHARED_ABSENT = "../shared is absent"  # every skip for want of ../shared starts with this
+
+
+def pytest_configure(config: Any) -> None:
+    """Each test run gets its own machine cache (status cache, serve tokens, no-op dedupe
+    memo): a run must never read what another checkout or branch cached in ~/.cache/slr,
+    nor leave anything there. Tests that test the cache location set their own."""
+    os.environ["SLR_CACHE_DIR"] = tempfile.mkdtemp(prefix="slr-test-cache-")
 
 
 def new_review(folder: Path, protocol: str | None = None, name: str = "mlops.toml") -> Review:
