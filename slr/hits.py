@@ -19,12 +19,12 @@ from typing import Any
 from slr import query as q
 from slr.corpus import log_search, now_iso
 from slr.databases import MANUAL
-from slr.errors import SlrError, SourceError
+from slr.errors import SlrError
 from slr.http import Archive, Client
 from slr.progress import Progress
 from slr.protocol import SourceSpec
 from slr.review import Review
-from slr.search import new_run_id, plan_to_json
+from slr.search import chosen_sources, new_run_id, plan_to_json
 from slr.sources import SOURCES
 from slr.sources.base import Filters, Plan, Source, page_name
 
@@ -56,16 +56,7 @@ def count_hits(
     env: Mapping[str, str] | None = None,
 ) -> list[HitCount]:
     """The hit count of each protocol source (or of `names`), in protocol order."""
-    specs = list(review.protocol.search.sources)
-    if names:
-        listed = {s.name for s in specs}
-        unknown = [n for n in names if n not in listed]
-        if unknown:
-            raise SourceError(
-                f"{review.protocol.path}: search.sources has no {', '.join(unknown)}; "
-                f"add it there or choose one of: {', '.join(sorted(listed))}"
-            )
-        specs = [s for s in specs if s.name in names]
+    specs = chosen_sources(review, names)
     filters = Filters.from_search(review.protocol.search)
     client = client or Client()
     out = []

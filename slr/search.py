@@ -443,6 +443,21 @@ def _replay_source(
 # ---------------------------------------------------------------- the search
 
 
+def chosen_sources(review: Review, names: list[str] | None) -> list[SourceSpec]:
+    """The protocol's sources, or those of them named by `--source` (in protocol order)."""
+    specs = list(review.protocol.search.sources)
+    if names:
+        listed = {s.name for s in specs}
+        unknown = [n for n in names if n not in listed]
+        if unknown:
+            raise SourceError(
+                f"{review.protocol.path}: search.sources has no {', '.join(unknown)}; "
+                f"add it there or choose one of: {', '.join(sorted(listed))}"
+            )
+        specs = [s for s in specs if s.name in names]
+    return specs
+
+
 def search(
     review: Review,
     names: list[str] | None = None,
@@ -455,16 +470,7 @@ def search(
     env: Mapping[str, str] | None = None,
 ) -> SearchReport:
     """Run (or resume, or replay) the protocol's sources; returns one result per source."""
-    specs = list(review.protocol.search.sources)
-    if names:
-        listed = {s.name for s in specs}
-        unknown = [n for n in names if n not in listed]
-        if unknown:
-            raise SourceError(
-                f"{review.protocol.path}: search.sources has no {', '.join(unknown)}; "
-                f"add it there or choose one of: {', '.join(sorted(listed))}"
-            )
-        specs = [s for s in specs if s.name in names]
+    specs = chosen_sources(review, names)
     filters = Filters.from_search(review.protocol.search)
     client = client or Client()
     sources = dict(SOURCES.items())
