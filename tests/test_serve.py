@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 import threading
 
 import pytest
 from click.testing import CliRunner
-from serve_support import served_review, shown
+from conftest import new_review
+from serve_support import PROTOCOL, served_review, shown
 from starlette.testclient import TestClient
 
 from slr.cli import main
@@ -343,3 +345,100 @@ def test_the_header_recall_is_worked_out_off_the_request_path(tmp_path):
     assert text == f"recall ≥ {recall_bound(labels, session.total):.0%} (95%)"
     assert header(session, text).endswith(" · " + text)
     assert header(session, text).startswith("title-abstract · alice · 13/30 · done 12")
+
+
+# ---------------------------------------------------------------- found in a second review
+
+
+def message_of(c: TestClient, response) -> str:
+    """The message the page after a 303 shows."""
+    page = c.get(response.headers["location"]).text
+    return page.split('id="message" role="status">', 1)[1].split("</p>", 1)[0]
+
+
+def test_digits_that_are_not_ascii_get_a_message_not_a_500(tmp_path):
+    review = served_review(tmp_path, n=3)
+    c = TestClient(
+        Server(review, Settings(allowed_hosts=("testserver",))).app,
+        follow_redirects=False,
+        raise_server_exceptions=False,
+    )
+    login(c)
+    page = c.get(TA).text
+    # "²".isdigit() is True, int("²") raises: a key of a crafted form, or a pasted seed
+    r = c.post(TA, data={**shown(page), "action": "exclude:²"})
+    assert r.status_code == 303
+    assert "no exclusion criterion" in message_of(c, r)
+    assert c.get(TA + "?order=random&seed=²").status_code == 200
+    r = c.post(TA, data={**shown(page), "action": "skip", "order": "random", "seed": "٣"})
+    assert r.status_code == 303 and "seed" not in r.headers["location"]
+    assert log_of(review) == []
+
+
+def test_a_note_over_the_limit_is_refused_never_cut(tmp_path):
+    review = served_review(tmp_path, n=2)
+    c = client(review)
+    login(c)
+    page = c.get(TA).text
+    r = decide(c, page, "note", text="x" * 4001)
+    assert "note not saved: it has 4001 characters, at most 4000" in message_of(c, r)
+    assert read_notes(review, "alice") == []
+    r = decide(c, page, "note", text="y" * 4000)
+    assert [n.text for n in read_notes(review, "alice")] == ["y" * 4000]
+
+
+def test_with_three_reviewers_a_conflict_opens_to_each_once_their_own_decision_is_in(tmp_path):
+    review = served_review(tmp_path, n=3, reviewers=("alice", "bob", "carol"))
+    record_decision(review, Decision("bob", "title-abstract", "scopus:r1", "include"))
+    record_decision(review, Decision("carol", "title-abstract", "scopus:r1", "exclude", ("EC1",)))
+    c = client(review)
+    login(c)  # alice has yet to screen scopus:r1
+    conflicts = c.get("/conflicts/title-abstract").text
+    assert "bob: include" not in conflicts and "carol: exclude" not in conflicts
+    assert "scopus:r1" not in conflicts and 'id="hidden">1 more conflict(s)' in conflicts
+    page = c.get("/resolve/title-abstract?method=consensus")
+    assert page.status_code == 409 and "bob" not in page.text and "still in your own" in page.text
+    csrf = shown(c.get(TA).text)["csrf"]
+    form = {"csrf": csrf, "work": "scopus:r1", "seen": "", "action": "include"}
+    assert (
+        c.post("/resolve/title-abstract", data={**form, "method": "consensus"}).status_code == 409
+    )
+    assert read_log(review, "resolved") == []
+    decide(c, c.get(TA).text, "maybe")  # alice's own decision on scopus:r1
+    conflicts = c.get("/conflicts/title-abstract").text
+    assert "bob: include" in conflicts and "carol: exclude (EC1)" in conflicts
+    assert 'id="hidden"' not in conflicts
+    page = c.get("/resolve/title-abstract?method=consensus")
+    assert page.status_code == 200 and shown(page.text)["work"] == "scopus:r1"
+
+
+def test_a_taken_port_or_a_bad_certificate_is_a_one_line_error(tmp_path):
+    served_review(tmp_path, n=1)
+    proto = str(tmp_path / "protocols" / "served.toml")
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = str(taken.getsockname()[1])
+        out = CliRunner().invoke(main, ["serve", "-p", proto, "--port", port])
+    assert out.exit_code == 1, out.output
+    assert out.output.startswith(f"Error: cannot listen on 127.0.0.1:{port}: ")
+    assert "pick another --port" in out.output and "serving" not in out.output
+    assert len(out.output.strip().splitlines()) == 1
+    pem = tmp_path / "not-a-cert.pem"
+    pem.write_text("not a certificate\n")
+    args = ["serve", "-p", proto, "--port", "0", "--certfile", str(pem), "--keyfile", str(pem)]
+    out = CliRunner().invoke(main, args)
+    assert out.exit_code == 1 and out.output.startswith(f"Error: --certfile {pem}")
+    assert len(out.output.strip().splitlines()) == 1
+
+
+def test_error_pages_do_not_tell_where_the_review_lives(tmp_path):
+    review = new_review(tmp_path, PROTOCOL, name="served.toml")  # no works yet
+    c = client(review)
+    login(c)
+    for path in (TA, "/screen/full-text", "/resolve/title-abstract"):
+        page = c.get(path).text
+        assert "corpus/served/works.jsonl: no works to screen" in page
+        assert str(tmp_path) not in page
+    assert str(tmp_path) not in c.get("/status").text
+    assert str(tmp_path) not in c.get("/status/prisma.svg").text

@@ -15,6 +15,7 @@ Redirect, Get): a reload or the Back button never sends a decision again.
 from __future__ import annotations
 
 import ipaddress
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -279,8 +280,9 @@ class Server:
         try:
             name = resolve_reviewer(self.review, _text(form.get("name")))
         except SlrError as exc:
+            text = self._told(str(exc))
             return HTMLResponse(
-                render("message.html", **self.context(None, None, text=str(exc))), 400
+                render("message.html", **self.context(None, None, title="slr", text=text)), 400
             )
         if not self.allowed(name):
             return forbidden()
@@ -303,7 +305,14 @@ class Server:
         return RedirectResponse(f"/screen/{STAGES[0]}", 303)
 
     # screening ---------------------------------------------------------------------
+    def _told(self, text: str) -> str:
+        """An error's text for a browser: the review folder's place on this computer
+        (/home/someone/...) is nobody else's business, so paths are shown from it."""
+        folder = str(self.review.store.root.parent.parent).rstrip("/") + "/"
+        return text.replace(folder, "") if folder != "/" else text
+
     def _message(self, reviewer: str, sid: str, text: str, status: int = 200) -> Response:
+        text = self._told(text)
         html = render("message.html", **self.context(reviewer, sid, title="slr", text=text))
         return HTMLResponse(html, status)
 
@@ -347,7 +356,7 @@ class Server:
         criterion = 0
         if action.startswith("exclude:"):
             action, _, n = action.partition(":")
-            criterion = int(n) if n.isdigit() else 0
+            criterion = _number(n) or 0
         act = Act(
             action=action,
             work=_text(form.get("work")),
@@ -361,7 +370,7 @@ class Server:
         except SlrError as exc:
             message = str(exc)
         if message:
-            self.flash[sid] = message
+            self.flash[sid] = self._told(message)
         return RedirectResponse(back_to, 303)
 
     async def resolve_page(self, request: Request, reviewer: str, sid: str) -> Response:
@@ -369,6 +378,9 @@ class Server:
         method = request.query_params.get("method", METHODS[0])
         if stage not in STAGES or method not in METHODS:
             return PlainTextResponse("Not Found", 404)
+        waiting = await self._still_to_screen(reviewer, stage)
+        if waiting:
+            return self._message(reviewer, sid, waiting, 409)
         desk = self.desks.resolution(reviewer, stage, method)
         banner = (
             f"Resolving the conflicts at {stage} ({method}) as {reviewer}: each reviewer's "
@@ -383,8 +395,32 @@ class Server:
         method = _text(form.get("method")) or METHODS[0]
         if stage not in STAGES or method not in METHODS:
             return PlainTextResponse("Not Found", 404)
+        waiting = await self._still_to_screen(reviewer, stage)
+        if waiting:
+            return self._message(reviewer, sid, waiting, 409)
         desk = self.desks.resolution(reviewer, stage, method)
         return await self._act(desk, sid, form, f"/resolve/{stage}?{urlencode({'method': method})}")
+
+    async def _still_to_screen(self, reviewer: str, stage: str) -> str:
+        """Why `reviewer` may not resolve yet ("" when they may): a disputed work is still
+        in their own queue, and resolving shows everyone's decisions on it."""
+
+        def count() -> int:
+            from slr.screen.state import stage_states
+
+            state = stage_states(self.review)[stage]
+            return len(blinded(self.review, state, reviewer))
+
+        try:
+            n = await run_in_threadpool(count)
+        except SlrError:
+            return ""  # the resolution page says what is wrong
+        if not n:
+            return ""
+        return (
+            f"Resolving at {stage} waits: {n} of the disputed works are still in your own queue. "
+            "Screen them first, so that nobody's decision sways yours (blinding)."
+        )
 
     # conflicts, status, PDFs -------------------------------------------------------
     async def conflicts_page(self, request: Request, reviewer: str, sid: str) -> Response:
@@ -392,21 +428,31 @@ class Server:
         if stage not in STAGES:
             return PlainTextResponse("Not Found", 404)
 
-        def rows() -> list[tuple[str, str, list[str]]]:
+        def rows() -> tuple[list[tuple[str, str, list[str]]], int]:
             from slr.screen.state import stage_states
 
             state = stage_states(self.review)[stage]
             titles = {w.work_id: w.canonical.title or "(no title)" for w in state.pool}
-            return [
+            hidden = blinded(self.review, state, reviewer)
+            shown = [
                 (wid, titles.get(wid, ""), with_notes(given, state.notes.get(wid, {})))
                 for wid, given in state.conflicts.items()
+                if wid not in hidden
             ]
+            return shown, sum(1 for wid in state.conflicts if wid in hidden)
 
         try:
-            found = await run_in_threadpool(rows)
+            found, hidden = await run_in_threadpool(rows)
         except SlrError as exc:
             return self._message(reviewer, sid, str(exc))
-        context = self.context(reviewer, sid, title=f"conflicts · {stage}", stage=stage, rows=found)
+        context = self.context(
+            reviewer,
+            sid,
+            title=f"conflicts · {stage}",
+            stage=stage,
+            rows=found,
+            hidden=hidden,
+        )
         return HTMLResponse(render("conflicts.html", **context))
 
     async def status_page(self, request: Request, reviewer: str, sid: str) -> Response:
@@ -429,6 +475,7 @@ class Server:
 
         try:
             stages, error, interim = await run_in_threadpool(counts)
+            error = self._told(error)
         except SlrError as exc:
             return self._message(reviewer, sid, str(exc))
         context = self.context(
@@ -445,7 +492,7 @@ class Server:
         try:
             text = await run_in_threadpool(svg)
         except SlrError as exc:
-            return PlainTextResponse(str(exc), 404)
+            return PlainTextResponse(self._told(str(exc)), 404)
         headers = {"content-security-policy": "default-src 'none'; style-src 'unsafe-inline'"}
         return Response(text, media_type="image/svg+xml", headers=headers)
 
@@ -459,6 +506,21 @@ class Server:
             content_disposition_type="inline",
             filename=path.name,
         )
+
+
+def blinded(review: Review, state: Any, viewer: str) -> set[str]:
+    """The disputed works whose decisions `viewer` may not see yet: those they screen
+    themselves and have not decided. Conflicts open to a reviewer work by work, once their
+    own decision is in (with three reviewers, two may disagree before the third decides);
+    someone who screens none of them (a third reviewer who resolves) sees them all."""
+    mine = state.reviews.get(viewer, {})
+    shared = set().union(*state.shares.values()) if state.shares else set()
+    screener = viewer in review.protocol.reviewers or viewer in state.reviews
+
+    def screens(wid: str) -> bool:
+        return wid in state.shares.get(viewer, ()) if wid in shared else screener
+
+    return {wid for wid in state.disagreements if wid not in mine and screens(wid)}
 
 
 def prisma_counts(review: Review) -> tuple[Any, bool]:
@@ -487,8 +549,14 @@ def _client(request: Request) -> str:
 
 def _order(order: str | None, seed: str | None) -> tuple[str, int | None]:
     order = order if order in ORDERS else ORDERS[0]
-    seed = (seed or "").strip()
-    return order, int(seed) if seed.lstrip("-").isdigit() and len(seed) < 12 else None
+    return order, _number(seed or "")
+
+
+def _number(text: str) -> int | None:
+    """An integer written in ASCII digits (at most 11), else None: `str.isdigit` also takes
+    "²" or "٣", which int() refuses."""
+    text = text.strip()
+    return int(text) if re.fullmatch(r"-?[0-9]{1,11}", text) else None
 
 
 def _same_origin(request: Request) -> bool:

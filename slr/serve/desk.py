@@ -145,9 +145,13 @@ class Desk:
                 s.skip()
             return ""
         if act.action == "note":
+            if len(act.text) > NOTE_LIMIT:  # never cut silently: the reviewer is told
+                return (
+                    f"note not saved: it has {len(act.text)} characters, at most {NOTE_LIMIT} "
+                    "fit; shorten it, or split it into several notes"
+                )
             s.index = s.position[act.work]
-            text = act.text[:NOTE_LIMIT]
-            return "note saved" if s.note(text) else "an empty note is not saved"
+            return "note saved" if s.note(act.text) else "an empty note is not saved"
         now = stamp(s, act.work)
         if now != act.seen:
             mine = s.decision_on(act.work)
