@@ -442,3 +442,21 @@ def test_error_pages_do_not_tell_where_the_review_lives(tmp_path):
         assert str(tmp_path) not in page
     assert str(tmp_path) not in c.get("/status").text
     assert str(tmp_path) not in c.get("/status/prisma.svg").text
+
+
+def test_a_name_no_log_can_have_is_refused_at_login(tmp_path):
+    # without a reviewer list a local reviewer types a name: "" or "../x" made a session
+    # whose every page was a 500
+    review = new_review(tmp_path, PROTOCOL.replace('reviewers = ["alice", "bob"]\n', ""))
+    c = TestClient(
+        Server(review, Settings(allowed_hosts=("testserver",))).app,
+        follow_redirects=False,
+        raise_server_exceptions=False,
+    )
+    for name in ("", "  ", "../../evil"):
+        r = c.post("/login", data={"name": name})
+        assert r.status_code == 400 and "invalid name" in r.text, name
+        assert "slr_session" not in r.cookies
+        assert c.get(TA).headers["location"] == "/login"
+    assert c.post("/login", data={"name": "dana"}).status_code == 303
+    assert c.get(TA).status_code == 200

@@ -202,7 +202,7 @@ class Server:
             # a bucket per session; before login one per address (made-up cookies share it)
             if not self.limit.allow(sid if reviewer else _client(request)):
                 return PlainTextResponse("Too many requests: slow down", 429)
-            if reviewer is None or not self.allowed(reviewer):
+            if not reviewer or not self.allowed(reviewer):
                 if not write and not self.settings.tokens_only:
                     return RedirectResponse("/login", 303)
                 return forbidden()
@@ -279,6 +279,7 @@ class Server:
         form = await request.form(max_fields=5, max_files=0)
         try:
             name = resolve_reviewer(self.review, _text(form.get("name")))
+            self.review.store.decisions_file(name)  # a name no log can have ("", "../x")
         except SlrError as exc:
             text = self._told(str(exc))
             return HTMLResponse(
