@@ -6,9 +6,10 @@ import socket
 import threading
 
 import pytest
+import requests
 from click.testing import CliRunner
 from conftest import new_review
-from serve_support import PROTOCOL, served_review, shown
+from serve_support import PROTOCOL, free_port, served_review, shown, start_server
 from starlette.testclient import TestClient
 
 from slr.cli import main
@@ -460,3 +461,25 @@ def test_a_name_no_log_can_have_is_refused_at_login(tmp_path):
         assert c.get(TA).headers["location"] == "/login"
     assert c.post("/login", data={"name": "dana"}).status_code == 303
     assert c.get(TA).status_code == 200
+
+
+def test_tokens_only_says_nobody_can_get_in_and_never_prints_a_token(tmp_path):
+    review = served_review(tmp_path, n=2)
+    protocol = tmp_path / "protocols" / "served.toml"
+    port = free_port()
+    env = {"SLR_CACHE_DIR": str(tmp_path / "cache")}
+    server = start_server(protocol, port, env, "--require-token")
+    try:
+        base = f"http://127.0.0.1:{port}"
+        token = Access(review.store.root).invite("alice")
+        http = requests.Session()
+        assert http.get(f"{base}/join/{token}").status_code == 200
+        r = http.post(f"{base}/join", data={"token": token}, allow_redirects=False)
+        assert r.status_code == 303
+        assert http.get(base + TA).status_code == 200
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+    said = (tmp_path / "protocols" / f"serve-{port}.log").read_text()
+    assert "nobody can get in yet: no invitations" in said
+    assert token not in said and "/join/" not in said  # no access log of URLs

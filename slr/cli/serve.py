@@ -129,6 +129,12 @@ def serve_cmd(
             )
     elif not require_token:
         click.echo("on this computer a reviewer picks their name at /login", err=True)
+    if settings.tokens_only and not access.listing():
+        click.echo(
+            "nobody can get in yet: no invitations. In another terminal, "
+            "`slr serve --invite NAME` prints a link (this server accepts it at once)",
+            err=True,
+        )
     config = uvicorn.Config(
         app,
         host=host,
