@@ -457,7 +457,7 @@ def test_a_name_no_log_can_have_is_refused_at_login(tmp_path):
     for name in ("", "  ", "../../evil"):
         r = c.post("/login", data={"name": name})
         assert r.status_code == 400 and "invalid name" in r.text, name
-        assert "slr_session" not in r.cookies
+        assert not r.cookies
         assert c.get(TA).headers["location"] == "/login"
     assert c.post("/login", data={"name": "dana"}).status_code == 303
     assert c.get(TA).status_code == 200
@@ -483,3 +483,15 @@ def test_tokens_only_says_nobody_can_get_in_and_never_prints_a_token(tmp_path):
     said = (tmp_path / "protocols" / f"serve-{port}.log").read_text()
     assert "nobody can get in yet: no invitations" in said
     assert token not in said and "/join/" not in said  # no access log of URLs
+
+
+def test_two_reviews_served_from_one_computer_keep_their_own_sessions(tmp_path):
+    # a browser sends 127.0.0.1's cookies to every port: one cookie name signed out the other
+    first = client(served_review(tmp_path / "one", n=2))
+    second = client(served_review(tmp_path / "two", n=2))
+    login(first, "alice")
+    second.cookies.update(first.cookies)  # one browser: one cookie jar for the host
+    login(second, "bob")
+    first.cookies.update(second.cookies)
+    assert first.get(TA).status_code == 200 and ">A served review · alice<" in first.get(TA).text
+    assert ">A served review · bob<" in second.get(TA).text

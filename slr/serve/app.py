@@ -44,13 +44,13 @@ from slr.fulltext import pdf_path
 from slr.review import Review
 from slr.screen.session import Session, with_notes
 from slr.screen.state import resolve_reviewer
-from slr.serve.auth import Access, RateLimit, csrf_ok, csrf_token
+from slr.serve.auth import Access, RateLimit, csrf_ok, csrf_token, digest
 from slr.serve.desk import METHODS, ORDERS, Act, Desks
 from slr.serve.pages import Recall, card, render
 from slr.tui.keys import Keymap, load_keymap
 from slr.tui.view import Highlighter
 
-COOKIE = "slr_session"
+COOKIE = "slr_session"  # + the review's mark: cookies ignore ports, two servers must not share
 MAX_BODY = 64 * 1024  # bytes of one request: a note of 4,000 characters fits many times
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self'; "
@@ -155,6 +155,9 @@ class Server:
         self.hl = Highlighter(review.protocol)
         self.recall = Recall()
         self.limit = RateLimit(self.settings.rate, self.settings.burst)
+        # one name per review: a browser sends a host's cookies to each of its ports, so
+        # two reviews served from one computer would otherwise sign each other out
+        self.cookie = f"{COOKIE}_{digest(str(review.store.root.resolve()))[:8]}"
         self.flash: dict[str, str] = {}  # session -> the message for its next page
         hosts = self.settings.allowed_hosts or (
             ("localhost", "127.0.0.1", "[::1]") if is_loopback(self.settings.host) else ("*",)
@@ -197,7 +200,7 @@ class Server:
         """A route that needs a session (and, to write, its CSRF token and a same Origin)."""
 
         async def endpoint(request: Request) -> Response:
-            sid = request.cookies.get(COOKIE, "")
+            sid = request.cookies.get(self.cookie, "")
             reviewer = self.access.reviewer_of(sid, local=not self.settings.tokens_only)
             # a bucket per session; before login one per address (made-up cookies share it)
             if not self.limit.allow(sid if reviewer else _client(request)):
@@ -226,7 +229,7 @@ class Server:
 
     def _cookie(self, response: Response, sid: str) -> Response:
         response.set_cookie(
-            COOKIE,
+            self.cookie,
             sid,
             max_age=30 * 24 * 3600,
             httponly=True,
@@ -299,7 +302,7 @@ class Server:
             )
         else:
             response = RedirectResponse("/login", 303)
-        response.delete_cookie(COOKIE, path="/")
+        response.delete_cookie(self.cookie, path="/")
         return response
 
     async def home(self, request: Request, reviewer: str, sid: str) -> Response:
