@@ -495,3 +495,20 @@ def test_two_reviews_served_from_one_computer_keep_their_own_sessions(tmp_path):
     first.cookies.update(second.cookies)
     assert first.get(TA).status_code == 200 and ">A served review · alice<" in first.get(TA).text
     assert ">A served review · bob<" in second.get(TA).text
+
+
+def test_a_note_typed_then_a_decision_clicked_keeps_the_note(tmp_path):
+    # the note field is in the decision form: its text came along with `include`, unsaved
+    review = served_review(tmp_path, n=3)
+    c = client(review)
+    login(c)
+    r = decide(c, c.get(TA).text, "include", text="borderline: check the methods")
+    assert "note saved" in message_of(c, r)
+    assert [(n.work_id, n.text) for n in read_notes(review, "alice")] == [
+        ("scopus:r1", "borderline: check the methods")
+    ]
+    assert log_of(review) == [("scopus:r1", "include", ())]
+    assert shown(c.get(TA).text)["work"] == "scopus:r2"
+    decide(c, c.get(TA).text, "skip", text="come back to this")  # skip moves on, note kept
+    assert [n.work_id for n in read_notes(review, "alice")] == ["scopus:r1", "scopus:r2"]
+    assert shown(c.get(TA).text)["work"] == "scopus:r3"
