@@ -512,3 +512,15 @@ def test_a_note_typed_then_a_decision_clicked_keeps_the_note(tmp_path):
     decide(c, c.get(TA).text, "skip", text="come back to this")  # skip moves on, note kept
     assert [n.work_id for n in read_notes(review, "alice")] == ["scopus:r1", "scopus:r2"]
     assert shown(c.get(TA).text)["work"] == "scopus:r3"
+
+
+def test_loopback_answers_to_the_address_it_was_bound_to_and_no_other_name(tmp_path):
+    review = served_review(tmp_path, n=1)
+    for host, asked, status in (
+        ("127.0.0.2", "127.0.0.2:8765", 200),  # --host 127.0.0.2 was refused as a bad Host
+        ("127.0.0.2", "localhost:8765", 200),
+        ("::1", "[::1]:8765", 200),
+        ("127.0.0.2", "evil.example:8765", 400),  # DNS rebinding: another name for us
+    ):
+        c = TestClient(Server(review, Settings(host=host)).app, follow_redirects=False)
+        assert c.get("/login", headers={"host": asked}).status_code == status, (host, asked)

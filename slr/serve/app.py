@@ -159,8 +159,12 @@ class Server:
         # two reviews served from one computer would otherwise sign each other out
         self.cookie = f"{COOKIE}_{digest(str(review.store.root.resolve()))[:8]}"
         self.flash: dict[str, str] = {}  # session -> the message for its next page
+        bound = self.settings.host.strip("[]").lower()  # --host 127.0.0.2 is its own name
+        bound = f"[{bound}]" if ":" in bound else bound
         hosts = self.settings.allowed_hosts or (
-            ("localhost", "127.0.0.1", "[::1]") if is_loopback(self.settings.host) else ("*",)
+            ("localhost", "127.0.0.1", "[::1]", bound)
+            if is_loopback(self.settings.host)
+            else ("*",)
         )
         page = self.page
         routes = [
