@@ -524,3 +524,11 @@ def test_loopback_answers_to_the_address_it_was_bound_to_and_no_other_name(tmp_p
     ):
         c = TestClient(Server(review, Settings(host=host)).app, follow_redirects=False)
         assert c.get("/login", headers={"host": asked}).status_code == status, (host, asked)
+
+
+def test_every_route_is_rate_limited_not_only_the_pages_behind_a_login(tmp_path):
+    review = served_review(tmp_path, n=1)
+    for path in ("/health", "/login", "/static/serve.css", "/join/no-such-token", TA):
+        c = client(review, rate=0.01, burst=2)
+        codes = [c.get(path).status_code for _ in range(3)]
+        assert codes[-1] == 429 and 429 not in codes[:2], (path, codes)

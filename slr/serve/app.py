@@ -183,7 +183,11 @@ class Server:
             Route("/status", page(self.status_page)),
             Route("/status/prisma.svg", page(self.prisma_svg)),
             Route("/pdf/{work_id:path}", page(self.pdf)),
-            Mount("/static", StaticFiles(packages=[("slr.serve", "static")]), name="static"),
+            Mount(
+                "/static",
+                app=self.by_address(StaticFiles(packages=[("slr.serve", "static")])),
+                name="static",
+            ),
         ]
         self.app = Starlette(
             routes=routes,
@@ -243,7 +247,21 @@ class Server:
         )
         return response
 
+    def by_address(self, app: ASGIApp) -> ASGIApp:
+        """`app` behind the rate limit of the client's address (the routes open to all)."""
+
+        async def limited(scope: Scope, receive: Receive, send: Send) -> None:
+            client = scope.get("client")
+            if scope["type"] == "http" and not self.limit.allow(client[0] if client else "?"):
+                await PlainTextResponse("Too many requests: slow down", 429)(scope, receive, send)
+                return
+            await app(scope, receive, send)
+
+        return limited
+
     async def health(self, request: Request) -> Response:
+        if not self.limit.allow(_client(request)):
+            return PlainTextResponse("Too many requests: slow down", 429)
         return PlainTextResponse("ok")
 
     async def join_page(self, request: Request) -> Response:
@@ -270,6 +288,8 @@ class Server:
         return self._cookie(RedirectResponse(f"/screen/{STAGES[0]}", 303), spent[1])
 
     async def login_page(self, request: Request) -> Response:
+        if not self.limit.allow(_client(request)):
+            return PlainTextResponse("Too many requests: slow down", 429)
         if self.settings.tokens_only:
             return forbidden()
         names = self.settings.reviewers or self.review.protocol.reviewers
