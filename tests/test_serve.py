@@ -37,9 +37,11 @@ def login(c: TestClient, name: str = "alice") -> None:
     assert c.post("/login", data={"name": name}).status_code == 303
 
 
-def decide(c: TestClient, page: str, action: str, path: str = TA, **more: str):
+def decide(
+    c: TestClient, page: str, action: str, path: str = TA, headers: dict | None = None, **more: str
+):
     """POST the form of `page` with `action`; returns the 303 response."""
-    r = c.post(path, data={**shown(page), "action": action, **more})
+    r = c.post(path, data={**shown(page), "action": action, **more}, headers=headers)
     assert r.status_code == 303, r.text
     return r
 
@@ -532,3 +534,32 @@ def test_every_route_is_rate_limited_not_only_the_pages_behind_a_login(tmp_path)
         c = client(review, rate=0.01, burst=2)
         codes = [c.get(path).status_code for _ in range(3)]
         assert codes[-1] == 429 and 429 not in codes[:2], (path, codes)
+
+
+def test_behind_a_reverse_proxy_only_invitations_let_anyone_in(tmp_path):
+    # `slr serve` on 127.0.0.1 behind a TLS proxy: every request comes from this computer,
+    # and the name-picking /login let anyone on the network screen as anyone
+    review = served_review(tmp_path, n=2)
+    c = TestClient(Server(review, Settings()).app, follow_redirects=False)
+    proxy = {"host": "127.0.0.1:8765", "x-forwarded-for": "10.1.2.3"}
+    assert c.get("/login", headers=proxy).status_code == 403
+    assert c.post("/login", data={"name": "alice"}, headers=proxy).status_code == 403
+    local = TestClient(Server(review, Settings()).app, follow_redirects=False)
+    assert (
+        local.post("/login", data={"name": "bob"}, headers={"host": "localhost"}).status_code == 303
+    )
+    local.headers.update(proxy)  # a session begun on this computer is no pass through the proxy
+    assert local.get(TA).status_code == 403
+    # an invitation works through the proxy, under its public name (Host kept or rewritten)
+    public = {"x-forwarded-for": "10.1.2.3", "x-forwarded-host": "lab-pc.example"}
+    origin = {"origin": "https://lab-pc.example"}
+    for host in ("lab-pc.example", "127.0.0.1:8765"):
+        token = Access(review.store.root).invite("alice")
+        c = TestClient(Server(review, Settings()).app, follow_redirects=False)
+        c.headers.update({**public, "host": host})
+        assert c.get(f"/join/{token}").status_code == 200
+        assert c.post("/join", data={"token": token}, headers=origin).status_code == 303
+        page = c.get(TA).text
+        decide(c, page, "skip", headers=origin)
+    direct = TestClient(Server(review, Settings()).app, follow_redirects=False)
+    assert direct.get("/login", headers={"host": "evil.example"}).status_code == 400  # rebinding

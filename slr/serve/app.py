@@ -16,16 +16,15 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
-from starlette.datastructures import MutableHeaders
+from starlette.datastructures import Headers, MutableHeaders
 from starlette.middleware import Middleware
-from starlette.middleware.trustedhost import TrustedHostMiddleware
 from starlette.requests import Request
 from starlette.responses import (
     FileResponse,
@@ -65,6 +64,7 @@ HEADERS = {
     "x-frame-options": "SAMEORIGIN",
     "cache-control": "no-store",
 }
+FORWARDED = ("forwarded", "x-forwarded-for", "x-forwarded-host", "x-real-ip")  # proxies add
 LOOPBACK_NAMES = ("localhost", "127.0.0.1", "::1")
 
 
@@ -134,6 +134,25 @@ class Limits:
         await self.app(scope, receive, send_with_headers)
 
 
+class Hosts:
+    """Pure ASGI middleware: the Host header must name this server (no DNS rebinding of a
+    loopback server to another name). A request through a reverse proxy (it says so in its
+    headers) may carry the proxy's public name: such requests need an invitation anyway."""
+
+    def __init__(self, app: ASGIApp, allowed: Sequence[str]) -> None:
+        self.app, self.allowed = app, {h.lower() for h in allowed}
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and "*" not in self.allowed:
+            headers = Headers(scope=scope)
+            host = headers.get("host", "").lower()
+            host = host[: host.find("]") + 1] if host.startswith("[") else host.split(":")[0]
+            if host not in self.allowed and not any(h in headers for h in FORWARDED):
+                await PlainTextResponse("Invalid host header", 400)(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+
 Handler = Callable[[Request, str, str], Awaitable[Response]]
 
 
@@ -193,7 +212,7 @@ class Server:
             routes=routes,
             middleware=[
                 Middleware(Limits, max_body=self.settings.max_body),
-                Middleware(TrustedHostMiddleware, allowed_hosts=list(hosts)),
+                Middleware(Hosts, allowed=hosts),
             ],
         )
 
@@ -209,12 +228,12 @@ class Server:
 
         async def endpoint(request: Request) -> Response:
             sid = request.cookies.get(self.cookie, "")
-            reviewer = self.access.reviewer_of(sid, local=not self.settings.tokens_only)
+            reviewer = self.access.reviewer_of(sid, local=not self.tokens_only(request))
             # a bucket per session; before login one per address (made-up cookies share it)
             if not self.limit.allow(sid if reviewer else _client(request)):
                 return PlainTextResponse("Too many requests: slow down", 429)
             if not reviewer or not self.allowed(reviewer):
-                if not write and not self.settings.tokens_only:
+                if not write and not self.tokens_only(request):
                     return RedirectResponse("/login", 303)
                 return forbidden()
             if write:
@@ -225,6 +244,11 @@ class Server:
             return await handler(request, reviewer, sid)
 
         return endpoint
+
+    def tokens_only(self, request: Request) -> bool:
+        """Only invitation links let this request in: off loopback, with --require-token, or
+        through a reverse proxy (its requests come from this computer, but not its users)."""
+        return self.settings.tokens_only or any(h in request.headers for h in FORWARDED)
 
     def context(self, reviewer: str | None, sid: str | None, **more: Any) -> dict[str, Any]:
         return {
@@ -290,7 +314,7 @@ class Server:
     async def login_page(self, request: Request) -> Response:
         if not self.limit.allow(_client(request)):
             return PlainTextResponse("Too many requests: slow down", 429)
-        if self.settings.tokens_only:
+        if self.tokens_only(request):
             return forbidden()
         names = self.settings.reviewers or self.review.protocol.reviewers
         html = render(
@@ -299,7 +323,7 @@ class Server:
         return HTMLResponse(html)
 
     async def login(self, request: Request) -> Response:
-        if self.settings.tokens_only or not _same_origin(request):
+        if self.tokens_only(request) or not _same_origin(request):
             return forbidden()
         if not self.limit.allow(_client(request)):
             return PlainTextResponse("Too many requests: slow down", 429)
@@ -319,7 +343,7 @@ class Server:
 
     async def logout(self, request: Request, reviewer: str, sid: str) -> Response:
         await run_in_threadpool(self.access.end, sid)
-        if self.settings.tokens_only:
+        if self.tokens_only(request):
             text = "Signed out. Your invitation link is spent: ask for a new one to come back."
             response: Response = HTMLResponse(
                 render("message.html", **self.context(None, None, text=text))
@@ -588,8 +612,11 @@ def _number(text: str) -> int | None:
 
 
 def _same_origin(request: Request) -> bool:
-    """No Origin header (older browsers, test clients), or this very server's."""
+    """No Origin header (older browsers, test clients), or this very server's: its Host, or
+    the public name a reverse proxy says it forwards (no form of another site can set
+    that header)."""
     origin = request.headers.get("origin")
     if not origin:
         return True
-    return urlsplit(origin).netloc == request.headers.get("host", "")
+    names = (request.headers.get("host", ""), request.headers.get("x-forwarded-host", ""))
+    return urlsplit(origin).netloc in [n for n in names if n]
