@@ -558,8 +558,13 @@ def test_behind_a_reverse_proxy_only_invitations_let_anyone_in(tmp_path):
         c = TestClient(Server(review, Settings()).app, follow_redirects=False)
         c.headers.update({**public, "host": host})
         assert c.get(f"/join/{token}").status_code == 200
-        assert c.post("/join", data={"token": token}, headers=origin).status_code == 303
+        joined = c.post("/join", data={"token": token}, headers=origin)
+        assert joined.status_code == 303 and "secure" not in joined.headers["set-cookie"].lower()
         page = c.get(TA).text
         decide(c, page, "skip", headers=origin)
+    token = Access(review.store.root).invite("alice")  # TLS at the proxy: a Secure cookie
+    tls = {**public, "x-forwarded-proto": "https"}
+    joined = c.post("/join", data={"token": token}, headers={**origin, **tls})
+    assert "; secure" in joined.headers["set-cookie"].lower()
     direct = TestClient(Server(review, Settings()).app, follow_redirects=False)
     assert direct.get("/login", headers={"host": "evil.example"}).status_code == 400  # rebinding

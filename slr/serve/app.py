@@ -259,14 +259,16 @@ class Server:
             **more,
         }
 
-    def _cookie(self, response: Response, sid: str) -> Response:
+    def _cookie(self, request: Request, response: Response, sid: str) -> Response:
+        # https here, or at the TLS proxy in front (which says so): never sent in clear
+        https = self.settings.https or request.headers.get("x-forwarded-proto") == "https"
         response.set_cookie(
             self.cookie,
             sid,
             max_age=30 * 24 * 3600,
             httponly=True,
             samesite="strict",
-            secure=self.settings.https,
+            secure=https,
             path="/",
         )
         return response
@@ -309,7 +311,7 @@ class Server:
         spent = await run_in_threadpool(self.access.exchange, token) if token else None
         if spent is None or not self.allowed(spent[0]):
             return forbidden()
-        return self._cookie(RedirectResponse(f"/screen/{STAGES[0]}", 303), spent[1])
+        return self._cookie(request, RedirectResponse(f"/screen/{STAGES[0]}", 303), spent[1])
 
     async def login_page(self, request: Request) -> Response:
         if not self.limit.allow(_client(request)):
@@ -339,7 +341,7 @@ class Server:
         if not self.allowed(name):
             return forbidden()
         sid = await run_in_threadpool(self.access.start, name)
-        return self._cookie(RedirectResponse(f"/screen/{STAGES[0]}", 303), sid)
+        return self._cookie(request, RedirectResponse(f"/screen/{STAGES[0]}", 303), sid)
 
     async def logout(self, request: Request, reviewer: str, sid: str) -> Response:
         await run_in_threadpool(self.access.end, sid)
