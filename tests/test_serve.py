@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import socket
 import threading
 
@@ -17,7 +18,7 @@ from slr.decisions import Decision, read_log, read_notes, record_decision
 from slr.fulltext import pdf_path
 from slr.screen.session import open_session
 from slr.serve.app import Server, Settings
-from slr.serve.auth import Access
+from slr.serve.auth import Access, digest
 
 TA = "/screen/title-abstract"
 
@@ -568,3 +569,18 @@ def test_behind_a_reverse_proxy_only_invitations_let_anyone_in(tmp_path):
     assert "; secure" in joined.headers["set-cookie"].lower()
     direct = TestClient(Server(review, Settings()).app, follow_redirects=False)
     assert direct.get("/login", headers={"host": "evil.example"}).status_code == 400  # rebinding
+
+
+def test_a_session_ends_thirty_days_after_it_began(tmp_path):
+    review = served_review(tmp_path, n=1)
+    access = Access(review.store.root)
+    old, new = access.start("alice"), access.start("bob")
+    data = json.loads(access.path.read_text())
+    data["sessions"][digest(old)]["created"] = "2000-01-01T00:00:00Z"
+    access.path.write_text(json.dumps(data))
+    assert access.reviewer_of(old) is None and access.reviewer_of(new) == "bob"
+    c = client(review)
+    c.cookies.set(Server(review).cookie, old)
+    assert c.get(TA).headers["location"] == "/login"
+    access.start("carol")  # the next write forgets it
+    assert digest(old) not in json.loads(access.path.read_text())["sessions"]

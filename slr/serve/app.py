@@ -43,7 +43,7 @@ from slr.fulltext import pdf_path
 from slr.review import Review
 from slr.screen.session import Session, with_notes
 from slr.screen.state import resolve_reviewer
-from slr.serve.auth import Access, RateLimit, csrf_ok, csrf_token, digest
+from slr.serve.auth import SESSION_DAYS, Access, RateLimit, csrf_ok, csrf_token, digest
 from slr.serve.desk import METHODS, ORDERS, Act, Desks
 from slr.serve.pages import Recall, card, render
 from slr.tui.keys import Keymap, load_keymap
@@ -265,7 +265,7 @@ class Server:
         response.set_cookie(
             self.cookie,
             sid,
-            max_age=30 * 24 * 3600,
+            max_age=SESSION_DAYS * 24 * 3600,
             httponly=True,
             samesite="strict",
             secure=https,
