@@ -20,7 +20,7 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -164,7 +164,7 @@ def expired(created: Any) -> bool:
         return True
     if began.tzinfo is None:
         return True
-    return datetime.now(timezone.utc) - began > timedelta(days=SESSION_DAYS)
+    return datetime.now(UTC) - began > timedelta(days=SESSION_DAYS)
 
 
 def csrf_token(sid: str) -> str:
