@@ -37,12 +37,12 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from slr.decisions import STAGES
+from slr.decisions import STAGES, log_names
 from slr.errors import SlrError
 from slr.fulltext import pdf_path
-from slr.review import Review
+from slr.review import Review, signature
 from slr.screen.session import Session, with_notes
-from slr.screen.state import resolve_reviewer
+from slr.screen.state import RESOLVED_REVIEWER, resolve_reviewer
 from slr.serve.auth import SESSION_DAYS, Access, RateLimit, csrf_ok, csrf_token, digest
 from slr.serve.desk import METHODS, ORDERS, Act, Desks
 from slr.serve.pages import Recall, card, render
@@ -177,7 +177,11 @@ class Server:
         # one name per review: a browser sends a host's cookies to each of its ports, so
         # two reviews served from one computer would otherwise sign each other out
         self.cookie = f"{COOKIE}_{digest(str(review.store.root.resolve()))[:8]}"
-        self.flash: dict[str, str] = {}  # session -> the message for its next page
+        self.flash: dict[str, str] = {}
+        # (resolver, stage) -> (the signatures it was worked out from, disputed works of theirs)
+        self.still_to_screen: dict[
+            tuple[str, str], tuple[list[Any], int]
+        ] = {}  # session -> the message for its next page
         bound = self.settings.host.strip("[]").lower()  # --host 127.0.0.2 is its own name
         bound = f"[{bound}]" if ":" in bound else bound
         hosts = self.settings.allowed_hosts or (
@@ -462,8 +466,21 @@ class Server:
         def count() -> int:
             from slr.screen.state import stage_states
 
-            state = stage_states(self.review)[stage]
-            return len(blinded(self.review, state, reviewer))
+            # what decides it, less the `resolved` log at title-abstract (resolving there
+            # changes no disagreement): a resolution costs no re-reading of every log
+            store = self.review.store
+            paths = [store.works_file, store.studies_file, store.fulltext_file]
+            paths += [store.decisions_dir, store.assignment_file, store.calibration_file]
+            names = [
+                n for n in log_names(self.review) if n != RESOLVED_REVIEWER or stage != STAGES[0]
+            ]
+            sigs = [signature(p) for p in paths + [store.decisions_file(n) for n in names]]
+            kept = self.still_to_screen.get((reviewer, stage))
+            if kept is not None and kept[0] == sigs:
+                return kept[1]
+            n = len(blinded(self.review, stage_states(self.review)[stage], reviewer))
+            self.still_to_screen[(reviewer, stage)] = (sigs, n)
+            return n
 
         try:
             n = await run_in_threadpool(count)
