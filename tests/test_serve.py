@@ -139,6 +139,8 @@ def test_full_text_shows_the_attached_pdf_inline(tmp_path):
     assert got.headers["content-type"] == "application/pdf"
     assert got.headers["content-disposition"].startswith("inline")
     assert got.content == pdf.read_bytes()
+    assert c.get("/pdf/" + "a" * 5000).status_code == 404  # was a 500: file name too long
+    assert c.get("/pdf/..%2F..%2Fprotocols%2Fserved.toml").status_code == 404
     # a full-text exclusion needs its criterion; `r` marks it not retrieved
     decide(c, page, "not-retrieved", path="/screen/full-text")
     assert "not retrieved" in c.get("/screen/full-text").text

@@ -569,7 +569,11 @@ class Server:
 
     async def pdf(self, request: Request, reviewer: str, sid: str) -> Response:
         path = pdf_path(self.review, request.path_params["work_id"])
-        if not path.is_file():
+        try:
+            stored = path.is_file()
+        except OSError:  # a name too long for the disk (a made-up URL): no such PDF
+            stored = False
+        if not stored:
             return PlainTextResponse("no PDF stored for this work", 404)
         return FileResponse(
             path,
