@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import socket
@@ -40,9 +41,15 @@ text = "Not a primary study"
 """
 
 
-def served_review(folder: Path, n: int = 8, abstract: str | None = None) -> Review:
-    """A review of `n` works W1..Wn (protocol order), each with a title and an abstract."""
-    review = new_review(folder, PROTOCOL, name="served.toml")
+def served_review(
+    folder: Path, n: int = 8, abstract: str | None = None, reviewers: tuple[str, ...] = ()
+) -> Review:
+    """A review of `n` works W1..Wn (protocol order), each with a title and an abstract;
+    screened by alice and bob, or by `reviewers`."""
+    text = PROTOCOL
+    if reviewers:
+        text = text.replace('["alice", "bob"]', json.dumps(list(reviewers)))
+    review = new_review(folder, text, name="served.toml")
     works = [
         make_work(
             make_record(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import socket
 
 import click
@@ -110,8 +111,12 @@ def serve_cmd(
         burst=max(int(rate * 3), 10),
     )
     app = create_app(review, settings, keymap=load_keymap(), access=access)
+    if certfile and keyfile:
+        _check_tls(certfile, keyfile)
+    sock = _listen(host, port)  # before announcing: a taken port is an error, not a URL
     import uvicorn
 
+    port = sock.getsockname()[1]
     where = f"{'https' if https else 'http'}://{host if ':' not in host else f'[{host}]'}:{port}/"
     click.echo(f"serving {review.protocol.id} at {where} (Ctrl-C stops; every decision is saved)")
     if not is_loopback(host):
@@ -124,17 +129,66 @@ def serve_cmd(
             )
     elif not require_token:
         click.echo("on this computer a reviewer picks their name at /login", err=True)
-    uvicorn.run(
+    if settings.tokens_only and not access.listing():
+        click.echo(
+            "nobody can get in yet: no invitations. In another terminal, "
+            "`slr serve --invite NAME` prints a link (this server accepts it at once)",
+            err=True,
+        )
+    config = uvicorn.Config(
         app,
         host=host,
         port=port,
         log_level="warning",
+        access_log=False,  # its lines hold URLs, and an invitation URL holds a token
         ssl_certfile=certfile,
         ssl_keyfile=keyfile,
         proxy_headers=False,
         server_header=False,
         timeout_graceful_shutdown=5,
     )
+    uvicorn.Server(config).run(sockets=[sock])
+
+
+def _listen(host: str, port: int) -> socket.socket:
+    """The listening socket on host:port, or a one-line error saying why not."""
+    where = f"{host}:{port}"
+    try:
+        family, kind, proto, _, address = socket.getaddrinfo(
+            host, port, type=socket.SOCK_STREAM, flags=socket.AI_PASSIVE
+        )[0]
+    except OSError as exc:
+        raise ServeError(
+            f"--host {host}: {exc.strerror or exc}; give an address of this computer "
+            "(127.0.0.1, 0.0.0.0) or its name"
+        ) from None
+    sock = socket.socket(family, kind, proto)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind(address)
+    except OSError as exc:
+        sock.close()
+        hint = {
+            errno.EADDRINUSE: "another program (another `slr serve`?) listens there: "
+            "stop it, or pick another --port",
+            errno.EACCES: "ports below 1024 need root: pick another --port (e.g. 8765)",
+            errno.EADDRNOTAVAIL: "no network interface of this computer has that address",
+        }.get(exc.errno or 0, "pick another --host or --port")
+        raise ServeError(f"cannot listen on {where}: {exc.strerror or exc}; {hint}") from None
+    return sock
+
+
+def _check_tls(certfile: str, keyfile: str) -> None:
+    """A certificate and key that do not load are a one-line error before serving."""
+    import ssl
+
+    try:
+        ssl.create_default_context(ssl.Purpose.CLIENT_AUTH).load_cert_chain(certfile, keyfile)
+    except (ssl.SSLError, OSError) as exc:
+        raise ServeError(
+            f"--certfile {certfile} / --keyfile {keyfile}: {exc.strerror or exc}; "
+            "give a PEM certificate and its private key"
+        ) from None
 
 
 COMMANDS = [serve_cmd]

@@ -20,6 +20,7 @@ import secrets
 import threading
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from slr.review import cache_dir, signature
 from slr.store import write_atomic
 
 TOKEN_BYTES = 32  # 256 bits: not guessable, so no lock-out is needed
+SESSION_DAYS = 30  # a session (and its cookie) ends this long after it began
 
 
 def digest(secret: str) -> str:
@@ -76,6 +78,9 @@ class Access:
         with open(self.path.with_suffix(".lock"), "a+") as lock:
             fcntl.flock(lock, fcntl.LOCK_EX)
             data = self._load()
+            gone = [k for k, v in data["sessions"].items() if expired(v.get("created"))]
+            for key in gone:  # ended sessions are forgotten at the next write
+                del data["sessions"][key]
             yield data
             write_atomic(self.path, json.dumps(data, indent=1, sort_keys=True))
             os.chmod(self.path, 0o600)
@@ -131,7 +136,7 @@ class Access:
         if not sid or len(sid) > 200:
             return None
         entry = self._data()["sessions"].get(digest(sid))
-        if not entry or (entry.get("local") and not local):
+        if not entry or (entry.get("local") and not local) or expired(entry.get("created")):
             return None
         return str(entry["reviewer"])
 
@@ -148,6 +153,18 @@ class Access:
                 row = out.setdefault(str(entry.get("reviewer")), {"invites": 0, "sessions": 0})
                 row[kind] += 1
         return out
+
+
+def expired(created: Any) -> bool:
+    """A session begun more than SESSION_DAYS ago (or at a time that does not read): a
+    cookie copied off a machine stops working in the end, revoked or not."""
+    try:
+        began = datetime.fromisoformat(str(created).replace("Z", "+00:00"))
+    except ValueError:
+        return True
+    if began.tzinfo is None:
+        return True
+    return datetime.now(UTC) - began > timedelta(days=SESSION_DAYS)
 
 
 def csrf_token(sid: str) -> str:

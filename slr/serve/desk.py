@@ -126,6 +126,28 @@ class Desk:
     def _apply(self, s: Session, act: Act) -> str:
         if act.action not in ACTIONS:
             return f"unknown action {act.action!r}"
+        if act.action == "note" or not act.text.strip():
+            return self._act(s, act)
+        # a note typed in the field, then a decision clicked: the note is the reviewer's
+        # words, saved first, whatever becomes of the decision
+        here = s.index
+        saved = self._note(s, act)
+        if act.work in s.position:
+            s.index = here
+        return "; ".join(m for m in (saved, self._act(s, act)) if m)
+
+    def _note(self, s: Session, act: Act) -> str:
+        if act.work not in s.position:
+            return "note not saved: that work is not in this queue (any more)"
+        if len(act.text) > NOTE_LIMIT:  # never cut silently: the reviewer is told
+            return (
+                f"note not saved: it has {len(act.text)} characters, at most {NOTE_LIMIT} "
+                "fit; shorten it, or split it into several notes"
+            )
+        s.index = s.position[act.work]
+        return "note saved" if s.note(act.text) else "an empty note is not saved"
+
+    def _act(self, s: Session, act: Act) -> str:
         if act.action == "undo":
             if act.last != last_stamp(s):
                 return "nothing undone: your latest decision changed since this page was shown"
@@ -145,9 +167,7 @@ class Desk:
                 s.skip()
             return ""
         if act.action == "note":
-            s.index = s.position[act.work]
-            text = act.text[:NOTE_LIMIT]
-            return "note saved" if s.note(text) else "an empty note is not saved"
+            return self._note(s, act)
         now = stamp(s, act.work)
         if now != act.seen:
             mine = s.decision_on(act.work)
