@@ -557,12 +557,24 @@ def loads(text: str, path: Path = Path("<protocol>")) -> Protocol:
         inclusion=_criteria(ck, criteria.get("inclusion", []), "inclusion", seen),
         exclusion=_criteria(ck, criteria.get("exclusion", []), "exclusion", seen),
         concepts=_concepts(ck, data.get("concepts", [])),
-        known_relevant=ck.strings(search_table.get("known_relevant", []), "search.known_relevant"),
+        known_relevant=_known_relevant(ck, search_table.get("known_relevant", [])),
         hash=content_hash(data),
         extraction=_extraction(ck, data.get("extraction", [])),
         quality=_quality(ck, data["quality"], seen) if "quality" in data else None,
         min_kappa=_min_kappa(ck, data.get("calibration", {}), review.get("reviewers", [])),
     )
+
+
+def _known_relevant(ck: _Checker, value: Any) -> tuple[str, ...]:
+    """DOIs or titles; an empty one would be reported as a paper nobody can find."""
+    items = ck.strings(value, "search.known_relevant")
+    for i, item in enumerate(items):
+        if not item.strip():
+            raise ck.fail(
+                f"search.known_relevant[{i}]",
+                "empty; give a DOI or a title, or remove the empty string",
+            )
+    return items
 
 
 def _min_kappa(ck: _Checker, table: dict[str, Any], reviewers: list[Any]) -> float | None:

@@ -1,0 +1,99 @@
+"""Issue 19 as a new user meets it: messages that name the option typed, options that a
+command would silently ignore, and sentences that must be true of an empty review."""
+
+import pytest
+from click.testing import CliRunner
+from conftest import new_review
+from test_prisma_update import FIRST, commit, git, import_on
+from test_screening import runner  # noqa: F401  (a fixture)
+from test_search_validate import protocol
+from test_team_screening import build, cli
+
+from slr.cli import main
+from slr.errors import ProtocolError
+from slr.prisma.previous import PreviousError, read_previous
+from slr.protocol import loads
+from slr.screen.assign import AssignError, assign
+
+
+def test_an_unknown_reviewer_in_assign_and_calibrate_names_the_reviewers_option(
+    tmp_path,
+    runner,  # noqa: F811
+):
+    review, path = build(tmp_path, 10)
+    for command in (["assign"], ["calibrate", "--sample", "3"]):
+        result = cli(runner, path, *command, "--reviewers", "alice,dave")
+        assert result.exit_code == 1
+        assert "unknown reviewer 'dave'" in result.output
+        assert "pass one of them with --reviewers" in result.output  # not `--reviewer`
+    lone, _ = build(tmp_path / "lone", 4, reviewers=())
+    with pytest.raises(AssignError, match="before `slr assign` or `slr calibrate`"):
+        assign(lone, ["alice", "bob"])
+
+
+def test_assign_with_nothing_new_says_the_options_given_were_not_applied(
+    tmp_path,
+    runner,  # noqa: F811
+):
+    review, path = build(tmp_path, 10)
+    first = cli(runner, path, "assign", "--seed", "7")
+    assert first.exit_code == 0, first.output
+    again = cli(runner, path, "assign", "--reviewers", "alice,bob", "--seed", "8")
+    assert again.exit_code == 0, again.output
+    assert "nothing new to assign" in again.output
+    assert "not applied: --reviewers alice,bob, --seed 8" in again.output
+    assert "they stay with alice, bob, carol, seed 7" in again.output
+    plain = cli(runner, path, "assign")  # the same settings: nothing to say
+    assert "not applied" not in plain.output
+    assert assign(review).unapplied == ()
+
+
+@pytest.mark.parametrize(
+    "args, refused",
+    [
+        (["--validate", "--source", "scopus"], "--validate takes only --offline and --format"),
+        (["--validate", "--refresh"], "leave out --refresh"),
+        (["--count", "--refresh"], "--count takes only --source, --offline and --format"),
+        (["--count", "--enrich", "--offline"], "leave out --enrich"),
+        (["--unmatched", "--offline"], "--unmatched takes only --format; leave out --offline"),
+        (["--unmatched", "--source", "scopus"], "leave out --source"),
+        (["--log", "--refresh"], "--log takes only --format; leave out --refresh"),
+    ],
+)
+def test_search_modes_refuse_the_options_they_would_ignore(tmp_path, args, refused):
+    review = new_review(tmp_path)
+    out = CliRunner().invoke(main, ["search", "-p", str(review.protocol.path), *args])
+    assert out.exit_code == 2
+    assert refused in out.output
+    assert not review.store.searchlog_file.exists()  # nothing ran
+
+
+def test_unmatched_without_any_import_does_not_claim_every_record_matches(tmp_path):
+    review = new_review(tmp_path)
+    out = CliRunner().invoke(main, ["search", "-p", str(review.protocol.path), "--unmatched"])
+    assert out.exit_code == 0
+    assert "every imported record matches" not in out.output
+    assert "no imported records to check" in out.output
+
+
+def test_an_empty_known_relevant_entry_is_a_protocol_error(tmp_path):
+    text = protocol("mlops", '["openalex"]', ["10.1145/3533378", "  "])
+    with pytest.raises(ProtocolError, match=r"search\.known_relevant\[1\]: empty; give a DOI"):
+        loads(text)
+
+
+def test_previous_version_not_finished_gives_no_advice_for_today(tmp_path):
+    git(tmp_path, "init", "-q")
+    review = new_review(tmp_path)
+    import_on(review, "2024-01-10", FIRST)  # imported and de-duplicated, never screened
+    commit(tmp_path, "v1", "2024-01-15")
+    git(tmp_path, "tag", "v1")
+    with pytest.raises(PreviousError) as err:
+        read_previous(review, "v1")
+    message = str(err.value)
+    assert "was not finished (title-abstract: " in message
+    assert "works not screened yet" in message
+    assert "--interim" not in message and "run `slr screen`" not in message
+    assert message.endswith(
+        "give the tag, commit or date of the version whose diagram was published"
+    )
