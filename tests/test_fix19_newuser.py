@@ -10,7 +10,11 @@ from test_search_validate import protocol
 from test_team_screening import build, cli
 
 from slr.cli import main
+from slr.clock import fixed_clock
+from slr.dedupe.incremental import update
+from slr.diff import diff, format_diff
 from slr.errors import ProtocolError
+from slr.importer import import_files
 from slr.prisma.previous import PreviousError, read_previous
 from slr.protocol import loads
 from slr.screen.assign import AssignError, assign
@@ -97,3 +101,15 @@ def test_previous_version_not_finished_gives_no_advice_for_today(tmp_path):
     assert message.endswith(
         "give the tag, commit or date of the version whose diagram was published"
     )
+
+
+def test_diff_labels_an_undated_import_with_its_import_day_not_as_a_search_date(tmp_path):
+    review = new_review(tmp_path)
+    with fixed_clock("2024-03-05T09:00:00Z"):
+        import_files(review, FIRST[:1], source="embase")  # no --date: the log says not recorded
+    with fixed_clock("2024-06-01T09:00:00Z"):
+        import_files(review, FIRST[1:], source="embase", date="2024-05-30")
+    update(review)
+    text = format_diff(diff(review, "2024-01-01"))
+    assert "(import, embase, imported 2024-03-05, search date not recorded)" in text
+    assert "(import, embase, 2024-05-30)" in text
