@@ -7,7 +7,7 @@ from conftest import new_review
 from test_prisma_update import FIRST, commit, git, import_on
 from test_screening import runner  # noqa: F401  (a fixture)
 from test_search_validate import protocol
-from test_team_screening import build, cli
+from test_team_screening import build, cli, decide, gated
 
 from slr.cli import main
 from slr.clock import fixed_clock
@@ -113,3 +113,23 @@ def test_diff_labels_an_undated_import_with_its_import_day_not_as_a_search_date(
     text = format_diff(diff(review, "2024-01-01"))
     assert "(import, embase, imported 2024-03-05, search date not recorded)" in text
     assert "(import, embase, 2024-05-30)" in text
+
+
+def test_a_sample_all_in_one_category_asks_for_a_larger_sample_not_a_discussion(
+    tmp_path,
+    runner,  # noqa: F811
+):
+    review, path, ids = gated(tmp_path)
+    decide(review, "alice", ids)  # both include all ten: kappa is undefined, nothing differs
+    decide(review, "bob", ids)
+    report = cli(runner, path, "calibrate").output
+    assert "no disagreements" in report and "0 disagreement(s)" not in report
+    assert "discuss the disagreements" not in report
+    assert "draw a new, larger sample (e.g. `slr calibrate --sample 20`)" in report
+    refused = cli(runner, path, "screen", "--reviewer", "alice", "--plain", input="q\n")
+    assert refused.exit_code == 1
+    assert (
+        "undefined (every decision fell in one category), so calibration.min_kappa 0.6 is "
+        "not reached" in refused.output
+    )
+    assert "is below" not in refused.output and "discuss" not in refused.output
