@@ -18,6 +18,8 @@ from slr.importer import import_files
 from slr.prisma.previous import PreviousError, read_previous
 from slr.protocol import loads
 from slr.screen.assign import AssignError, assign
+from slr.screen.session import open_session
+from slr.screen.state import ScreeningError
 
 
 def test_an_unknown_reviewer_in_assign_and_calibrate_names_the_reviewers_option(
@@ -133,3 +135,16 @@ def test_a_sample_all_in_one_category_asks_for_a_larger_sample_not_a_discussion(
         "not reached" in refused.output
     )
     assert "is below" not in refused.output and "discuss" not in refused.output
+
+
+def test_a_reviewer_without_a_share_is_not_promised_one_from_the_existing_works(tmp_path):
+    review, _ = build(tmp_path, 12)
+    assign(review, ["alice", "bob"], "overlap", 0.2, 1)
+    with pytest.raises(ScreeningError) as err:
+        open_session(review, "carol", "title-abstract")
+    assert "never change" in str(err.value) and "once a search or import adds works" in str(
+        err.value
+    )
+    # what the old message promised: rerunning assign with carol gives her nothing now
+    again = assign(review, ["alice", "bob", "carol"])
+    assert again.run is None and again.assignment.share("carol") == set()

@@ -366,9 +366,11 @@ def reviewer_queue(
         share = assignment.share(reviewer) | mine
         if not share:
             raise ScreeningError(
-                f"no works are assigned to {reviewer}: the assignment names "
-                f"{', '.join(assignment.reviewers)}; add them with "
-                f"`slr assign --reviewers {','.join([*assignment.last.reviewers, reviewer])}`"
+                f"no works are assigned to {reviewer}: the shares went to "
+                f"{', '.join(assignment.reviewers)} and never change; once a search or import "
+                f"adds works, `slr assign --reviewers "
+                f"{','.join([*assignment.last.reviewers, reviewer])}` gives {reviewer} a share "
+                "of them"
             )
         pool = [w for w in pool if w.work_id in share]
     if mine:
