@@ -410,6 +410,16 @@ def counts_lines(d: Diff) -> list[str]:
 def format_diff(d: Diff, fmt: str = "text", quiet: bool = False) -> str:
     """The diff as text (counts, then lists), CSV (one row per item) or Markdown."""
     rows = [] if quiet else _rows(d)
+    if fmt == "csv" and quiet:  # the counts, as a table (an empty item table would say nothing)
+        buf = io.StringIO()
+        writer = csv.writer(buf, lineterminator="\n")
+        writer.writerow(["count", "n"])
+        for key, value in d.to_dict().items():
+            if key == "new_records_by_source":
+                writer.writerows([f"new_records:{src}", n] for src, n in value.items())
+            elif isinstance(value, int):
+                writer.writerow([key, value])
+        return buf.getvalue().rstrip("\n")
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")

@@ -11,6 +11,7 @@ from test_team_screening import build, cli, decide, gated
 
 from slr.cli import main
 from slr.clock import fixed_clock
+from slr.corpus import load_records
 from slr.dedupe.incremental import update
 from slr.diff import diff, format_diff
 from slr.errors import ProtocolError
@@ -20,6 +21,7 @@ from slr.protocol import loads
 from slr.screen.assign import AssignError, assign
 from slr.screen.session import open_session
 from slr.screen.state import ScreeningError
+from slr.works import load_works
 
 
 def test_an_unknown_reviewer_in_assign_and_calibrate_names_the_reviewers_option(
@@ -148,3 +150,18 @@ def test_a_reviewer_without_a_share_is_not_promised_one_from_the_existing_works(
     # what the old message promised: rerunning assign with carol gives her nothing now
     again = assign(review, ["alice", "bob", "carol"])
     assert again.run is None and again.assignment.share("carol") == set()
+
+
+def test_diff_quiet_csv_gives_the_counts_not_an_empty_table(tmp_path):
+    review = new_review(tmp_path)
+    with fixed_clock("2024-03-05T09:00:00Z"):
+        import_files(review, FIRST, source="embase", date="2024-03-05")
+    update(review)
+    out = CliRunner().invoke(
+        main, ["diff", "-p", str(review.protocol.path), "--format", "csv", "-q"]
+    )
+    assert out.exit_code == 0, out.output
+    rows = dict(line.split(",") for line in out.output.splitlines()[1:])
+    records = len(load_records(review))
+    assert rows["new_records"] == rows["new_records:embase"] == str(records)
+    assert rows["new_works"] == str(len(load_works(review)))
