@@ -412,13 +412,13 @@ def format_diff(d: Diff, fmt: str = "text", quiet: bool = False) -> str:
     rows = [] if quiet else _rows(d)
     if fmt == "csv" and quiet:  # the counts, as a table (an empty item table would say nothing)
         buf = io.StringIO()
-        writer = csv.writer(buf, lineterminator="\n")
-        writer.writerow(["count", "n"])
+        counts = csv.writer(buf, lineterminator="\n")
+        counts.writerow(["count", "n"])
         for key, value in d.to_dict().items():
             if key == "new_records_by_source":
-                writer.writerows([f"new_records:{src}", n] for src, n in value.items())
+                counts.writerows([f"new_records:{src}", n] for src, n in value.items())
             elif isinstance(value, int):
-                writer.writerow([key, value])
+                counts.writerow([key, value])
         return buf.getvalue().rstrip("\n")
     if fmt == "csv":
         buf = io.StringIO()
