@@ -165,3 +165,24 @@ def test_diff_quiet_csv_gives_the_counts_not_an_empty_table(tmp_path):
     records = len(load_records(review))
     assert rows["new_records"] == rows["new_records:embase"] == str(records)
     assert rows["new_works"] == str(len(load_works(review)))
+
+
+def test_a_review_of_export_only_databases_is_sent_to_slr_import_not_slr_search(
+    tmp_path, monkeypatch
+):
+    monkeypatch.chdir(tmp_path)
+    args = ["init", "r", "--sources", "embase,google-scholar", "--query", "a OR b", "-y"]
+    made = CliRunner().invoke(main, args)
+    assert made.exit_code == 0, made.output
+    assert "  slr search" not in made.output
+    assert "slr import FILE --source embase   # embase, google-scholar: no API" in made.output
+    monkeypatch.chdir(tmp_path / "r")
+    shown = CliRunner().invoke(main, ["status"]).output
+    assert shown.rstrip().endswith(
+        "next: slr import FILE --source NAME (embase, google-scholar have no API) to collect "
+        "records"
+    )
+    # a review with an API source still starts with `slr search`
+    monkeypatch.chdir(tmp_path)
+    api = CliRunner().invoke(main, ["init", "s", "--sources", "openalex,embase", "-y"])
+    assert "  slr search           # or: slr import FILE --source NAME" in api.output
