@@ -186,3 +186,18 @@ def test_a_review_of_export_only_databases_is_sent_to_slr_import_not_slr_search(
     monkeypatch.chdir(tmp_path)
     api = CliRunner().invoke(main, ["init", "s", "--sources", "openalex,embase", "-y"])
     assert "  slr search           # or: slr import FILE --source NAME" in api.output
+
+
+def test_screen_auto_refuses_the_options_it_would_ignore(tmp_path, runner):  # noqa: F811
+    review, path = build(tmp_path, 4)
+    for extra, named in (
+        (["--reviewer", "alice"], "--reviewer"),
+        (["--stage", "full-text"], "--stage full-text"),
+        (["--order", "random", "--seed", "3"], "--order, --seed"),
+        (["--force"], "--force"),
+    ):
+        out = cli(runner, path, "screen", "--auto", *extra)
+        assert out.exit_code == 2
+        assert f"leave out {named}" in out.output
+    assert not (review.store.decisions_dir / "auto.jsonl").exists()
+    assert cli(runner, path, "screen", "--auto").exit_code == 0
