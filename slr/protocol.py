@@ -18,7 +18,7 @@ from typing import Any
 from slr import query as q
 from slr.databases import known_source_names
 from slr.errors import ProtocolError, QueryError
-from slr.records import TYPES
+from slr.records import TYPES, normalise_doi, normalise_title
 
 # --------------------------------------------------------------------------- model
 
@@ -568,12 +568,21 @@ def loads(text: str, path: Path = Path("<protocol>")) -> Protocol:
 def _known_relevant(ck: _Checker, value: Any) -> tuple[str, ...]:
     """DOIs or titles; an empty one would be reported as a paper nobody can find."""
     items = ck.strings(value, "search.known_relevant")
+    seen: dict[str, int] = {}
     for i, item in enumerate(items):
         if not item.strip():
             raise ck.fail(
                 f"search.known_relevant[{i}]",
                 "empty; give a DOI or a title, or remove the empty string",
             )
+        key = normalise_doi(item) or " ".join(normalise_title(item).split())
+        if key in seen:  # one paper twice would count twice in the recall of --validate
+            raise ck.fail(
+                f"search.known_relevant[{i}]",
+                f"{item!r} is the paper of entry [{seen[key]}] ({items[seen[key]]!r}); "
+                "list each paper once",
+            )
+        seen[key] = i
     return items
 
 

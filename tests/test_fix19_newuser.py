@@ -90,6 +90,22 @@ def test_an_empty_known_relevant_entry_is_a_protocol_error(tmp_path):
         loads(text)
 
 
+def test_one_paper_listed_twice_in_known_relevant_is_a_protocol_error():
+    # it would count twice in --validate's recall ("retrieved 2/2" for one paper)
+    text = protocol(
+        "mlops", '["openalex"]', ["doi:10.1145/3533378", "https://doi.org/10.1145/3533378"]
+    )
+    with pytest.raises(ProtocolError, match=r"known_relevant\[1\]: .* is the paper of entry \[0\]"):
+        loads(text)
+    titles = protocol(
+        "mlops", '["openalex"]', ["Sustainable MLOps: Trends", "sustainable mlops trends"]
+    )
+    with pytest.raises(ProtocolError, match="list each paper once"):
+        loads(titles)
+    other = protocol("mlops", '["openalex"]', ["10.1145/3533378", "10.1145/3533379", "A title"])
+    assert len(loads(other).known_relevant) == 3
+
+
 def test_previous_version_not_finished_gives_no_advice_for_today(tmp_path):
     git(tmp_path, "init", "-q")
     review = new_review(tmp_path)
