@@ -391,7 +391,13 @@ def format_status(status: Status) -> str:
                 for k in ("include", "exclude", "maybe", "not_retrieved")
                 if r[k]
             )
-            of = f"{r['works']} assigned works" if c.get("assignment") else str(r["works"])
+            of = str(r["works"])
+            if c.get("assignment"):  # the calibration sample is served too, share or not
+                of += (
+                    " works (share and calibration sample)"
+                    if c.get("calibration")
+                    else " assigned works"
+                )
             lines.append(
                 f"  {name}: {r['decided']} of {of} decided"
                 + (f" ({own})" if own else "")

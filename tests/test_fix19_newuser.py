@@ -19,6 +19,7 @@ from slr.importer import import_files
 from slr.prisma.previous import PreviousError, read_previous
 from slr.protocol import loads
 from slr.screen.assign import AssignError, assign
+from slr.screen.calibrate import draw_sample
 from slr.screen.session import open_session
 from slr.screen.state import ScreeningError
 from slr.works import load_works
@@ -217,3 +218,17 @@ def test_screen_auto_refuses_the_options_it_would_ignore(tmp_path, runner):  # n
         assert f"leave out {named}" in out.output
     assert not (review.store.decisions_dir / "auto.jsonl").exists()
     assert cli(runner, path, "screen", "--auto").exit_code == 0
+
+
+def test_status_says_a_reviewers_works_include_the_calibration_sample(
+    tmp_path,
+    runner,  # noqa: F811
+):
+    review, path = build(tmp_path, 20, reviewers=("alice", "bob"))
+    a = assign(review, ["alice", "bob"], "overlap", 0.2, seed=3).assignment
+    sample = set(draw_sample(review, 6, seed=1).work_ids)
+    text = cli(runner, path, "status").output
+    served = len(a.share("alice") | sample)
+    assert served > len(a.share("alice"))  # the sample reaches beyond her share
+    assert f"  alice: 0 of {served} works (share and calibration sample) decided" in text
+    assert "assigned works" not in text  # her share alone is fewer
