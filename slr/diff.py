@@ -278,6 +278,13 @@ def diff(review: Review, since: str | None = None) -> Diff:
             later = [r for r in runs if any(d >= day for d in r.dates)]
             what = f"{day} (runs dated that day or later)"
         else:
+            removed = search_log(review, removed=True)
+            if any(e.get("removed") and str(e.get("run_id")) == since for e in removed):
+                ids = ", ".join(i for r in runs for i in r.run_ids)
+                raise DiffError(
+                    f"--since {since}: that import was removed (`slr import --remove`), so "
+                    f"nothing dates from it; give a date or one of the runs: {ids}"
+                )
             raise _unknown(since, runs)
     fresh = {rid for rid, at in origin.items() if is_new.get(at)}
     out = Diff(what, later, unknown_origin=sum(1 for r in records if r.id not in origin))

@@ -13,9 +13,9 @@ from slr.cli import main
 from slr.clock import fixed_clock
 from slr.corpus import load_records
 from slr.dedupe.incremental import update
-from slr.diff import diff, format_diff
+from slr.diff import DiffError, diff, format_diff
 from slr.errors import ProtocolError
-from slr.importer import import_files
+from slr.importer import import_files, remove_import
 from slr.prisma.previous import PreviousError, read_previous
 from slr.protocol import loads
 from slr.screen.assign import AssignError, assign
@@ -232,3 +232,17 @@ def test_status_says_a_reviewers_works_include_the_calibration_sample(
     assert served > len(a.share("alice"))  # the sample reaches beyond her share
     assert f"  alice: 0 of {served} works (share and calibration sample) decided" in text
     assert "assigned works" not in text  # her share alone is fewer
+
+
+def test_diff_since_a_removed_import_says_it_was_removed(tmp_path):
+    review = new_review(tmp_path)
+    with fixed_clock("2024-03-05T09:00:00Z"):
+        first = import_files(review, FIRST[:1], source="embase", date="2024-03-05")
+    with fixed_clock("2024-06-01T09:00:00Z"):
+        import_files(review, FIRST[1:], source="embase", date="2024-06-01")
+    gone = first.files[0].run_id
+    remove_import(review, gone)
+    with pytest.raises(DiffError, match=f"--since {gone}: that import was removed"):
+        diff(review, gone)
+    with pytest.raises(DiffError, match="no such run in the search log"):
+        diff(review, "import-000000000000")
