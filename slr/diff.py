@@ -32,7 +32,7 @@ import csv
 import io
 import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date as Date
 from typing import Any
 
@@ -61,6 +61,7 @@ class Run:
     sources: tuple[str, ...]
     dates: tuple[str, ...]  # the search log's date of each entry ("" when none is known)
     records: int = 0  # records this batch stored first (filled by `diff`)
+    imported_only: bool = False  # imports whose search date nobody gave: `dates` are import days
 
     @property
     def date(self) -> str:
@@ -69,7 +70,10 @@ class Run:
 
     def label(self) -> str:
         ids = ", ".join(self.run_ids)
-        return f"{ids} ({self.kind}, {'/'.join(self.sources)}, {self.date or 'date not recorded'})"
+        when = self.date or "date not recorded"
+        if self.imported_only and self.date:  # not a search date: the log says "not recorded"
+            when = f"imported {self.date}, search date not recorded"
+        return f"{ids} ({self.kind}, {'/'.join(self.sources)}, {when})"
 
 
 @dataclass(frozen=True)
@@ -143,6 +147,7 @@ def batches(log: list[dict[str, Any]]) -> tuple[list[Run], dict[int, int]]:
             str(entries[0].get("kind")),
             tuple(dict.fromkeys(str(e.get("source") or e.get("via") or "?") for e in entries)),
             tuple(_entry_date(e) for e in entries),
+            imported_only=all(e.get("kind") == "import" and not e.get("date") for e in entries),
         )
         for number, entries in enumerate(groups)
     ]
@@ -251,7 +256,7 @@ def diff(review: Review, since: str | None = None) -> Diff:
     records = load_records(review)
     origin = origins(records, log)
     per_run = Counter(member[at] for at in origin.values())
-    runs = [Run(r.number, r.run_ids, r.kind, r.sources, r.dates, per_run[r.number]) for r in runs]
+    runs = [replace(r, records=per_run[r.number]) for r in runs]
     if since is None:
         if len(runs) == 1:
             cutoff, what = -1, "the start (only one run is logged)"
@@ -273,6 +278,13 @@ def diff(review: Review, since: str | None = None) -> Diff:
             later = [r for r in runs if any(d >= day for d in r.dates)]
             what = f"{day} (runs dated that day or later)"
         else:
+            removed = search_log(review, removed=True)
+            if any(e.get("removed") and str(e.get("run_id")) == since for e in removed):
+                ids = ", ".join(i for r in runs for i in r.run_ids)
+                raise DiffError(
+                    f"--since {since}: that import was removed (`slr import --remove`), so "
+                    f"nothing dates from it; give a date or one of the runs: {ids}"
+                )
             raise _unknown(since, runs)
     fresh = {rid for rid, at in origin.items() if is_new.get(at)}
     out = Diff(what, later, unknown_origin=sum(1 for r in records if r.id not in origin))
@@ -405,6 +417,16 @@ def counts_lines(d: Diff) -> list[str]:
 def format_diff(d: Diff, fmt: str = "text", quiet: bool = False) -> str:
     """The diff as text (counts, then lists), CSV (one row per item) or Markdown."""
     rows = [] if quiet else _rows(d)
+    if fmt == "csv" and quiet:  # the counts, as a table (an empty item table would say nothing)
+        buf = io.StringIO()
+        counts = csv.writer(buf, lineterminator="\n")
+        counts.writerow(["count", "n"])
+        for key, value in d.to_dict().items():
+            if key == "new_records_by_source":
+                counts.writerows([f"new_records:{src}", n] for src, n in value.items())
+            elif isinstance(value, int):
+                counts.writerow([key, value])
+        return buf.getvalue().rstrip("\n")
     if fmt == "csv":
         buf = io.StringIO()
         writer = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")

@@ -128,6 +128,17 @@ def split_lines(values: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
     return tuple(dict.fromkeys(" ".join(v.split()) for v in given if v.strip()))
 
 
+def collect_line(sources: tuple[str, ...]) -> str:
+    """The `next:` line that collects records: `slr search` only helps a source with an API;
+    a review of export-only databases starts with `slr import`."""
+    if any(name in FETCHED for name in sources):
+        return "  slr search           # or: slr import FILE --source NAME"
+    return (
+        f"  slr import FILE --source {sources[0]}   # {', '.join(sources)}: no API; export "
+        "the results there, then import the file"
+    )
+
+
 def parse_sources(values: str | tuple[str, ...] | list[str]) -> tuple[str, ...]:
     names = split_list(values)
     if not names:

@@ -18,7 +18,7 @@ from typing import Any
 from slr import query as q
 from slr.databases import known_source_names
 from slr.errors import ProtocolError, QueryError
-from slr.records import TYPES
+from slr.records import TYPES, normalise_doi, normalise_title
 
 # --------------------------------------------------------------------------- model
 
@@ -557,12 +557,33 @@ def loads(text: str, path: Path = Path("<protocol>")) -> Protocol:
         inclusion=_criteria(ck, criteria.get("inclusion", []), "inclusion", seen),
         exclusion=_criteria(ck, criteria.get("exclusion", []), "exclusion", seen),
         concepts=_concepts(ck, data.get("concepts", [])),
-        known_relevant=ck.strings(search_table.get("known_relevant", []), "search.known_relevant"),
+        known_relevant=_known_relevant(ck, search_table.get("known_relevant", [])),
         hash=content_hash(data),
         extraction=_extraction(ck, data.get("extraction", [])),
         quality=_quality(ck, data["quality"], seen) if "quality" in data else None,
         min_kappa=_min_kappa(ck, data.get("calibration", {}), review.get("reviewers", [])),
     )
+
+
+def _known_relevant(ck: _Checker, value: Any) -> tuple[str, ...]:
+    """DOIs or titles; an empty one would be reported as a paper nobody can find."""
+    items = ck.strings(value, "search.known_relevant")
+    seen: dict[str, int] = {}
+    for i, item in enumerate(items):
+        if not item.strip():
+            raise ck.fail(
+                f"search.known_relevant[{i}]",
+                "empty; give a DOI or a title, or remove the empty string",
+            )
+        key = normalise_doi(item) or " ".join(normalise_title(item).split())
+        if key in seen:  # one paper twice would count twice in the recall of --validate
+            raise ck.fail(
+                f"search.known_relevant[{i}]",
+                f"{item!r} is the paper of entry [{seen[key]}] ({items[seen[key]]!r}); "
+                "list each paper once",
+            )
+        seen[key] = i
+    return items
 
 
 def _min_kappa(ck: _Checker, table: dict[str, Any], reviewers: list[Any]) -> float | None:

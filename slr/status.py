@@ -21,6 +21,7 @@ from typing import Any
 
 from slr.coding.log import coding_counts
 from slr.corpus import citation_caps_hit
+from slr.databases import FETCHED
 from slr.decisions import AUTO_REVIEWER, STAGES
 from slr.dedupe.counts import dedupe_counts
 from slr.retractions import flags
@@ -222,6 +223,11 @@ def _rel(store: Store, path: Path) -> str:
 def next_step(review: Review, data: dict[str, Any]) -> str:
     """The command to run next, from the state in `data` (one rule set, first match wins)."""
     if not data["records"] and not data["works"]:
+        names = [s.name for s in review.protocol.search.sources]
+        if not any(n in FETCHED for n in names):  # `slr search` fetches nothing for them
+            return (
+                f"slr import FILE --source NAME ({', '.join(names)} have no API) to collect records"
+            )
         return "slr search (or slr import FILE) to collect records"
     if not data["works"]:
         return "slr dedupe, to link the records into works"
@@ -385,7 +391,13 @@ def format_status(status: Status) -> str:
                 for k in ("include", "exclude", "maybe", "not_retrieved")
                 if r[k]
             )
-            of = f"{r['works']} assigned works" if c.get("assignment") else str(r["works"])
+            of = str(r["works"])
+            if c.get("assignment"):  # the calibration sample is served too, share or not
+                of += (
+                    " works (share and calibration sample)"
+                    if c.get("calibration")
+                    else " assigned works"
+                )
             lines.append(
                 f"  {name}: {r['decided']} of {of} decided"
                 + (f" ({own})" if own else "")

@@ -364,6 +364,11 @@ def imported_unmatched(
     return sorted(out, key=lambda u: u.verdict is Verdict.UNDECIDABLE)  # stable: no match first
 
 
+def count_imports(log: Iterable[Mapping[str, Any]]) -> int:
+    """The imports of the search log whose records --unmatched checks."""
+    return sum(1 for e in log if e.get("kind") == "import" and e.get("file"))
+
+
 def unmatched_counts(found: Iterable[Unmatched]) -> dict[str, int]:
     """{"no_match": n, "undecidable": m}."""
     out = {"no_match": 0, "undecidable": 0}
@@ -425,8 +430,9 @@ UNMATCHED_WHY = (
 )
 
 
-def format_unmatched(found: Sequence[Unmatched], fmt: str = "text") -> str:
-    """The unmatched imported records: per import in text, one table in CSV or Markdown."""
+def format_unmatched(found: Sequence[Unmatched], fmt: str = "text", imports: int = -1) -> str:
+    """The unmatched imported records: per import in text, one table in CSV or Markdown.
+    `imports`: how many imports the log holds (0: nothing was checked, which is said)."""
     from slr.search import format_rows
 
     head = ("record", "verdict", "import", "year", "title", "query typed in the database")
@@ -443,6 +449,11 @@ def format_unmatched(found: Sequence[Unmatched], fmt: str = "text") -> str:
     ]
     if fmt == "csv":
         return format_rows(head, rows, fmt)
+    if not found and imports == 0:
+        return (
+            "no imported records to check: --unmatched checks the records of database "
+            "exports brought in with `slr import FILE`"
+        )
     if not found:
         return "every imported record matches the protocol's query"
     if fmt == "markdown":

@@ -195,7 +195,7 @@ def _report(done: init_mod.Created, answers: init_mod.Answers) -> None:
     if not _in_git(done.folder.resolve()):
         click.echo("  git init && git add -A && git commit -m 'Review protocol'")
     click.echo(f"  slr check            # then edit {rel(done.protocol)} and check again")
-    click.echo("  slr search           # or: slr import FILE --source NAME")
+    click.echo(init_mod.collect_line(answers.sources))
 
 
 COMMANDS = [init]

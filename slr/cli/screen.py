@@ -91,6 +91,23 @@ def screen_cmd(
       slr screen --reviewer alice
       slr screen --stage full-text --reviewer alice --order random --seed 7
     """
+    if auto:  # the rules run for everyone at title-abstract: these would be silently dropped
+        ignored = [
+            opt
+            for opt, given in (
+                ("--reviewer", reviewer is not None),
+                ("--stage full-text", stage != STAGES[0]),
+                ("--order", order != "protocol"),
+                ("--seed", seed is not None),
+                ("--force", force),
+            )
+            if given
+        ]
+        if ignored:
+            raise click.UsageError(
+                f"--auto applies the protocol's machine rules at title-abstract for everyone; "
+                f"leave out {', '.join(ignored)} (or run `slr screen` with them without --auto)"
+            )
     review = load(protocol_path)
     if auto:
         with drawing(quiet) as progress:

@@ -102,6 +102,26 @@ def search_cmd(
     ]
     if len(modes) > 1:
         raise click.UsageError(f"{' and '.join(modes)}: give one of them at a time")
+    if modes:  # an option the mode would ignore is refused, never silently dropped
+        uses = {
+            "--log": (),
+            "--count": ("--source", "--offline"),
+            "--validate": ("--offline",),
+            "--unmatched": (),
+        }[modes[0]]
+        given = [
+            n
+            for n, on in (
+                ("--source", bool(sources)),
+                ("--refresh", refresh),
+                ("--offline", offline),
+                ("--enrich", enrich),
+            )
+            if on and n not in uses
+        ]
+        if given:
+            takes = f"takes only {', '.join(uses)} and" if uses else "takes only"
+            raise click.UsageError(f"{modes[0]} {takes} --format; leave out {', '.join(given)}")
     review = load(protocol_path)
     if show_log:
         click.echo(format_log(search_log(review), fmt))
@@ -124,10 +144,11 @@ def search_cmd(
         return
     if unmatched:
         from slr.corpus import load_records
-        from slr.validate import format_unmatched, imported_unmatched
+        from slr.validate import count_imports, format_unmatched, imported_unmatched
 
-        found = imported_unmatched(review.protocol, load_records(review), search_log(review))
-        click.echo(format_unmatched(found, fmt))
+        log = search_log(review)
+        found = imported_unmatched(review.protocol, load_records(review), log)
+        click.echo(format_unmatched(found, fmt, count_imports(log)))
         return
     names = list(sources) or [s.name for s in review.protocol.search.sources]
     with drawing(quiet, together=names) as progress:

@@ -12,6 +12,7 @@ finished review; its record ids tell the update's records from the earlier ones.
 
 from __future__ import annotations
 
+import re
 import subprocess
 import tarfile
 import tempfile
@@ -108,6 +109,13 @@ def _exists(repo: Path, commit: str, rel: str) -> bool:
     return _git(repo, "cat-file", "-e", f"{commit}:{rel}").returncode == 0
 
 
+def _unfinished(problem: str) -> str:
+    """What the old version lacked, without the advice to run a command: that advice is for
+    today's review, and the old version cannot be screened or drawn as interim any more."""
+    problem = problem.split(": the diagram needs final decisions", 1)[0]
+    return re.sub(r" \((?:run|decide them with) `[^`]*`\)", "", problem)
+
+
 def read_previous(review: Review, ref: str) -> Previous:
     """The review as committed at REF, counted: its included studies and reports."""
     from slr.prisma.counts import PrismaError, compute
@@ -140,8 +148,9 @@ def read_previous(review: Review, ref: str) -> Previous:
             counts = compute(old)
         except PrismaError as exc:
             raise PreviousError(
-                f"--previous {ref}: the review at {commit[:10]} does not give a finished "
-                f"diagram ({exc})"
+                f"--previous {ref}: the review as committed at {commit[:10]} ({committed}) was "
+                f"not finished ({_unfinished(str(exc))}); give the tag, commit or date of the "
+                "version whose diagram was published"
             ) from None
         from slr.screen.state import included_works
 

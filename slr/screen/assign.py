@@ -265,6 +265,7 @@ class AssignResult:
     new_overlap: int
     assignment: Assignment
     unassigned: int  # works of the queue in no share (none right after a run)
+    unapplied: tuple[str, ...] = ()  # options given that differ from the shares' (nothing new)
 
 
 def default_seed(review: Review) -> int:
@@ -274,15 +275,18 @@ def default_seed(review: Review) -> int:
 
 def check_names(review: Review, names: Sequence[str], option: str = "--reviewers") -> list[str]:
     """The protocol's spelling of each name (case-insensitive); two or more, all distinct."""
-    from slr.screen.state import resolve_reviewer
+    from slr.decisions import log_name
 
     listed = review.protocol.reviewers
     if not listed:
         raise AssignError(
             f"{review.protocol.path}: review.reviewers is empty; list the reviewers there "
-            f"before splitting the screening among them"
+            f'(e.g. reviewers = ["alice", "bob"]) before `slr assign` or `slr calibrate`'
         )
-    resolved = [resolve_reviewer(review, n) for n in names if n.strip()]
+    try:  # the option the user typed is named in the error (not `--reviewer`)
+        resolved = [log_name(n, listed, (), "reviewer", option) for n in names if n.strip()]
+    except SlrError as exc:
+        raise AssignError(str(exc)) from None
     twice = [n for n, k in Counter(resolved).items() if k > 1]
     if twice:
         raise AssignError(f"{option}: {', '.join(twice)} named twice; name each reviewer once")
@@ -337,7 +341,7 @@ def assign(
     new = [w for w in pool if w not in assigned]
     if not new:
         empty = before or Assignment(STAGE)
-        return AssignResult(None, 0, 0, empty, 0)
+        return AssignResult(None, 0, 0, empty, 0, _unapplied(last, names, overlap, seed))
     lines = allocate(new, names, mode, overlap, seed, before)
     time = now_iso()
     number = len(before.runs) + 1 if before else 1
@@ -368,6 +372,23 @@ def assign(
     return AssignResult(run, len(lines), sum(1 for _, _, s in lines if s), after, left)
 
 
+def _unapplied(
+    last: Run | None, names: Sequence[str], overlap: float, seed: int
+) -> tuple[str, ...]:
+    """The settings given for this run that differ from the last run's: with nothing new to
+    assign they change nothing, and the user is told so rather than left to assume they did."""
+    if last is None:
+        return ()
+    out = []
+    if list(names) != list(last.reviewers):
+        out.append(f"--reviewers {','.join(names)}")
+    if overlap != last.overlap:
+        out.append(f"--overlap {overlap:g}")
+    if seed != last.seed:
+        out.append(f"--seed {seed}")
+    return tuple(out)
+
+
 def format_assign(result: AssignResult) -> str:
     """What `slr assign` prints: the run and each reviewer's share."""
     a = result.assignment
@@ -385,7 +406,18 @@ def _runs(result: AssignResult) -> list[str]:
     if result.run is None:
         if not a.runs:
             return ["no works to assign: the title-abstract queue is empty"]
-        return [f"nothing new to assign: all {len(a.reviewers_of)} works of the queue are assigned"]
+        lines = [
+            f"nothing new to assign: all {len(a.reviewers_of)} works of the queue are assigned"
+        ]
+        if result.unapplied:
+            last = a.last
+            lines.append(
+                f"not applied: {', '.join(result.unapplied)}; existing shares never change "
+                f"(they stay with {', '.join(last.reviewers)}, seed {last.seed}"
+                + (f", overlap {last.overlap:.0%}" if last.mode == "overlap" else "")
+                + "); give them again once new works arrive to assign those with them"
+            )
+        return lines
     run = result.run
     how = (
         "each to two reviewers"

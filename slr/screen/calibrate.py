@@ -197,7 +197,9 @@ def format_calibration(cal: Calibration | None) -> str:
             f"calibration.min_kappa {cal.min_kappa:g}: "
             + ("reached; full screening may start" if cal.reached else _below(cal))
         )
-    lines.append(f"{len(cal.disagreements)} disagreement(s):")
+    lines.append(
+        f"{len(cal.disagreements)} disagreement(s):" if cal.disagreements else "no disagreements"
+    )
     for work, given in cal.disagreements:
         title = " ".join((work.canonical.title or "(no title)").split())
         lines.append(f"  {work.work_id}  {title[:70]}")
@@ -217,9 +219,20 @@ def _kappa_text(cal: Calibration) -> str:
 
 
 def _below(cal: Calibration) -> str:
+    if math.isnan(cal.kappa):
+        return f"not reached ({_kappa_text(cal)}); {_one_category(cal)}"
     return (
         f"not reached ({_kappa_text(cal)}); discuss the disagreements, then draw a new "
         f"sample with `slr calibrate --sample {len(cal.sample.work_ids)}`"
+    )
+
+
+def _one_category(cal: Calibration) -> str:
+    """An undefined kappa (every decision in one category) is no disagreement to discuss:
+    only a new, larger sample can show agreement beyond chance."""
+    return (
+        "such a sample cannot show agreement beyond chance; "
+        f"draw a new, larger sample (e.g. `slr calibrate --sample {2 * len(cal.sample.work_ids)}`)"
     )
 
 
@@ -353,9 +366,11 @@ def reviewer_queue(
         share = assignment.share(reviewer) | mine
         if not share:
             raise ScreeningError(
-                f"no works are assigned to {reviewer}: the assignment names "
-                f"{', '.join(assignment.reviewers)}; add them with "
-                f"`slr assign --reviewers {','.join([*assignment.last.reviewers, reviewer])}`"
+                f"no works are assigned to {reviewer}: the shares went to "
+                f"{', '.join(assignment.reviewers)} and never change; once a search or import "
+                f"adds works, `slr assign --reviewers "
+                f"{','.join([*assignment.last.reviewers, reviewer])}` gives {reviewer} a share "
+                "of them"
             )
         pool = [w for w in pool if w.work_id in share]
     if mine:
@@ -390,6 +405,13 @@ def _gate(review: Review, sample: Sample | None) -> tuple[str, Calibration | Non
         return (
             f"calibration round {cal.sample.round} is not finished ({who}); full screening "
             f"waits until its kappa reaches {need:g} (or pass --force)",
+            cal,
+        )
+    if math.isnan(cal.kappa):  # "undefined is below 0.6" would not be true
+        return (
+            f"calibration round {cal.sample.round}: {_kappa_text(cal)}, so "
+            f"calibration.min_kappa {need:g} is not reached; {_one_category(cal)}, "
+            "or pass --force",
             cal,
         )
     return (
