@@ -168,7 +168,9 @@ class SlrGroup(click.Group):
             ctx.exit(1)
         except KeyboardInterrupt:
             click.echo(
-                "Interrupted: everything decided so far is saved; run again to resume.", err=True
+                "Interrupted: everything written so far is kept (decisions, downloads, "
+                "records); run the command again to resume.",
+                err=True,
             )
             ctx.exit(130)
 

@@ -11,14 +11,15 @@ from slr.review import Review, open_review
 
 
 def protocol_option(func: Callable[..., Any]) -> Callable[..., Any]:
-    """`-p/--protocol PATH`: the review's protocol (default: the only file in protocols/)."""
+    """`-p/--protocol PATH`: the review's protocol (default: found from this folder up)."""
     return click.option(
         "-p",
         "--protocol",
         "protocol_path",
         type=click.Path(dir_okay=False),
         default=None,
-        help="Protocol file (default: the only .toml in ./protocols).",
+        help="Protocol file (default: the only .toml in protocols/ of the review holding this "
+        "folder, found as git finds its root).",
     )(func)
 
 
