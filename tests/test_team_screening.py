@@ -461,3 +461,23 @@ def test_status_shows_each_reviewers_share_and_progress(tmp_path, runner):  # no
     text = cli(runner, path, "status").output
     assert "  calibration round 1: 4 works for alice, bob; screened so far: alice " in text
     assert "kappa once all have screened it" in text
+
+
+def test_the_end_of_a_reviewers_queue_says_what_part_of_the_stage_it_was(tmp_path):
+    """After the sample under min_kappa, or a share, "every work has a decision" is untrue."""
+    review, _, ids = gated(tmp_path)
+    session = open_session(review, "alice", TA)
+    for _ in ids:
+        session.decide("include")
+    assert session.current is None
+    card = plain_card(session, load_keymap(None), Highlighter(review.protocol))
+    assert "every work of your calibration sample at title-abstract (10)" in card
+    assert "waits for calibration.min_kappa" in card and "Every work at" not in card
+    shared, _ = build(tmp_path / "share", 12, reviewers=("alice", "bob"))
+    assign(shared, ["alice", "bob"], "overlap", 0.0, seed=3)
+    bob = open_session(shared, "bob", TA)
+    for _ in range(bob.total):
+        bob.decide("include")
+    rows = render(bob, load_keymap(None), Highlighter(shared.protocol), View(), 100, 20)
+    text = "".join(seg for row in rows for seg, _ in row)
+    assert f"Every work of your share at title-abstract has a decision ({bob.total})." in text

@@ -323,6 +323,7 @@ class Queue:
     pool: list[Work]
     order: Ordering
     extra: dict[str, Any] = field(default_factory=dict)
+    served: str = ""  # what part of the stage the pool is, in words ("" = all of it)
 
 
 def reviewer_queue(
@@ -360,8 +361,10 @@ def reviewer_queue(
             only_sample = True
         else:
             raise CalibrationError(message)
+    served = ""
     if only_sample:
         pool = [w for w in pool if w.work_id in mine]
+        served = "calibration sample"
     elif assignment is not None:
         share = assignment.share(reviewer) | mine
         if not share:
@@ -373,9 +376,10 @@ def reviewer_queue(
                 "of them"
             )
         pool = [w for w in pool if w.work_id in share]
+        served = "share and calibration sample" if mine else "share"
     if mine:
         order = sample_first(order, mine)
-    return Queue(pool, order, extra)
+    return Queue(pool, order, extra, served)
 
 
 def _gate(review: Review, sample: Sample | None) -> tuple[str, Calibration | None] | None:

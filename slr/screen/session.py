@@ -138,8 +138,10 @@ class Session:
         attached: Mapping[str, list[tuple[str, Work]]] | None = None,
         retrieval: Mapping[str, str] | None = None,
         pdfs: Mapping[str, Retrieval] | None = None,
+        served: str = "",
     ) -> None:
         self.review = review
+        self.served = served  # the part of the stage this reviewer is served ("" = all)
         self.reviewer = reviewer
         self.stage = check_stage(stage)
         self.extra = dict(extra or {})
@@ -423,6 +425,7 @@ def open_session(
         attached=attached,
         retrieval=retrieval,
         pdfs=pdfs,
+        served=queue.served,
     )
     # the works and decisions live as long as the session: frozen, a full garbage collection
     # no longer walks them all (100-300 ms at 100,000 works) in the middle of a keystroke
@@ -480,6 +483,20 @@ def with_notes(given: Mapping[str, Decision], notes: Mapping[str, list[str]]) ->
         lines.append(f"{name}: {describe(given[name]) if name in given else 'no decision'}")
         lines += [f"  {name}'s note: {text}" for text in notes.get(name, [])]
     return lines
+
+
+def finished_line(session: Session) -> str:
+    """What the screen says when nothing is left: true of what this reviewer was served,
+    which after `slr assign` or `slr calibrate` is not the whole stage."""
+    n = session.total
+    if session.served == "calibration sample":
+        return (
+            f"You have decided every work of your calibration sample at {session.stage} ({n}); "
+            "full screening waits for calibration.min_kappa: see `slr calibrate`."
+        )
+    if session.served:
+        return f"Every work of your {session.served} at {session.stage} has a decision ({n})."
+    return f"Every work at {session.stage} has a decision ({n})."
 
 
 def describe(d: Decision) -> str:

@@ -23,7 +23,7 @@ from markupsafe import Markup, escape
 
 from slr.decisions import STAGES
 from slr.fulltext import pdf_path
-from slr.screen.session import Session
+from slr.screen.session import Session, finished_line
 from slr.serve.desk import last_stamp, stamp
 from slr.tui.keys import FULL_TEXT_ONLY, LABELS, Keymap
 from slr.tui.view import Highlighter, criteria_items, work_lines
@@ -205,6 +205,7 @@ def card(
         "keymap": json.dumps(web_keys(session, keymap)),
         "last": last_stamp(session),
         "work": None,
+        "finished": finished_line(session),
     }
     if work is None:
         return base

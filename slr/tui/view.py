@@ -18,7 +18,7 @@ from slr.decisions import STAGES
 from slr.fulltext import retrieval_line
 from slr.protocol import Protocol
 from slr.retractions import Flag, review_flags
-from slr.screen.session import Session, describe
+from slr.screen.session import Session, describe, finished_line
 from slr.tui.keys import ACTIONS, FULL_TEXT_ONLY, LABELS, Keymap
 from slr.works import Work
 
@@ -312,7 +312,7 @@ def render(
     work = session.current
     if work is None:
         body = [
-            [(f"Every work at {session.stage} has a decision ({session.total}).", "bold")],
+            [(finished_line(session), "bold")],
             [("Press b to look back, u to undo the last decision, q to quit.", "plain")],
         ]
         return _fit(top + body, [], bottom, height)
@@ -424,7 +424,7 @@ def plain_card(session: Session, keymap: Keymap, hl: Highlighter, width: int = 8
     out = ["", "=" * width, header(session)]
     work = session.current
     if work is None:
-        out.append(f"Every work at {session.stage} has a decision; b back, u undo, q quit.")
+        out.append(f"{finished_line(session)} b back, u undo, q quit.")
         return "\n".join(out)
     rec = work.canonical
 
