@@ -294,3 +294,14 @@ def test_full_text_shows_the_flag_too(tmp_path):
     lines = ["".join(t for t, _ in r) for r in render(session, keys, hl, View(), 100, 30)]
     assert lines[0].startswith(" RETRACTED · full-text")
     assert "!! RETRACTED - openalex is_retracted" in lines
+
+
+def test_the_browser_header_flags_a_records_own_retraction_too(tmp_path):
+    """The browser screen uses the terminal's header (it once had a copy that missed it)."""
+    from slr.serve.pages import header as page_header
+
+    review, _ = build(tmp_path)
+    decide(review, TA, W[1], "include")
+    session = open_session(review, "alice", TA)
+    assert session.current.work_id == W[3]
+    assert page_header(session, "").startswith("RETRACTED · title-abstract · alice · 2/5")

@@ -26,7 +26,7 @@ from slr.fulltext import pdf_path
 from slr.screen.session import Session, finished_line
 from slr.serve.desk import last_stamp, stamp
 from slr.tui.keys import FULL_TEXT_ONLY, LABELS, Keymap
-from slr.tui.view import Highlighter, criteria_items, work_lines
+from slr.tui.view import Highlighter, criteria_items, header, work_lines
 
 # the browser's actions: what the screen's keys do there (search and next hit are the
 # PDF viewer's own Ctrl-F; `o` opens the PDF in a tab of its own)
@@ -90,31 +90,6 @@ def key_list(session: Session, keymap: Keymap) -> list[tuple[str, str, str]]:
 
 
 # ---------------------------------------------------------------- the header
-
-
-def header(session: Session, recall: str) -> str:
-    """The terminal's header (slr.tui.view.header), its recall statement given by `Recall`:
-    `title-abstract · alice · 3/120 · done 2 · included 1 · excluded 1 · maybe 0 · recall ...`."""
-    pos = "-" if session.index is None else str(session.index + 1)
-    c = session.counts
-    parts = [
-        session.stage,
-        session.reviewer,
-        f"{pos}/{session.total}",
-        f"done {session.done}",
-        f"included {c['include']}",
-        f"excluded {c['exclude']}",
-        f"maybe {c['maybe']}",
-    ]
-    if session.stage == STAGES[1]:
-        parts.append(f"not retrieved {c['not-retrieved'] + len(session.gone)}")
-    work = session.current
-    if work is not None and any(
-        r == "retraction" for r, _ in session.attached.get(work.work_id, [])
-    ):
-        parts.insert(0, "RETRACTED")
-    parts += [p for p in (recall, session.ordering_state()) if p]
-    return " · ".join(parts)
 
 
 def recall_statement(labels: list[int], total: int) -> str:

@@ -245,8 +245,11 @@ def _pack(items: list[str], width: int, gap: str = "  ") -> list[str]:
     return rows
 
 
-def header(session: Session) -> str:
-    """`title-abstract · alice · 3/120 · done 2 · included 1 · excluded 1 · maybe 0`."""
+def header(session: Session, recall: str | None = None) -> str:
+    """`title-abstract · alice · 3/120 · done 2 · included 1 · excluded 1 · maybe 0`.
+
+    `recall` is the recall statement when the caller works it out itself (the browser does,
+    in a process of its own); else it comes from a background thread here."""
     pos = "-" if session.index is None else str(session.index + 1)
     c = session.counts
     parts = [
@@ -266,7 +269,7 @@ def header(session: Session) -> str:
         or retraction_flag(session, work) is not None
     ):
         parts.insert(0, "RETRACTED")  # first, so no terminal is too narrow to show it
-    recall = _recall_text(session)
+    recall = _recall_text(session) if recall is None else recall
     if recall:
         parts.append(recall)
     ordering_state = session.ordering_state()
