@@ -169,10 +169,13 @@ def simulate(
         if not queue:
             pool = np.flatnonzero(unseen)
             s = ranker.scores(labelled, y[labelled].tolist(), pool)
-            ranked = pool[np.argsort(-s, kind="stable")]
             # all of them once every relevant record is found, else the next batch
-            batch = len(ranked) if remaining == 0 else max(1, len(pool) // REFIT_POOL)
-            queue.extend(ranked[:batch].tolist())
+            batch = len(pool) if remaining == 0 else max(1, len(pool) // REFIT_POOL)
+            top = np.arange(len(pool))
+            if batch < len(pool):  # the best `batch` without sorting the whole pool
+                top = np.argpartition(-s, batch - 1)[:batch]
+            # highest score first, ties in record order
+            queue.extend(pool[top[np.lexsort((top, -s[top]))]].tolist())
         i = queue.popleft()
         labelled.append(i)
         unseen[i] = False
