@@ -89,9 +89,10 @@ def first_ranking(n: int, seed: int) -> None:
         protocol.write_text((ROOT / "protocols" / "mlops.toml").read_text("utf-8"), "utf-8")
         review = open_review(protocol)
         save_works(review, works)
+        who = (review.protocol.reviewers or ("bench",))[0]
         t0 = time.perf_counter()
-        order = ordering("ranked", review, "title-abstract", "bench", seed)
-        session = open_session(review, "bench", "title-abstract", order=order)
+        order = ordering("ranked", review, "title-abstract", who, seed)
+        session = open_session(review, who, "title-abstract", order=order)
         ranker = order.ranker  # type: ignore[attr-defined]
         keymap = load_keymap(folder / "no-keys.toml")
         view = View()
