@@ -2,10 +2,10 @@
 
 Start: one relevant and one irrelevant record drawn with the seed (the priors, excluded
 from N as ASReview and the benchmark README do). Then the model re-ranks after every
-decision and the top record is screened; on large pools (more than REFIT_POOL records
-left) it re-ranks after every relevant record and otherwise every pool/REFIT_POOL records,
-screening the next ones of the last ranking in between, so the cost per record stays
-bounded as N grows. Once the last relevant record has been found the
+decision and the top record is screened; once 2 * REFIT_POOL or more records are left it
+re-ranks after every relevant record and otherwise every pool/REFIT_POOL records (the next
+ones of the last ranking are screened in between), so the cost per record stays bounded as
+N grows. Once the last relevant record has been found the
 remaining order cannot change any metric (every one of them depends only on where the
 relevant records are), so the rest is ordered by the last scores without refitting.
 Metrics: WSS@95 (Cohen et al. 2006: (N - n95)/N - 0.05), recall at 10% and 25% screened
@@ -32,7 +32,7 @@ from slr.progress import Progress
 from slr.screen.ranking import Ranker
 from slr.screen.stopping import Stop, simulated_stops
 
-REFIT_POOL = 500  # pools larger than this are re-ranked every pool/REFIT_POOL records
+REFIT_POOL = 500  # a pool of n records is re-ranked every n // REFIT_POOL records (at least 1)
 
 LABEL_COLUMNS = ("label_included", "included", "label", "relevant")
 
