@@ -248,3 +248,47 @@ def test_simulate_takes_a_query_and_keywords(tmp_path):
     assert run.exit_code == 0, run.output
     bad = CliRunner().invoke(main, ["simulate", str(path), "-q", "--query", "MLOps or devops"])
     assert bad.exit_code == 1 and bad.output.startswith("Error: --query: cannot parse query")
+
+
+def test_where_each_stopping_rule_stops_on_a_hand_checked_order():
+    from slr.screen.stopping import simulated_stops
+
+    labels = [1] * 5 + [0] * 95  # N = 100, all 5 relevant first
+    safe, tail, fifty, hundred, switch = simulated_stops(labels, seed=4)
+    # 10% screened and 50 irrelevant in a row at 55; then the 45 left (none relevant) are
+    # sampled: K_tar = floor(5 / 0.95) + 1 - 5 = 1, p = (45 - n) / 45 < 0.05 from n = 43
+    assert (switch.screened, switch.recall) == (55, 1.0)
+    assert (safe.screened, safe.recall) == (98, 1.0) and safe.work_saved == pytest.approx(0.02)
+    assert (fifty.screened, fifty.work_saved) == (55, pytest.approx(0.45))
+    assert hundred.screened is None and hundred.work_saved == 0.0  # never 100 in a row
+    assert tail.screened is not None and tail.recall == 1.0
+    assert safe.rule.startswith("safe: ranked until 10% screened")
+
+
+def test_the_fast_suffix_p_is_the_minimum_over_every_suffix():
+    import math
+    import random
+    from fractions import Fraction
+
+    from scipy.stats import hypergeom
+
+    from slr.screen.stopping import suffix_p
+
+    def every(labels, total, target):  # methods 3.2, term by term
+        r, n, best = sum(labels), len(labels), 1.0
+        for m in range(1, n + 1):
+            k = sum(labels[n - m :])
+            k_tar = math.floor(Fraction(r) / Fraction(str(target)) + 1 - (r - k))
+            urn = total - (n - m)
+            p = 0.0 if k_tar > urn else float(hypergeom.cdf(k, urn, k_tar, m))
+            best = min(best, p)
+        return best
+
+    rng = random.Random(5)
+    for _ in range(40):
+        n = rng.randint(1, 120)
+        labels = [int(rng.random() < 0.6 * math.exp(-i / 15)) for i in range(n)]
+        if not sum(labels):
+            continue
+        total = n + rng.randint(0, 200)
+        assert suffix_p(labels, total) == pytest.approx(every(labels, total, 0.95), abs=1e-12)

@@ -65,22 +65,6 @@ def suffix_p(labels: Sequence[int], n_total: int, target: float = 0.95) -> float
     return float(min(1.0, p.min())) if len(p) else 1.0
 
 
-def _suffix_p_every(labels: Sequence[int], n_total: int, target: float = 0.95) -> float:
-    """The same minimum over every suffix (reference for the tests)."""
-    n_seen = len(labels)
-    if n_seen == 0:
-        return 1.0
-    r_seen = int(sum(labels))
-    m = np.arange(1, n_seen + 1)
-    k = np.cumsum(np.asarray(labels[::-1], dtype=int))  # relevant among the last m
-    k_tar = math.floor(Fraction(r_seen) / Fraction(str(target))) + 1 - (r_seen - k)
-    urn = n_total - (n_seen - m)
-    with np.errstate(all="ignore"):
-        p = np.where(k_tar > urn, 0.0, hypergeom.cdf(k, urn, np.minimum(k_tar, urn), m))
-    p = p[~np.isnan(p)]
-    return float(min(1.0, p.min())) if len(p) else 1.0
-
-
 def stopping_point(
     labels: Sequence[int],
     n_total: int,
