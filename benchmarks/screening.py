@@ -163,7 +163,9 @@ def _row(label: str, runs: list[dict[str, Any]], walls: list[float]) -> str:
     cells = [_summary([r[k] for r in runs]) for k in METRICS]
     safe = [r["stops"][0] for r in runs]
     stop = f"{statistics.mean(s['work_saved'] for s in safe):.3f} ({min(s['recall'] for s in safe):.3f})"
-    return f"  {label:10}" + "".join(f"{v:>15}" for v in cells) + f"{_summary(walls):>15}{stop:>17}"
+    return (
+        f"  {label:10}" + "".join(f" {v:>15}" for v in cells) + f" {_summary(walls):>15}{stop:>17}"
+    )
 
 
 def side_by_side(seeds: int, large: int, large_seeds: int, exe: str | None) -> None:
@@ -188,7 +190,7 @@ def side_by_side(seeds: int, large: int, large_seeds: int, exe: str | None) -> N
         n, r = mine[0]["N"], mine[0]["relevant"]
         print(f"\n{name}: N = {n}, R = {r}, {n_seeds} seeds, load {os.getloadavg()[0]:.2f}")
         head = ("WSS@95", "recall@10%", "recall@25%", "ATD", "wall s", "safe stop saved")
-        print(f"  {'':10}" + "".join(f"{h:>15}" for h in head[:5]) + f"{head[5]:>17}")
+        print(f"  {'':10}" + "".join(f" {h:>15}" for h in head[:5]) + f"{head[5]:>17}")
         print(_row("slr", mine, walls))
         totals.setdefault("slr", {}).update(
             {name: [statistics.mean(r["recall10"] for r in mine), statistics.mean(walls)]}
