@@ -119,7 +119,7 @@ def run_slr(data: Path, seed: int) -> tuple[dict[str, Any], float]:
         wall = time.time() - t0
         with open(out, newline="") as fh:
             labels = [int(r["label"]) for r in csv.DictReader(fh)]
-    return metrics(labels[2:], seed=seed).to_dict(), wall
+    return _scored(labels[2:], seed), wall
 
 
 def run_asreview(exe: str, data: Path, seed: int, priors: list[int], n: int) -> tuple[dict, float]:
@@ -156,7 +156,13 @@ def run_asreview(exe: str, data: Path, seed: int, priors: list[int], n: int) -> 
     order = [int(r[0]) for r in rows][2:]  # the two priors first
     # ASReview stops once every relevant record is found: the rest are irrelevant
     order += [0] * (n - 2 - len(order))
-    return metrics(order, seed=seed).to_dict(), wall
+    return _scored(order, seed), wall
+
+
+def _scored(order: list[int], seed: int) -> dict[str, Any]:
+    """The metrics of a screening order, with every stopping rule's stop."""
+    m = metrics(order, seed=seed)
+    return {**m.to_dict(), "stops": [stop.to_dict() for stop in m.stops]}
 
 
 def _row(label: str, runs: list[dict[str, Any]], walls: list[float]) -> str:

@@ -38,10 +38,10 @@ def simulate(
     keywords: tuple[str, ...],
     quiet: bool,
 ) -> None:
-    """Simulate prioritised screening on a labelled dataset and print WSS@95, recall and where
-    each stopping rule would have stopped.
+    """Simulate prioritised screening on a labelled dataset and print WSS@95 and recall.
 
-    Starts from one relevant and one irrelevant record drawn with the seed; N excludes them.
+    Then where each stopping rule would have stopped, with the recall reached and the work
+    saved. Starts from one relevant and one irrelevant record drawn with the seed; N excludes them.
     --query and --keywords give the model what a protocol gives `slr screen --order ranked`
     (a prior from the query terms); without them the records' texts alone are used.
 

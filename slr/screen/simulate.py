@@ -71,7 +71,6 @@ class Metrics:
             "last_relevant": self.last_relevant,
             "stop_at": self.stop_at,
             "stop_recall": self.stop_recall,
-            "stops": [st.to_dict() for st in self.stops],
         }
 
 
