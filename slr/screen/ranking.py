@@ -477,7 +477,7 @@ class WorkRanker:
         self._started = -1e9
         self._job: threading.Thread | None = None
         self._running = False  # a job is under way and will take up `_pending`
-        self._pending: tuple[Sequence[Any], Mapping[str, Any]] | None = None
+        self._pending: tuple[Sequence[Any], Mapping[str, Any], int] | None = None
         self._features = (0, 0)  # works whose features are built, of how many
         self._built = False
         self._known_found = 0  # works named in known_relevant, found among the works
@@ -573,24 +573,24 @@ class WorkRanker:
             if delay > 0:
                 time.sleep(delay)  # the reviewer's keystrokes come first
             self._started = time.monotonic()
+            full: Ordered | None = None
+            failure = ""
             try:
                 full = self._ordered(works, dict(decided), generation)
             except Exception as exc:  # the child died or failed: never a traceback on the screen
-                with self._lock:
-                    self._running = False
-                    if generation == self._generation:
-                        self.error = (
-                            f"ranking stopped ({exc.__class__.__name__}: {exc}); order kept"
-                        )
-                return
+                failure = f"ranking stopped ({exc.__class__.__name__}: {exc}); order kept"
             with self._lock:
                 if generation == self._generation:  # not a ranking of works replaced meanwhile
-                    self._full = full
+                    if full is None:
+                        self.error = failure
+                    else:
+                        self._full = full
                 nxt, self._pending = self._pending, None
-                if nxt is None or generation != self._generation:
+                # the newest request, if one came meanwhile for the works now in use
+                if self.error or nxt is None or nxt[2] != self._generation:
                     self._running = False
                     return
-            works, decided = nxt
+            works, decided, generation = nxt
 
     def __call__(self, works: Sequence[Any], decided: Mapping[str, Any]) -> list[Any]:
         """Decided works first, then the undecided ones by predicted relevance.
@@ -617,8 +617,8 @@ class WorkRanker:
                 start = not self.error and not self._running
                 if start:
                     self._running = True
-                elif not self.error:
-                    self._pending = (works, decided)  # the running job takes it up next
+                elif not self.error:  # the running job takes it up next
+                    self._pending = (works, decided, self._generation)
             if start:
                 self._job = threading.Thread(
                     target=self._in_background,
@@ -664,8 +664,9 @@ class WorkRanker:
                 remote.close()  # a job waiting on it gets EOF and ends
         if self._job is not None:
             self._job.join(timeout=5)
-        with self._lock:
-            self._running = bool(self._job is not None and self._job.is_alive())
+        with self._lock:  # a job still running clears the flag itself when it ends
+            if self._job is None or not self._job.is_alive():
+                self._running = False
 
     def close(self) -> None:
         """Let go of the model (and stop its processes in background mode)."""
