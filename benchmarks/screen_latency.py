@@ -151,12 +151,13 @@ def main() -> None:
     review = open_review(protocol)
     works = corpus(args.works, rng)
     save_works(review, works)
+    who = (review.protocol.reviewers or ("bench",))[0]  # a reviewer the protocol accepts
     half = args.works // 2
     append_jsonl(
-        review.store.decisions_file("bench"),
+        review.store.decisions_file(who),
         *(
             Decision(
-                "bench", "title-abstract", w.work_id, "exclude", ("EC4",), time=now_iso()
+                who, "title-abstract", w.work_id, "exclude", ("EC4",), time=now_iso()
             ).to_dict()
             for w in works[:half]
         ),
@@ -164,8 +165,8 @@ def main() -> None:
     print(f"corpus: {args.works} works, {half} already decided, in {folder}")
 
     t0 = time.perf_counter()
-    order = ordering(args.order, review, "title-abstract", "bench", args.seed)
-    session = open_session(review, "bench", "title-abstract", order=order)
+    order = ordering(args.order, review, "title-abstract", who, args.seed)
+    session = open_session(review, who, "title-abstract", order=order)
     keymap = load_keymap(folder / "no-keys.toml")
     hl = Highlighter(review.protocol)
     view = View()
