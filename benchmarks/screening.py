@@ -1,34 +1,56 @@
 """Prioritised screening on the labelled sets in ../shared/benchmarks/screen_*: slr vs ASReview.
 
-Runs `slr.screen.simulate` on every set for several seeds and prints mean and spread of WSS@95
-(Cohen), recall@10%, recall@25%, ATD and wall time per run. With ASREVIEW=/path/to/asreview
-(an executable in its own virtualenv) it runs `asreview simulate` from the same two
-prior records as slr's run with that seed (--prior-idx) and prints both side by
-side; without it, ASReview's published figures from the benchmark README are shown.
+Side by side (default): for every set and seed, `slr simulate` and then (with
+ASREVIEW=/path/to/asreview, an executable in its own virtualenv) `asreview simulate` from the
+same two prior records (--prior-idx), both as command-line runs timed from start to exit,
+alternating per seed so that the machine's load hits both alike. Both orders are scored by the
+same code (slr.screen.simulate.metrics): WSS@95 (Cohen), recall@10% and @25%, ATD, wall
+seconds per run, and the work saved where the safe stopping rule stops (ranked until 10%
+screened and 50 irrelevant in a row, then a random sample of the rest until the
+hypergeometric test establishes recall >= 95% at 95%), with the recall it reached.
+Without ASREVIEW, ASReview 2.2's published figures from the benchmark README are shown.
 
-    .venv/bin/python benchmarks/screening.py [--seeds 5]
+Sets: the three open sets, and a generated large set (--large, default 20,000 records, 1%
+relevant; see `large_set`), written to out/ (git-ignored).
+
+--ablation instead measures what each model option adds (in-process runs, open sets, same
+seeds): mean over sets of each set's mean over seeds, and the worst set.
+
+    .venv/bin/python benchmarks/screening.py [--seeds 5] [--large 20000] [--large-seeds N]
+    ASREVIEW=/work/asreview-venv/bin/asreview .venv/bin/python benchmarks/screening.py
+    .venv/bin/python benchmarks/screening.py --ablation [--seeds 5]
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
+import json
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
+import numpy as np
+
+from slr.screen.ranking import settings_with
 from slr.screen.simulate import draw_priors, metrics, read_dataset, simulate
 
-SHARED = Path(__file__).resolve().parents[2] / "shared" / "benchmarks"
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "benchmarks"
+SLR = ROOT / ".venv" / "bin" / "slr"
 # ASReview 2.2 default model (elas_u4), 3 seeds, from ../shared/benchmarks/README.md
 ASREVIEW_README = {
     "kitchenham": (0.674, 0.697, 0.932, 0.086, 20),
     "nudging": (0.712, 0.636, 0.963, 0.089, 28),
     "wilson": (0.833, 0.939, 1.000, 0.041, 7),
 }
+METRICS = ("wss95", "recall10", "recall25", "atd")
 
 
 def _summary(values: list[float]) -> str:
@@ -36,8 +58,72 @@ def _summary(values: list[float]) -> str:
     return f"{statistics.mean(values):.3f} ± {sd:.3f}"
 
 
+def open_sets() -> list[tuple[str, Path]]:
+    return [(f.name.split("_")[1], next(f.glob("*.csv"))) for f in sorted(SHARED.glob("screen_*"))]
+
+
+def large_set(n: int, seed: int = 20000) -> Path:
+    """A generated set of n records, 1% relevant, from the open sets' real records.
+
+    Deterministic from `seed`: n/100 relevant slots are filled with the open sets' relevant
+    records and the rest with their irrelevant ones, drawn with replacement; every copy
+    loses 20% of its words at random (near, not exact, duplicates); label noise: 2% of the
+    relevant slots get an irrelevant record's text (relevant by label, not by content).
+    The three topics are mixed, so one relevant prior covers one topic only.
+    """
+    path = ROOT / "out" / f"bench-screen-large-{n}-{seed}.csv"
+    if path.exists():
+        return path
+    rng = np.random.default_rng(seed)
+    pool: dict[int, list[tuple[str, str]]] = {0: [], 1: []}
+    for _, data in open_sets():
+        with open(data, newline="", encoding="utf-8") as fh:
+            for row in csv.DictReader(fh):
+                label = row.get("label_included", row.get("included", "0")).strip()
+                pool[int(float(label or 0))].append((row["title"] or "", row["abstract"] or ""))
+    relevant = n // 100
+    noisy = max(1, round(0.02 * relevant))
+    labels = np.zeros(n, dtype=int)
+    labels[rng.choice(n, relevant, replace=False)] = 1
+    slots = np.flatnonzero(labels)
+    noise = set(rng.choice(slots, noisy, replace=False).tolist())
+
+    def thinned(text: str) -> str:
+        words = text.split()
+        keep = rng.random(len(words)) >= 0.2
+        return " ".join(w for w, k in zip(words, keep, strict=True) if k)
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    with open(tmp, "w", newline="", encoding="utf-8") as fh:
+        out = csv.writer(fh)
+        out.writerow(["id", "title", "abstract", "included"])
+        for i in range(n):
+            source = 1 if labels[i] and i not in noise else 0
+            title, abstract = pool[source][int(rng.integers(len(pool[source])))]
+            out.writerow([i + 1, thinned(title), thinned(abstract), int(labels[i])])
+    tmp.replace(path)
+    return path
+
+
+def run_slr(data: Path, seed: int) -> tuple[dict[str, Any], float]:
+    """One `slr simulate` run (the command, as a user runs it); its order is scored here."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out = Path(tmp) / "order.csv"
+        t0 = time.time()
+        subprocess.run(
+            [str(SLR), "simulate", str(data), "--seed", str(seed), "--quiet", "--output", str(out)],
+            check=True,
+            capture_output=True,
+        )
+        wall = time.time() - t0
+        with open(out, newline="") as fh:
+            labels = [int(r["label"]) for r in csv.DictReader(fh)]
+    return _scored(labels[2:], seed), wall
+
+
 def run_asreview(exe: str, data: Path, seed: int, priors: list[int], n: int) -> tuple[dict, float]:
-    """One `asreview simulate` run; its order is read back from the project file."""
+    """One `asreview simulate` run (ASReview 3.x CLI); its order is read from the project file."""
     import sqlite3
     import zipfile
 
@@ -56,7 +142,7 @@ def run_asreview(exe: str, data: Path, seed: int, priors: list[int], n: int) -> 
                 "-o",
                 str(out),
             ],
-            cwd=tmp,
+            cwd=tmp,  # it may drop a synergy cache in the working directory
             check=True,
             capture_output=True,
         )
@@ -70,64 +156,176 @@ def run_asreview(exe: str, data: Path, seed: int, priors: list[int], n: int) -> 
     order = [int(r[0]) for r in rows][2:]  # the two priors first
     # ASReview stops once every relevant record is found: the rest are irrelevant
     order += [0] * (n - 2 - len(order))
-    return metrics(order).to_dict(), wall
+    return _scored(order, seed), wall
+
+
+def _scored(order: list[int], seed: int) -> dict[str, Any]:
+    """The metrics of a screening order, with every stopping rule's stop."""
+    m = metrics(order, seed=seed)
+    return {**m.to_dict(), "stops": [stop.to_dict() for stop in m.stops]}
+
+
+def _row(label: str, runs: list[dict[str, Any]], walls: list[float]) -> str:
+    cells = [_summary([r[k] for r in runs]) for k in METRICS]
+    safe = [r["stops"][0] for r in runs]
+    stop = f"{statistics.mean(s['work_saved'] for s in safe):.3f} ({min(s['recall'] for s in safe):.3f})"
+    return (
+        f"  {label:10}" + "".join(f" {v:>15}" for v in cells) + f" {_summary(walls):>15}{stop:>17}"
+    )
+
+
+def side_by_side(seeds: int, large: int, large_seeds: int, exe: str | None) -> None:
+    sets = open_sets()
+    if large:
+        sets.append((f"large{large // 1000}k", large_set(large)))
+    print(f"load at start: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1, 5 min)")
+    totals: dict[str, dict[str, list[float]]] = {}
+    for name, data in sets:
+        dataset = read_dataset(data)
+        n_seeds = large_seeds if name.startswith("large") else seeds
+        mine, peer, walls, pwalls = [], [], [], []
+        for seed in range(n_seeds):  # alternate: slr, then ASReview from the same priors
+            m, wall = run_slr(data, seed)
+            mine.append(m)
+            walls.append(wall)
+            if exe:
+                priors = draw_priors(dataset.labels, seed)
+                m, wall = run_asreview(exe, data, seed, priors, len(dataset.labels))
+                peer.append(m)
+                pwalls.append(wall)
+        n, r = mine[0]["N"], mine[0]["relevant"]
+        print(f"\n{name}: N = {n}, R = {r}, {n_seeds} seeds, load {os.getloadavg()[0]:.2f}")
+        head = ("WSS@95", "recall@10%", "recall@25%", "ATD", "wall s", "safe stop saved")
+        print(f"  {'':10}" + "".join(f" {h:>15}" for h in head[:5]) + f"{head[5]:>17}")
+        print(_row("slr", mine, walls))
+        totals.setdefault("slr", {}).update(
+            {name: [statistics.mean(r["recall10"] for r in mine), statistics.mean(walls)]}
+        )
+        if exe:
+            print(_row("asreview", peer, pwalls))
+            totals.setdefault("asreview", {}).update(
+                {name: [statistics.mean(r["recall10"] for r in peer), statistics.mean(pwalls)]}
+            )
+            for key in ("wss95", "recall10"):
+                ahead = sum(a[key] >= b[key] for a, b in zip(mine, peer, strict=True))
+                print(f"  {key}: slr >= asreview in {ahead}/{n_seeds} seeds")
+        elif name in ASREVIEW_README:
+            w, r10, r25, atd, wall = ASREVIEW_README[name]
+            cells = "".join(f"{v:>15.3f}" for v in (w, r10, r25, atd))
+            print(f"  {'asreview*':10}" + cells + f"{wall:>15}")
+    print(
+        "\n(safe stop saved: mean share of records left unscreened where the safe rule stops, "
+        "and in brackets the lowest recall reached at that stop over the seeds)"
+    )
+    if not exe:
+        print(
+            "* ASReview 2.2 default model, figures from ../shared/benchmarks/README.md "
+            "(set ASREVIEW=/path/to/asreview to run it here)"
+        )
+    print(f"load at end: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1, 5 min)")
+
+
+# the candidates of issue 20, each measured against the kept model on every open set
+Variant = tuple[str, dict[str, Any], int, Callable[[str], bool]]
+EVERY: Callable[[str], bool] = lambda name: True  # noqa: E731
+KITCHENHAM_TOPIC = json.loads(
+    (SHARED / "screen_kitchenham_2010" / "Kitchenham_2010.json").read_text("utf-8")
+    if (SHARED / "screen_kitchenham_2010" / "Kitchenham_2010.json").exists()
+    else '{"title": ""}'
+)["title"].strip()
+VARIANTS: list[Variant] = [
+    ("kept model", {}, 1, EVERY),
+    # the only open set with a stated topic (its dataset metadata: the review's title);
+    # nudging and wilson come with none, and none is made up for them
+    (
+        "+ query-term prior (topic)",
+        {"prior_text": KITCHENHAM_TOPIC},
+        1,
+        lambda n: n == "kitchenham",
+    ),
+    ("+ uncertainty first 10", {"uncertain_first": 10}, 1, EVERY),
+    ("+ 2 more known relevant", {}, 3, EVERY),
+    (
+        "+ title view, weight by training",
+        {"title_view": True, "view_weights": "by-training"},
+        1,
+        EVERY,
+    ),
+    ("+ title view", {"title_view": True}, 1, EVERY),
+]
+
+
+def ablation(seeds: int) -> None:
+    data = {name: read_dataset(path) for name, path in open_sets()}
+    print(f"load at start: {os.getloadavg()[0]:.2f}; {seeds} seeds, in-process runs")
+    results: dict[str, dict[str, dict[str, float]]] = {}
+    for label, options, known, applies in VARIANTS:
+        for name, d in data.items():
+            if not applies(name):
+                continue
+            runs, cpu = [], []
+            for seed in range(seeds):
+                c0 = time.process_time()
+                sim = simulate(
+                    d.texts, d.labels, seed, settings=settings_with(**options), titles=d.titles,
+                    known=known,
+                )  # fmt: skip
+                cpu.append(time.process_time() - c0)
+                runs.append(sim.metrics.to_dict())
+            got = results.setdefault(label, {})[name] = {
+                **{k: statistics.mean(r[k] for r in runs) for k in METRICS},
+                "cpu": statistics.mean(cpu),
+            }
+            print(
+                f"  {label} / {name}: WSS@95 {got['wss95']:.3f}, recall@10% {got['recall10']:.3f}"
+                f", recall@25% {got['recall25']:.3f}, ATD {got['atd']:.3f}, cpu {got['cpu']:.1f} s",
+                flush=True,
+            )
+    base = results["kept model"]
+    print(
+        f"\n{'variant':36}{'WSS@95 mean':>12}{'worst set':>20}{'Δ mean':>8}"
+        f"{'recall@10 mean':>15}{'worst set':>20}{'Δ mean':>8}{'cpu s':>7}"
+    )
+    for label, per_set in results.items():
+        line = f"{label:36}"
+        for key in ("wss95", "recall10"):
+            mean = statistics.mean(v[key] for v in per_set.values())
+            worst = min(per_set, key=lambda s: per_set[s][key])
+            delta = mean - statistics.mean(base[s][key] for s in per_set)
+            line += f"{mean:>12.3f}{f'{per_set[worst][key]:.3f} ({worst})':>20}{delta:>+8.3f}"
+        line += f"{statistics.mean(v['cpu'] for v in per_set.values()):>7.1f}"
+        print(line)
+    print(
+        "\nΔ mean: against the kept model on the same sets and seeds. The query-term prior is"
+        f" measured on kitchenham only, from its dataset's stated topic ({KITCHENHAM_TOPIC!r});"
+        " nudging and wilson state no query or topic."
+    )
+    for label, per_set in results.items():
+        print(
+            f"  {label}: "
+            + ", ".join(f"{s} {v['wss95']:.3f}/{v['recall10']:.3f}" for s, v in per_set.items())
+        )
 
 
 def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seeds", type=int, default=5)
+    parser.add_argument(
+        "--large", type=int, default=20000, help="records of the generated set (0: none)"
+    )
+    parser.add_argument(
+        "--large-seeds", type=int, help="seeds on the generated set (default: --seeds)"
+    )
+    parser.add_argument("--ablation", action="store_true", help="what each model option adds")
     args = parser.parse_args()
-    sets = sorted(SHARED.glob("screen_*"))
-    if not sets:
+    if not open_sets():
         print(f"no screening sets under {SHARED}: this benchmark needs ../shared/benchmarks")
         return 1
-    exe = os.environ.get("ASREVIEW")
-    for folder in sets:
-        data = next(folder.glob("*.csv"))
-        name = folder.name.split("_")[1]
-        dataset = read_dataset(data)
-        runs, walls = [], []
-        for seed in range(args.seeds):
-            t0 = time.time()
-            runs.append(simulate(dataset.texts, dataset.labels, seed).metrics.to_dict())
-            walls.append(time.time() - t0)
-        print(f"\n{name}: N = {runs[0]['N']}, R = {runs[0]['relevant']}, {args.seeds} seeds")
-        print(
-            f"  {'':12}{'WSS@95':>16}{'recall@10%':>16}{'recall@25%':>16}{'ATD':>16}{'wall s':>16}"
-        )
-        row = [_summary([r[k] for r in runs]) for k in ("wss95", "recall10", "recall25", "atd")]
-        print(f"  {'slr':12}" + "".join(f"{v:>16}" for v in row) + f"{_summary(walls):>16}")
-        stops = [r for r in runs if r["stop_at"]]
-        if stops:
-            frac = statistics.mean(r["stop_at"] / r["N"] for r in stops)
-            rec = min(r["stop_recall"] for r in stops)
-            print(
-                f"  stopping rule: stopped in {len(stops)}/{len(runs)} runs after {frac:.0%} of N "
-                f"on average, lowest actual recall {rec:.3f}"
-            )
-        if exe:
-            peer, pwalls = [], []
-            for seed in range(args.seeds):  # the same two priors as slr's run with this seed
-                priors = draw_priors(dataset.labels, seed)
-                m, wall = run_asreview(exe, data, seed, priors, len(dataset.labels))
-                peer.append(m)
-                pwalls.append(wall)
-            row = [_summary([r[k] for r in peer]) for k in ("wss95", "recall10", "recall25", "atd")]
-            print(
-                f"  {'asreview':12}" + "".join(f"{v:>16}" for v in row) + f"{_summary(pwalls):>16}"
-            )
-        elif name in ASREVIEW_README:
-            w, r10, r25, atd, wall = ASREVIEW_README[name]
-            print(
-                f"  {'asreview*':12}"
-                + "".join(f"{v:>16.3f}" for v in (w, r10, r25, atd))
-                + f"{wall:>16}"
-            )
-    if not exe:
-        print(
-            "\n* ASReview 2.2 default model, figures from ../shared/benchmarks/README.md "
-            "(set ASREVIEW=/path/to/asreview to run it here)"
-        )
+    if args.ablation:
+        ablation(args.seeds)
+    else:
+        large_seeds = args.seeds if args.large_seeds is None else args.large_seeds
+        side_by_side(args.seeds, args.large, large_seeds, os.environ.get("ASREVIEW"))
     return 0
 
 

@@ -113,7 +113,7 @@ def test_a_dead_ranking_process_leaves_the_last_order_in_place(no_throttle):
 
     decided = {"s:0": D("include"), "s:1": D("exclude")}
     ranker = WorkRanker(seed=0, background=True)
-    assert ranker.state() == "ranking: not ready yet"
+    assert ranker.state({}) == "ranking: waiting for one include and one exclude"
     ranker(works, decided)
     settle(ranker)
     last = ranker(works, decided)

@@ -474,9 +474,9 @@ class _SampleFirst:
             raise AttributeError(name)
         return getattr(self._inner, name)
 
-    def state(self) -> str:
+    def state(self, counts: Mapping[str, int] | None = None) -> str:
         inner = getattr(self._inner, "state", None)
-        text = str(inner()) if callable(inner) else ""
+        text = str(inner(counts)) if callable(inner) else ""
         served = [w for w in self._out[: len(self._first)] if w.work_id in self._first]
         left = sum(1 for w in served if w.work_id not in self._decided)
         own = f"calibration sample: {left} of {len(served)} left" if left else ""

@@ -1,14 +1,16 @@
 """Prioritised screening: rank undecided works by predicted relevance (active learning).
 
 Model (chosen on benchmarks/screening.py, see its figures): two TF-IDF views of title,
-abstract and keywords (1-2-grams; binary and sublinear term frequency), a linear SVM per
+abstract and keywords (1-2-grams, hashed; binary and sublinear term frequency), a linear SVM per
 view with relevant works up-weighted (irrelevant total weight = relevant / RATIO) and 100
 unscreened works drawn at random as presumed-irrelevant while the pool is large (few
 relevant works hide in any random draw), the two views' scores z-normalised and summed.
 Past 400 labelled irrelevant works a random 400 of them train the model, so a refit costs
 the same late in a large review as early on.
 The vectorisers are fitted once per corpus; only the two small SVMs are refitted per
-decision, so re-ranking stays cheap. Large reviews rank in a child process (RemoteRanker)
+decision, so re-ranking stays cheap. Options measured in the benchmark's ablation (a title
+view, view weights by training size, uncertainty sampling first, a query-term prior) are
+settings, off by default, and stored with every decision like the rest. Large reviews rank in a child process (RemoteRanker)
 so the model never shares the interpreter lock with the screen.
 """
 
@@ -27,6 +29,8 @@ from typing import Any
 
 import numpy as np
 
+from slr.errors import QueryError
+from slr.progress import Progress
 from slr.records import normalise_doi
 
 MODEL = "tfidf-binary+sublinear-linearsvm-z"
@@ -39,9 +43,19 @@ SETTINGS: dict[str, Any] = {
     "ratio": 20,
     "presumed_irrelevant": 100,
     "irrelevant_cap": 400,
+    # terms hashed into 2^24 columns (no vocabulary to build: about 3 times faster than a
+    # vocabulary on the benchmarks), then only the columns in use are kept
+    "features": "hashed-2^24",
+    # options measured by benchmarks/screening.py (ablation table); off unless set
+    "title_view": False,  # a third view: the title alone (title weighted above abstract)
+    "view_weights": "equal",  # or "by-training": the title view fades as training grows
+    "uncertain_first": 0,  # screen the k most uncertain works first (k decisions)
+    "prior_text": "",  # the protocol's query terms and concept keywords
+    "prior_weight": 1.0,  # weight of the query-term score, divided by the relevant count
 }
 RERANK_EVERY = 1  # ask after every decision (in background mode the answer is O(1))
 BACKGROUND_FROM = 5000  # from this many works, re-rank in a background process
+FEATURE_CHUNK = 1000  # texts hashed per step (progress is reported after each)
 
 
 class Ordered(list):  # type: ignore[type-arg]
@@ -64,49 +78,161 @@ def work_text(title: str | None, abstract: str | None, keywords: Sequence[str] =
     return " ".join(x for x in (title or "", abstract or "", " ".join(keywords)) if x)
 
 
+def settings_with(**options: Any) -> dict[str, Any]:
+    """The default settings with some options changed (unknown names are an error)."""
+    unknown = set(options) - set(SETTINGS)
+    if unknown:
+        raise ValueError(f"unknown ranking option(s): {', '.join(sorted(unknown))}")
+    return {**SETTINGS, **options}
+
+
+def prior_text(query: str | None, keywords: Sequence[str] = (), where: str = "query") -> str:
+    """The words of a query's positive terms and phrases (NOT parts left out; a wildcard
+    term as its stem) and the concept keywords: what the query-term prior looks for."""
+    from slr import query as q
+
+    words: list[str] = []
+
+    def walk(node: q.Node) -> None:
+        if isinstance(node, q.Term | q.Phrase):
+            words.append(node.text)
+        elif isinstance(node, q.And | q.Or):
+            for child in node.children:
+                walk(child)
+
+    if query:
+        try:
+            walk(q.parse(query))
+        except QueryError as exc:
+            raise QueryError(f"{where}: cannot parse query: {exc}") from None
+    return " ".join([*words, *keywords])
+
+
+def protocol_prior(protocol: Any) -> str:
+    """The prior text of a protocol: its search query and every concept's keywords."""
+    keywords = [k for c in protocol.concepts for k in c.keywords]
+    return prior_text(protocol.search.query_text, keywords)
+
+
+class _Hasher:
+    """Term counts of texts (1-2-grams), hashed, chunk by chunk, with progress."""
+
+    def __init__(self, settings: Mapping[str, Any]) -> None:
+        from sklearn.feature_extraction.text import HashingVectorizer
+
+        self.vectoriser = HashingVectorizer(
+            ngram_range=tuple(settings["ngram_range"]),
+            alternate_sign=False,
+            norm=None,
+            n_features=2**24,
+        )
+
+    def counts(self, texts: Sequence[str], progress: Progress | None = None, task: str = "") -> Any:
+        import scipy.sparse as sp
+
+        parts = []
+        n = len(texts)
+        for i in range(0, n, FEATURE_CHUNK):
+            parts.append(
+                self.vectoriser.transform([t or " " for t in texts[i : i + FEATURE_CHUNK]])
+            )
+            if progress is not None:
+                progress(task, min(i + FEATURE_CHUNK, n), n)
+        m = sp.vstack(parts, format="csr") if parts else sp.csr_matrix((0, 2**24))
+        m.sum_duplicates()
+        return m
+
+
+def _compact(m: Any, max_df: float) -> tuple[Any, np.ndarray]:
+    """Keep the hashed columns in use, without those in more than max_df of the rows."""
+    import scipy.sparse as sp
+
+    columns, inverse = np.unique(m.indices, return_inverse=True)
+    df = np.bincount(inverse, minlength=len(columns))
+    keep = df <= max_df * m.shape[0] if m.shape[0] else np.ones(len(columns), dtype=bool)
+    m = sp.csr_matrix((m.data, inverse, m.indptr), shape=(m.shape[0], len(columns)))
+    if not keep.all():
+        m = m[:, np.flatnonzero(keep)].tocsr()
+        columns = columns[keep]
+    return m, columns
+
+
 @dataclass
 class Ranker:
-    """Features for one corpus (fitted once) and the per-decision classifier."""
+    """Features for one corpus (fitted once) and the per-decision classifier.
+
+    `settings` (default SETTINGS) are stored with each decision; together with the seed and
+    the training set they reproduce a ranking exactly. `titles` feed the optional title
+    view; `progress` hears how far the features are built.
+    """
 
     texts: Sequence[str]
     seed: int = 0
+    settings: Mapping[str, Any] | None = None
+    titles: Sequence[str] | None = None
+    progress: Progress | None = None
     views: list[Any] = field(default_factory=list)
+    prior: np.ndarray | None = None  # the query-term score of every work
 
     def __post_init__(self) -> None:
-        from sklearn.feature_extraction.text import CountVectorizer, TfidfTransformer
+        from sklearn.feature_extraction.text import TfidfTransformer
 
-        texts = [t or " " for t in self.texts]
-        try:  # one tokenisation, two TF-IDF views of the same counts
-            counts = CountVectorizer(
-                ngram_range=tuple(SETTINGS["ngram_range"]),
-                max_df=SETTINGS["max_df"],
-                min_df=SETTINGS["min_df"],
-            ).fit_transform(texts)
-        except ValueError:  # an empty vocabulary (no text at all): every score is equal
-            counts = None
-        if counts is not None:
-            binary = counts.copy()
-            binary.data[:] = 1
-            self.views.append(TfidfTransformer().fit_transform(binary).tocsr())
-            self.views.append(TfidfTransformer(sublinear_tf=True).fit_transform(counts).tocsr())
+        self.settings = {**SETTINGS, **(self.settings or {})}
+        st = self.settings
+        hasher = _Hasher(st)
+        counts, columns = _compact(
+            hasher.counts(self.texts, self.progress, "building features"), float(st["max_df"])
+        )
+        if not counts.nnz:  # an empty vocabulary (no text at all): every score is equal
+            return
+        binary = counts.copy()
+        binary.data[:] = 1
+        tfidf = TfidfTransformer().fit(binary)
+        # single precision: half the memory to stream through in the product per re-ranking
+        self.views.append(tfidf.transform(binary).tocsr().astype(np.float32))
+        sublinear = TfidfTransformer(sublinear_tf=True).fit_transform(counts)
+        self.views.append(sublinear.tocsr().astype(np.float32))
+        if st["title_view"] and self.titles is not None:
+            title_counts, _ = _compact(hasher.counts(self.titles), float(st["max_df"]))
+            if title_counts.nnz:
+                title_counts.data[:] = 1
+                title_view = TfidfTransformer().fit_transform(title_counts).tocsr()
+                self.views.append(title_view.astype(np.float32))
+        if st["prior_text"]:
+            # the query terms as a vector in the binary view's columns, weighted by idf
+            q = hasher.counts([str(st["prior_text"])])
+            hashed = np.unique(q.indices)
+            at = np.searchsorted(columns, hashed)
+            found = at < len(columns)
+            found[found] = columns[at[found]] == hashed[found]
+            vector = np.zeros(len(columns))
+            vector[at[found]] = tfidf.idf_[at[found]]
+            self.prior = (self.views[0] @ vector.astype(np.float32)).astype(np.float64)
 
     def scores(
-        self, labelled: Sequence[int], labels: Sequence[int], pool: Sequence[int]
+        self, labelled: Sequence[int], labels: Sequence[int], pool: Sequence[int] | np.ndarray
     ) -> np.ndarray:
-        """Relevance scores of the pool given the labelled works (1 relevant, 0 irrelevant)."""
+        """Priority of the pool given the labelled works (1 relevant, 0 irrelevant): higher first.
+
+        Relevance scores, but for the first `uncertain_first` decisions the works nearest
+        the decision boundary come first; before one relevant and one irrelevant work are
+        labelled, the query-term score (if a prior text is set), else all equal.
+        """
         from sklearn import config_context
         from sklearn.svm import LinearSVC
 
+        st = self.settings or SETTINGS
         pool_idx = np.asarray(pool, dtype=int)
         idx = np.asarray(labelled, dtype=int)
         y = np.asarray(labels, dtype=int)
-        if len(set(y.tolist())) < 2 or not self.views or not len(pool_idx):
+        if not self.views or not len(pool_idx):
             return np.zeros(len(pool_idx))
-        # works labelled relevant while still in the pool (known relevant) are never drawn
-        candidates = np.setdiff1d(pool_idx, idx[y == 1])
+        if len(set(y.tolist())) < 2:
+            return self.prior[pool_idx] if self.prior is not None else np.zeros(len(pool_idx))
+        n_relevant, n_labelled = int(y.sum()), len(y)
         # a fresh generator per call: the ranking depends only on seed and training set
         rng = np.random.default_rng([self.seed, len(idx)])
-        cap = int(SETTINGS["irrelevant_cap"])
+        cap = int(st["irrelevant_cap"])
         irrelevant = np.flatnonzero(y == 0)
         if cap and len(irrelevant) > cap:
             # a random subset of the irrelevant works once there are many: the same
@@ -114,22 +240,40 @@ class Ranker:
             drawn = rng.choice(irrelevant, cap, replace=False)
             keep = np.sort(np.concatenate([np.flatnonzero(y == 1), drawn]))
             idx, y = idx[keep], y[keep]
-        presumed = int(SETTINGS["presumed_irrelevant"])
-        if presumed and len(candidates) > presumed:
-            extra = rng.choice(candidates, presumed, replace=False)
+        presumed = int(st["presumed_irrelevant"])
+        if presumed and len(pool_idx) > presumed:
+            # works of the pool at random, presumed irrelevant; not those known relevant
+            # (works labelled relevant while still in the pool); O(presumed), not O(N)
+            extra = pool_idx[rng.choice(len(pool_idx), presumed, replace=False)]
+            extra = extra[~np.isin(extra, idx[y == 1])]
             idx = np.concatenate([idx, extra])
-            y = np.concatenate([y, np.zeros(presumed, dtype=int)])
-        weights = _weights(y, float(SETTINGS["ratio"]))
+            y = np.concatenate([y, np.zeros(len(extra), dtype=int)])
+        weights = _weights(y, float(st["ratio"]))
         total = np.zeros(len(pool_idx))
-        for view in self.views:
-            clf = LinearSVC(C=SETTINGS["C"], tol=SETTINGS["tol"], random_state=self.seed)
-            with config_context(assume_finite=True):  # TF-IDF values are finite by construction
+        margin = np.zeros(len(pool_idx))
+        uncertain = n_labelled < int(st["uncertain_first"]) + 2  # the two priors, then k
+        for v, view in enumerate(self.views):
+            clf = LinearSVC(C=st["C"], tol=st["tol"], random_state=self.seed)
+            # TF-IDF values are finite and the parameters fixed: sklearn's checks are skipped
+            with config_context(assume_finite=True, skip_parameter_validation=True):
                 clf.fit(view[idx], y, sample_weight=weights)
             # one product over the whole corpus is cheaper than slicing the pool out first;
             # the intercept is left out: z-normalising removes it
-            s = (view @ clf.coef_.ravel())[pool_idx]
+            s = (view @ clf.coef_.ravel().astype(np.float32))[pool_idx].astype(np.float64)
+            if uncertain:
+                margin += s + float(clf.intercept_[0])
             spread = s.std()
-            total += (s - s.mean()) / spread if spread > 0 else 0.0
+            weight = 1.0
+            if v == 2 and st["view_weights"] == "by-training":
+                weight = 10.0 / (10.0 + n_relevant)  # the title view leads while few are known
+            total += weight * ((s - s.mean()) / spread if spread > 0 else 0.0)
+        if uncertain:
+            return -np.abs(margin)
+        if self.prior is not None and float(st["prior_weight"]):
+            p = self.prior[pool_idx]
+            spread = p.std()
+            if spread > 0:
+                total += float(st["prior_weight"]) / n_relevant * (p - p.mean()) / spread
         return total
 
     def order(
@@ -153,11 +297,16 @@ class RemoteRanker:
 
     BATCH = 2000  # texts per message: each pickling holds the lock for a few ms only
 
-    def __init__(self, seed: int = 0) -> None:
+    def __init__(self, seed: int = 0, settings: Mapping[str, Any] | None = None) -> None:
         ctx = multiprocessing.get_context("spawn")  # no fork of a process with threads
         self._conn, child = ctx.Pipe()
+        self._closing = threading.Lock()  # the job thread and _retire may both close it
+        self._closed = False
         self._process = ctx.Process(
-            target=_serve, args=(child, seed), daemon=True, name="slr-ranking"
+            target=_serve,
+            args=(child, seed, dict(settings or {})),
+            daemon=True,
+            name="slr-ranking",
         )
         # Ctrl-C is the screen's business: the child, started with SIGINT ignored (kept
         # across exec), prints no traceback and ends when the screen closes the pipe
@@ -170,12 +319,22 @@ class RemoteRanker:
                 signal.signal(signal.SIGINT, previous)
         child.close()
 
-    def fit(self, texts: Sequence[str]) -> RemoteRanker:
-        """Send the texts; the child builds the features (call it once, from a thread)."""
+    def fit(
+        self, texts: Sequence[str], progress: Progress | None = None, titles: Sequence[str] = ()
+    ) -> RemoteRanker:
+        """Send the texts and wait while the child builds the features, passing on its
+        progress (call it once, from a thread)."""
         for i in range(0, len(texts), self.BATCH):
-            self._conn.send(list(texts[i : i + self.BATCH]))
+            self._conn.send((list(texts[i : i + self.BATCH]), list(titles[i : i + self.BATCH])))
         self._conn.send(None)
-        return self
+        while True:
+            answer = self._conn.recv()  # EOFError if the child died
+            if isinstance(answer, str):
+                raise RuntimeError(answer)
+            if answer[0] == "ready":
+                return self
+            if progress is not None:
+                progress(*answer[1:])
 
     def order(
         self, labelled: Sequence[int], labels: Sequence[int], pool: Sequence[int]
@@ -193,21 +352,28 @@ class RemoteRanker:
         return self._process.pid
 
     def close(self) -> None:
-        """Stop the child at once (it holds nothing to save); a thread waiting on it gets EOF."""
-        self._process.kill()
-        self._process.join(timeout=5)
-        self._conn.close()
+        """Stop the child at once (it holds nothing to save); a thread waiting on it gets EOF.
+
+        Once only: a job thread that got EOF and `_retire` may both get here, and a second
+        close of the pipe would close whatever file now has its number."""
+        with self._closing:
+            if self._closed:
+                return
+            self._closed = True
+            self._process.kill()
+            self._process.join(timeout=5)
+            self._conn.close()
 
 
-def _start_remote(seed: int) -> RemoteRanker | None:
+def _start_remote(seed: int, settings: Mapping[str, Any] | None = None) -> RemoteRanker | None:
     """A ranking process, or None where none can be started (e.g. a sandbox without fork)."""
     try:
-        return RemoteRanker(seed)
+        return RemoteRanker(seed, settings)
     except (OSError, RuntimeError):
         return None
 
 
-def _serve(conn: Any, seed: int) -> None:
+def _serve(conn: Any, seed: int, settings: dict[str, Any] | None = None) -> None:
     """The child's loop: receive the texts, fit the features, then answer ranking requests.
 
     Nothing it says may reach the reviewer's screen (it shares the terminal): its output
@@ -220,10 +386,17 @@ def _serve(conn: Any, seed: int) -> None:
     with contextlib.suppress(OSError):
         os.nice(5)  # the screen comes first when the machine is busy
     texts: list[str] = []
+    titles: list[str] = []
     try:
         while (batch := conn.recv()) is not None:
-            texts.extend(batch)
-        ranker = Ranker(texts, seed)
+            texts.extend(batch[0])
+            titles.extend(batch[1])
+
+        def progress(task: str, done: int, total: int | None) -> None:
+            conn.send(("progress", task, done, total))
+
+        ranker = Ranker(texts, seed, settings, titles if titles else None, progress)
+        conn.send(("ready",))
         while True:
             labelled, labels, pool = conn.recv()
             try:
@@ -244,11 +417,19 @@ def _weights(y: np.ndarray, ratio: float) -> np.ndarray:
     return w * len(y) / w.sum()
 
 
-def model_info(n_relevant: int, n_irrelevant: int, seed: int, active: bool) -> dict[str, Any]:
-    """What is stored with each decision so any ranking can be reproduced."""
+def model_info(
+    n_relevant: int,
+    n_irrelevant: int,
+    seed: int,
+    active: bool,
+    settings: Mapping[str, Any] | None = None,
+) -> dict[str, Any]:
+    """What is stored with each decision so any ranking can be reproduced: the model, every
+    setting (slr.screen.ranking.SETTINGS with the options in use), the training-set size
+    and the seed; the training set itself is the decisions made before this one."""
     return {
         "model": MODEL if active else "protocol-order (needs one include and one exclude)",
-        "settings": dict(SETTINGS),
+        "settings": {**SETTINGS, **(settings or {})},
         "training": {"relevant": n_relevant, "irrelevant": n_irrelevant},
         "seed": seed,
     }
@@ -265,28 +446,36 @@ class WorkRanker:
     With `background=True` (large reviews) a re-ranking runs in a thread, which hands the
     numeric work to the model's own process (RemoteRanker), while the reviewer goes on: a
     call returns at once with the latest finished ranking (decided works moved out) and
-    starts the next one, so the keystroke loop never waits for the model. `wait()` is for
-    callers that need the newest ordering (benchmarks, tests); the screen never calls it.
+    starts the next one (or, while one runs, leaves the newest request for that thread to
+    take up when it finishes, so the first ranking never waits for another keystroke);
+    the keystroke loop never waits for the model. `wait()` is for callers that need the
+    newest ordering (benchmarks, tests); the screen never calls it. `settings` are model
+    options (SETTINGS), stored with every decision.
     """
 
     RERANK_EVERY = 1.0  # seconds between background re-rankings (the thread shares the lock)
 
     def __init__(
-        self, known_relevant: Sequence[str] = (), seed: int = 0, background: bool = False
+        self,
+        known_relevant: Sequence[str] = (),
+        seed: int = 0,
+        background: bool = False,
+        settings: Mapping[str, Any] | None = None,
     ) -> None:
         # protocol entries may be DOIs (any spelling) or record/work ids
         self.known_relevant = {normalise_doi(k) or k.lower() for k in known_relevant}
         self.seed = seed
         self.background = background
+        self.settings = {**SETTINGS, **(settings or {})}
         self.ranker: Ranker | RemoteRanker | None = None
         self._fitting: RemoteRanker | None = None  # a process receiving its texts
         # started now, before the caller loads the works: a spare process for the first fit
-        self._remote = _start_remote(seed) if background else None
+        self._remote = _start_remote(seed, self.settings) if background else None
         if background:  # the screen gets the interpreter back within 1 ms (default 5 ms)
             sys.setswitchinterval(min(sys.getswitchinterval(), 0.001))
         self.error = ""  # why background ranking stopped (the screen keeps its last order)
         self.index: dict[str, int] = {}
-        self._waiting = model_info(0, 0, seed, False)
+        self._waiting = model_info(0, 0, seed, False, self.settings)
         if background:
             self._waiting["model"] = "protocol-order (the first ranking is being built)"
         self._works: Sequence[Any] | None = None
@@ -296,6 +485,11 @@ class WorkRanker:
         self._generation = 0  # bumped when the works change or on close: older jobs are void
         self._started = -1e9
         self._job: threading.Thread | None = None
+        self._running = False  # a job is under way and will take up `_pending`
+        self._pending: tuple[Sequence[Any], Mapping[str, Any], int] | None = None
+        self._features = (0, 0)  # works whose features are built, of how many
+        self._built = False
+        self._known_found = 0  # works named in known_relevant, found among the works
         self._lock = threading.Lock()
 
     def _known(self, work: Any) -> bool:
@@ -309,36 +503,44 @@ class WorkRanker:
         self, works: Sequence[Any], decided: Mapping[str, Any]
     ) -> tuple[list[int], list[int]]:
         labelled, labels = [], []
+        known = 0
         for w in works:
             d = decided.get(w.work_id)
             if d is not None:
                 label = _label(d.decision)
             else:  # skip the per-work key set when the protocol names no known studies
                 label = 1 if self.known_relevant and self._known(w) else None
+                known += label is not None
             if label is not None:
                 labelled.append(self.index[w.work_id])
                 labels.append(label)
+        self._known_found = known
         return labelled, labels
+
+    def _progress(self, task: str, done: int, total: int | None) -> None:
+        self._features = (done, total or done)
 
     def _fit(self, works: Sequence[Any], generation: int) -> Ranker | RemoteRanker:
         """The features of these works (built once per list of works)."""
         ranker = self.ranker
         if ranker is None:
+            self._features, self._built = (0, len(works)), False
             texts = [
                 work_text(w.canonical.title, w.canonical.abstract, w.canonical.keywords)
                 for w in works
             ]
+            titles = [w.canonical.title or "" for w in works] if self.settings["title_view"] else []
             with self._lock:
                 remote, self._remote = self._remote, None
             if self.background and remote is None:
-                remote = _start_remote(self.seed)
+                remote = _start_remote(self.seed, self.settings)
             if remote is None:  # no child process possible here: rank in this thread
-                ranker = Ranker(texts, self.seed)
+                ranker = Ranker(texts, self.seed, self.settings, titles or None, self._progress)
             else:
                 with self._lock:
                     self._fitting = remote  # so that _retire can stop it mid-fit
                 try:
-                    ranker = remote.fit(texts)
+                    ranker = remote.fit(texts, self._progress, titles)
                 except BaseException:
                     remote.close()
                     raise
@@ -347,6 +549,7 @@ class WorkRanker:
                 stale = generation != self._generation
                 if not stale:
                     self.ranker = ranker
+                    self._built = True
             if stale:  # the works changed meanwhile: these features are of no use
                 if isinstance(ranker, RemoteRanker):
                     ranker.close()
@@ -366,22 +569,37 @@ class WorkRanker:
             pool = [self.index[w.work_id] for w in todo]
             position = {i: k for k, i in enumerate(pool)}
             todo = [todo[position[i]] for i in ranker.order(labelled, labels, pool)]
-        info = model_info(labels.count(1), labels.count(0), self.seed, active)
+        info = model_info(labels.count(1), labels.count(0), self.seed, active, self.settings)
         return Ordered(done + todo, len(done), info)
 
     def _in_background(
         self, works: Sequence[Any], decided: Mapping[str, Any], generation: int
     ) -> None:
-        try:
-            full = self._ordered(works, decided, generation)
-        except Exception as exc:  # the child died or failed: never a traceback on the screen
+        """Rank, then take up the newest request made meanwhile (if any), at most one
+        ranking per RERANK_EVERY seconds."""
+        while True:
+            delay = self.RERANK_EVERY - (time.monotonic() - self._started)
+            if delay > 0:
+                time.sleep(delay)  # the reviewer's keystrokes come first
+            self._started = time.monotonic()
+            full: Ordered | None = None
+            failure = ""
+            try:
+                full = self._ordered(works, dict(decided), generation)
+            except Exception as exc:  # the child died or failed: never a traceback on the screen
+                failure = f"ranking stopped ({exc.__class__.__name__}: {exc}); order kept"
             with self._lock:
-                if generation == self._generation:
-                    self.error = f"ranking stopped ({exc.__class__.__name__}: {exc}); order kept"
-            return
-        with self._lock:
-            if generation == self._generation:  # not a ranking of works replaced meanwhile
-                self._full = full
+                if generation == self._generation:  # not a ranking of works replaced meanwhile
+                    if full is None:
+                        self.error = failure
+                    else:
+                        self._full = full
+                nxt, self._pending = self._pending, None
+                # the newest request, if one came meanwhile for the works now in use
+                if self.error or nxt is None or nxt[2] != self._generation:
+                    self._running = False
+                    return
+            works, decided, generation = nxt
 
     def __call__(self, works: Sequence[Any], decided: Mapping[str, Any]) -> list[Any]:
         """Decided works first, then the undecided ones by predicted relevance.
@@ -392,6 +610,7 @@ class WorkRanker:
         order until the first ranking is ready). The list returned is the same object
         until a newer ordering finishes (callers compare by identity and must not modify
         it); the model stored with the next decision is the one that made that list.
+        `decided` may be a live view: it is copied when a ranking starts.
         """
         if works is not self._works:
             ids = [w.work_id for w in works]
@@ -403,10 +622,13 @@ class WorkRanker:
         if not self.background:
             served: list[Any] = self._ordered(works, decided, self._generation)
         else:
-            idle = not self.error and (self._job is None or not self._job.is_alive())
-            # at most one re-ranking per second: the thread's list work shares the interpreter
-            if idle and time.monotonic() - self._started >= self.RERANK_EVERY:
-                self._started = time.monotonic()
+            with self._lock:
+                start = not self.error and not self._running
+                if start:
+                    self._running = True
+                elif not self.error:  # the running job takes it up next
+                    self._pending = (works, decided, self._generation)
+            if start:
                 self._job = threading.Thread(
                     target=self._in_background,
                     args=(works, dict(decided), self._generation),
@@ -445,12 +667,15 @@ class WorkRanker:
             self._generation += 1
             ranker, self.ranker = self.ranker, None
             fitting, self._fitting = self._fitting, None
-            self._full, self.error = None, ""
+            self._full, self.error, self._pending = None, "", None
         for remote in (ranker, fitting):
             if isinstance(remote, RemoteRanker):
                 remote.close()  # a job waiting on it gets EOF and ends
         if self._job is not None:
             self._job.join(timeout=5)
+        with self._lock:  # a job still running clears the flag itself when it ends
+            if self._job is None or not self._job.is_alive():
+                self._running = False
 
     def close(self) -> None:
         """Let go of the model (and stop its processes in background mode)."""
@@ -460,14 +685,32 @@ class WorkRanker:
         if remote is not None:
             remote.close()
 
-    def state(self) -> str:
-        """For the screen header: "" while all is well, else what the ranking is doing."""
+    def state(self, counts: Mapping[str, int] | None = None) -> str:
+        """For the screen header: "" while the ranking is in use, else why there is none yet.
+
+        `counts` are the reviewer's standing decisions by kind (Session.counts): without
+        one include (or maybe, or a known-relevant work) and one exclude there is nothing
+        to learn from; then the features are built ("building features (n/N)"), then the
+        first model is fitted.
+        """
         if self.error:
             return "ranking stopped, order kept"
-        if self.background and not self.ready:
-            # before one include and one exclude, or while the model's features are built
-            return "ranking: not ready yet"
-        return ""
+        if self.ready:
+            return ""
+        if counts is not None:
+            relevant = counts.get("include", 0) + counts.get("maybe", 0) + self._known_found
+            if not relevant or not counts.get("exclude", 0):
+                return "ranking: waiting for one include and one exclude"
+        elif not self.background:
+            return ""
+        if not self._built:
+            done, total = self._features
+            return (
+                f"ranking: building features ({done}/{total})"
+                if total
+                else "ranking: building features"
+            )
+        return "ranking: first model"
 
     @property
     def info(self) -> dict[str, Any]:

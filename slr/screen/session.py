@@ -202,9 +202,10 @@ class Session:
         return True
 
     def ordering_state(self) -> str:
-        """What the ordering says about itself (e.g. a ranking still being built), or ""."""
+        """What the ordering says about itself (e.g. why there is no ranking yet), or "";
+        it is told this reviewer's decision counts (one include and one exclude are needed)."""
         state = getattr(self._order, "state", None)
-        return str(state()) if callable(state) else ""
+        return str(state(MappingProxyType(self.counts))) if callable(state) else ""
 
     def decided_map(self) -> dict[str, Decision]:
         """work id -> this reviewer's standing decision (a copy)."""

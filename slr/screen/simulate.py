@@ -2,17 +2,23 @@
 
 Start: one relevant and one irrelevant record drawn with the seed (the priors, excluded
 from N as ASReview and the benchmark README do). Then the model re-ranks after every
-decision and the top record is screened. Once the last relevant record has been found the
+decision and the top record is screened; once 2 * REFIT_POOL or more records are left it
+re-ranks after every relevant record and otherwise every pool/REFIT_POOL records (the next
+ones of the last ranking are screened in between), so the cost per record stays bounded as
+N grows. Once the last relevant record has been found the
 remaining order cannot change any metric (every one of them depends only on where the
 relevant records are), so the rest is ordered by the last scores without refitting.
 Metrics: WSS@95 (Cohen et al. 2006: (N - n95)/N - 0.05), recall at 10% and 25% screened
 (relevant within the first floor(x*N)), ATD (mean position of the relevant records / N),
-the position of the last relevant record, and where the stopping rule would have stopped.
+the position of the last relevant record, and where each stopping rule would have stopped
+(slr.screen.stopping.simulated_stops).
 """
 
 from __future__ import annotations
 
 import math
+import time
+from collections import deque
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,8 +28,11 @@ import numpy as np
 
 from slr.errors import SlrError
 from slr.formats.table import key, read_table
+from slr.progress import Progress
 from slr.screen.ranking import Ranker
-from slr.screen.stopping import stopping_point
+from slr.screen.stopping import Stop, simulated_stops
+
+REFIT_POOL = 500  # a pool of n records is re-ranked every n // REFIT_POOL records (at least 1)
 
 LABEL_COLUMNS = ("label_included", "included", "label", "relevant")
 
@@ -33,6 +42,7 @@ class Dataset:
     ids: list[str]
     texts: list[str]
     labels: list[int]
+    titles: list[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -46,8 +56,9 @@ class Metrics:
     recall25: float
     atd: float  # mean position of the relevant records / N
     last_relevant: int
-    stop_at: int | None  # where the stopping rule stops; None: not before the end
+    stop_at: int | None  # where the buscarpy rule stops; None: not before the end
     stop_recall: float | None
+    stops: tuple[Stop, ...] = ()  # every rule (slr.screen.stopping.simulated_stops)
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -71,10 +82,14 @@ class Simulation:
     labels: list[int]
     priors: int
     metrics: Metrics
+    settings: dict[str, Any] | None = None  # the model's settings (slr.screen.ranking)
 
 
-def metrics(order_labels: Sequence[int], target: float = 0.95, confidence: float = 0.95) -> Metrics:
-    """WSS@95, recall@10%/25%, ATD, last relevant and the stopping point for labels in screening order."""
+def metrics(
+    order_labels: Sequence[int], target: float = 0.95, confidence: float = 0.95, seed: int = 0
+) -> Metrics:
+    """WSS@95, recall@10%/25%, ATD, last relevant and the stopping points for labels in
+    screening order (`seed` draws the random sample of the safe stopping rule)."""
     y = np.asarray(order_labels, dtype=int)
     n, r = len(y), int(y.sum())
     if r == 0:
@@ -87,7 +102,8 @@ def metrics(order_labels: Sequence[int], target: float = 0.95, confidence: float
         k = math.floor(x * n)
         return float(found[k - 1] / r) if k else 0.0
 
-    stop = stopping_point(y.tolist(), n, target, confidence)
+    stops = simulated_stops(y.tolist(), seed, target, confidence)
+    stop = stops[1].screened  # the buscarpy rule on the ranked order
     return Metrics(
         n=n,
         relevant=r,
@@ -98,40 +114,89 @@ def metrics(order_labels: Sequence[int], target: float = 0.95, confidence: float
         last_relevant=int(positions[-1]),
         stop_at=stop,
         stop_recall=float(found[stop - 1] / r) if stop else None,
+        stops=tuple(stops),
     )
 
 
-def draw_priors(labels: Sequence[int], seed: int) -> list[int]:
-    """The two starting records (row indices): one relevant and one irrelevant, by seed."""
+def draw_priors(labels: Sequence[int], seed: int, relevant: int = 1) -> list[int]:
+    """The starting records (row indices): `relevant` relevant ones and one irrelevant, by seed.
+
+    With relevant=1 the draw is the one the benchmark gives ASReview (--prior-idx); more
+    stand for the protocol's `known_relevant` studies, which the screen trains on too.
+    """
     y = np.asarray(labels, dtype=int)
     rng = np.random.default_rng(seed)
-    return [int(rng.choice(np.flatnonzero(y == 1))), int(rng.choice(np.flatnonzero(y == 0)))]
+    first = int(rng.choice(np.flatnonzero(y == 1)))
+    priors = [first, int(rng.choice(np.flatnonzero(y == 0)))]
+    if relevant > 1:
+        others = np.setdiff1d(np.flatnonzero(y == 1), [first])
+        priors += [int(i) for i in rng.choice(others, relevant - 1, replace=False)]
+    return priors
 
 
 def simulate(
-    texts: Sequence[str], labels: Sequence[int], seed: int = 0, target: float = 0.95
+    texts: Sequence[str],
+    labels: Sequence[int],
+    seed: int = 0,
+    target: float = 0.95,
+    settings: dict[str, Any] | None = None,
+    titles: Sequence[str] | None = None,
+    progress: Progress | None = None,
+    known: int = 1,
 ) -> Simulation:
-    """Screen the dataset in ranked order from two random priors (one relevant, one not)."""
+    """Screen the dataset in ranked order from random priors (`known` relevant, one not).
+
+    `settings` change the model's options (slr.screen.ranking.SETTINGS); `progress` hears
+    about the features and, every 5% of the records, how far the screening has come.
+    """
     y = np.asarray(labels, dtype=int)
     relevant, irrelevant = np.flatnonzero(y == 1), np.flatnonzero(y == 0)
-    if len(relevant) < 2 or len(irrelevant) < 1:
-        raise SlrError("the data need at least 2 relevant and 1 irrelevant record to simulate")
-    priors = draw_priors(labels, seed)
-    ranker = Ranker(list(texts), seed)
+    if len(relevant) < known + 1 or len(irrelevant) < 1:
+        raise SlrError(
+            f"the data need at least {known + 1} relevant and 1 irrelevant record to simulate"
+        )
+    priors = draw_priors(labels, seed, known)
+    started = time.monotonic()
+    ranker = Ranker(list(texts), seed, settings, titles, progress)
     labelled = list(priors)
     unseen = np.ones(len(y), dtype=bool)
     unseen[priors] = False
-    remaining = int(y.sum()) - 1
+    remaining = int(y.sum()) - known
+    total, every = len(y), max(1, math.ceil(len(y) / 20))
+    queue: deque[int] = deque()
     while unseen.any():
-        pool = np.flatnonzero(unseen).tolist()
-        ranked = ranker.order(labelled, y[labelled].tolist(), pool)
-        take = ranked if remaining == 0 else ranked[:1]
-        for i in take:
-            labelled.append(i)
-            unseen[i] = False
-            remaining -= int(y[i])
-    order_labels = y[labelled[2:]].tolist()
-    return Simulation(labelled, y[labelled].tolist(), 2, metrics(order_labels, target))
+        if not queue:
+            pool = np.flatnonzero(unseen)
+            s = ranker.scores(labelled, y[labelled].tolist(), pool)
+            # all of them once every relevant record is found, else the next batch
+            batch = len(pool) if remaining == 0 else max(1, len(pool) // REFIT_POOL)
+            top = np.arange(len(pool))
+            if batch < len(pool):  # the best `batch` without sorting the whole pool
+                top = np.argpartition(-s, batch - 1)[:batch]
+            # highest score first, ties in record order
+            queue.extend(pool[top[np.lexsort((top, -s[top]))]].tolist())
+        i = queue.popleft()
+        labelled.append(i)
+        unseen[i] = False
+        if y[i]:
+            remaining -= 1
+            queue.clear()  # a relevant record: re-rank at once
+        if progress is not None and (len(labelled) % every == 0 or not unseen.any()):
+            found = int(y[labelled].sum())
+            progress(
+                f"simulating: {len(labelled)} of {total} records screened, {found} of "
+                f"{int(y.sum())} relevant found ({time.monotonic() - started:.0f} s)",
+                len(labelled),
+                None,
+            )
+    order_labels = y[labelled[len(priors) :]].tolist()
+    return Simulation(
+        labelled,
+        y[labelled].tolist(),
+        len(priors),
+        metrics(order_labels, target, seed=seed),
+        dict(ranker.settings or {}),
+    )
 
 
 def read_dataset(path: str | Path, label_column: str | None = None) -> Dataset:
@@ -160,12 +225,13 @@ def read_dataset(path: str | Path, label_column: str | None = None) -> Dataset:
         " ".join(x for x in (cells.get(c, "") for c in ("title", "abstract", "keywords")) if x)
         for _, cells in table.rows
     ]
+    titles = [cells.get("title", "") for _, cells in table.rows]
     id_col = next((c for c in ("id", "record id") if c in columns), None)
     ids = [
         cells.get(id_col, "") if id_col else str(n)
         for n, (_, cells) in enumerate(table.rows, start=1)
     ]
-    return Dataset(ids, texts, labels)
+    return Dataset(ids, texts, labels, titles)
 
 
 def order_csv(data: Dataset, sim: Simulation) -> str:

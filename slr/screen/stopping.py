@@ -35,13 +35,28 @@ def hypergeometric_p(
 
 
 def suffix_p(labels: Sequence[int], n_total: int, target: float = 0.95) -> float:
-    """buscarpy's `calculate_h0`: the minimum p over every suffix of the screening order."""
+    """buscarpy's `calculate_h0`: the minimum p over every suffix of the screening order.
+
+    Only the suffixes that start or end a run of irrelevant works are evaluated, O(relevant)
+    of them rather than O(screened): within a run k and K_tar stay fixed while the urn and the
+    sample grow by one irrelevant work, and P(X <= k) can only fall (the larger sample
+    dominates), so each run's minimum is at its longest suffix; the shortest one is kept for
+    the "H0 impossible" case (K_tar larger than the urn), which is likeliest there.
+    """
     n_seen = len(labels)
     if n_seen == 0:
         return 1.0
-    r_seen = int(sum(labels))
-    m = np.arange(1, n_seen + 1)
-    k = np.cumsum(np.asarray(labels[::-1], dtype=int))  # relevant among the last m
+    y = np.asarray(labels, dtype=int)
+    r_seen = int(y.sum())
+    # suffix length m has the works from position n_seen - m on; a run of suffixes with the
+    # same k lies between two relevant works: its longest ends just after the earlier one
+    where = np.flatnonzero(y)  # positions of relevant works
+    longest = n_seen - where - 1  # suffixes starting just after each relevant work
+    shortest = n_seen - where  # ... and those starting at it
+    m = np.unique(np.concatenate([[1, n_seen], longest, shortest, longest + 1]))
+    m = m[(m >= 1) & (m <= n_seen)]
+    tail_relevant = np.cumsum(y[::-1])
+    k = tail_relevant[m - 1]  # relevant among the last m
     k_tar = math.floor(Fraction(r_seen) / Fraction(str(target))) + 1 - (r_seen - k)
     urn = n_total - (n_seen - m)
     with np.errstate(all="ignore"):
@@ -69,6 +84,126 @@ def stopping_point(
         if seen and (n % step == 0 or n == len(labels)):
             if suffix_p(labels[:n], n_total, target) < 1 - confidence:
                 return n
+    return None
+
+
+SWITCH_STREAK = 50  # irrelevant in a row (with SWITCH_SHARE screened) before the random sample
+SWITCH_SHARE = 0.10
+
+
+@dataclass(frozen=True)
+class Stop:
+    """Where a stopping rule stops in a simulated screening order, and what it reached."""
+
+    rule: str
+    screened: int | None  # works screened when it stops; None: not before every work is screened
+    recall: float  # share of the relevant works found by then
+    work_saved: float  # share of the works left unscreened, (N - screened) / N
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "rule": self.rule,
+            "screened": self.screened,
+            "recall": self.recall,
+            "work_saved": self.work_saved,
+        }
+
+
+def switch_point(labels: Sequence[int], n_total: int) -> int | None:
+    """When the ranking "brings few new inclusions" (README): at least 10% screened and the
+    last 50 irrelevant (the ranked-phase conditions of SAFE, Boetje & van de Schoot 2024)."""
+    streak = 0
+    least = math.ceil(SWITCH_SHARE * n_total)
+    for n, label in enumerate(labels, start=1):
+        streak = 0 if label else streak + 1
+        if streak >= SWITCH_STREAK and n >= least:
+            return n
+    return None
+
+
+def random_sample_stop(
+    labels: Sequence[int],
+    n_ranked: int,
+    seed: int,
+    target: float = 0.95,
+    confidence: float = 0.95,
+) -> tuple[int, int] | None:
+    """After `n_ranked` works in ranked order, the rest is screened in a random order (drawn
+    with `seed`) until the hypergeometric test (methods 3.1) rejects recall < target.
+
+    `labels` hold every work's label, the ranked ones first (the rest in any order).
+    Returns (works screened in all, relevant found in all), or None if it never stops.
+    """
+    rest = np.asarray(labels[n_ranked:], dtype=int)
+    n_unseen = len(rest)
+    if not n_unseen:
+        return None
+    r_al = int(sum(labels[:n_ranked]))
+    sample = rest[np.random.default_rng(seed).permutation(n_unseen)]
+    k = np.cumsum(sample)
+    n = np.arange(1, n_unseen + 1)
+    t = Fraction(str(target))
+    # K_tar = floor((r_al + k) / target) + 1 - r_al, in exact integers
+    k_tar = ((r_al + k) * t.denominator) // t.numerator + 1 - r_al
+    with np.errstate(all="ignore"):
+        p = np.where(
+            k_tar > n_unseen, 0.0, hypergeom.cdf(k, n_unseen, np.minimum(k_tar, n_unseen), n)
+        )
+    hits = np.flatnonzero(p < 1 - confidence)
+    if not len(hits):
+        return None
+    at = int(hits[0])
+    return n_ranked + at + 1, r_al + int(k[at])
+
+
+def simulated_stops(
+    labels: Sequence[int], seed: int = 0, target: float = 0.95, confidence: float = 0.95
+) -> list[Stop]:
+    """Where each rule stops on a complete screening order (1 = relevant), N = len(labels).
+
+    The safe rule: rank until `switch_point`, then a random sample of the rest tested with
+    the hypergeometric criterion; then the buscarpy variant on the ranked order itself, and
+    the heuristics (no guarantee).
+    """
+    n = len(labels)
+    y = np.asarray(labels, dtype=int)
+    total = int(y.sum())
+    found = np.cumsum(y)
+    stops = []
+
+    def at(rule: str, screened: int | None, relevant: int | None = None) -> None:
+        if screened is None:
+            stops.append(Stop(rule, None, 1.0, 0.0))
+            return
+        got = int(found[screened - 1]) if relevant is None else relevant
+        stops.append(Stop(rule, screened, got / total if total else 1.0, (n - screened) / n))
+
+    switch = switch_point(labels, n)
+    sampled = (
+        random_sample_stop(labels, switch, seed, target, confidence) if switch is not None else None
+    )
+    at(
+        f"safe: ranked until 10% screened and {SWITCH_STREAK} irrelevant in a row, then a "
+        f"random sample until recall >= {target:.0%} at {confidence:.0%} (hypergeometric)",
+        sampled[0] if sampled else None,
+        sampled[1] if sampled else None,
+    )
+    at(
+        f"hypergeometric on the ranked order (buscarpy; recall >= {target:.0%} at {confidence:.0%})",
+        stopping_point(labels, n, target, confidence),
+    )
+    for streak in (50, 100):
+        at(f"heuristic: {streak} irrelevant in a row", _streak_stop(labels, streak))
+    at(f"heuristic: 10% screened and {SWITCH_STREAK} irrelevant in a row", switch)
+    return stops
+
+
+def _streak_stop(labels: Sequence[int], streak: int) -> int | None:
+    run = 0
+    for n, label in enumerate(labels, start=1):
+        run = 0 if label else run + 1
+        if run >= streak:
+            return n
     return None
 
 
