@@ -24,7 +24,7 @@ from slr.http import Archive, Client
 from slr.progress import Progress
 from slr.protocol import SourceSpec
 from slr.review import Review
-from slr.search import chosen_sources, new_run_id, plan_to_json
+from slr.search import chosen_sources, filters_entry, new_run_id, plan_to_json
 from slr.sources import SOURCES
 from slr.sources.base import Filters, Plan, Source, page_name
 
@@ -166,12 +166,7 @@ def _log_entry(
         "interface": src.interface,
         "query": plan.text(),
         "protocol_query": q.to_string(spec.query),
-        "filters": {
-            "api": dict(plan.filters),
-            "years": list(filters.years) if filters.years else None,
-            "types": list(filters.types),
-            "languages": list(filters.languages),
-        },
+        "filters": filters_entry(plan, filters),
         "date": started[:10],
         "started": started,
         "finished": now_iso(),

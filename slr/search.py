@@ -384,12 +384,7 @@ def _log_entry(
         "interface": src.interface,
         "query": plan.text(),
         "protocol_query": q.to_string(spec.query),
-        "filters": {
-            "api": dict(plan.filters),
-            "years": list(filters.years) if filters.years else None,
-            "types": list(filters.types),
-            "languages": list(filters.languages),
-        },
+        "filters": filters_entry(plan, filters),
         "date": run.started[:10],
         "started": run.started,
         "finished": run.finished,
@@ -441,6 +436,16 @@ def _replay_source(
 
 
 # ---------------------------------------------------------------- the search
+
+
+def filters_entry(plan: Plan, filters: Filters) -> dict[str, Any]:
+    """The filters of a search-log entry: what the API was sent, and the protocol's own."""
+    return {
+        "api": dict(plan.filters),
+        "years": list(filters.years) if filters.years else None,
+        "types": list(filters.types),
+        "languages": list(filters.languages),
+    }
 
 
 def chosen_sources(review: Review, names: list[str] | None) -> list[SourceSpec]:
