@@ -292,3 +292,36 @@ def test_the_fast_suffix_p_is_the_minimum_over_every_suffix():
             continue
         total = n + rng.randint(0, 200)
         assert suffix_p(labels, total) == pytest.approx(every(labels, total, 0.95), abs=1e-12)
+
+
+def test_recall_at_x_screens_ceil_x_n_records_as_methods_md_says():
+    """methods.md §6 (ASReview's _slice_metric): recall@x = cumsum[ceil(x*N) - 1] / R."""
+    from slr.screen.simulate import metrics
+
+    labels = [1, 0, 1] + [0] * 22  # N = 25: ceil(0.1 * 25) = 3 records screened, both found
+    assert metrics(labels).recall10 == 1.0
+
+
+def test_a_setting_the_ranking_would_not_apply_is_refused():
+    from slr.screen.ranking import settings_with
+
+    with pytest.raises(ValueError, match="view_weights"):
+        settings_with(view_weights="by_training")
+    assert settings_with(view_weights="by-training")["view_weights"] == "by-training"
+
+
+def test_min_df_drops_terms_in_fewer_rows():
+    from slr.screen.ranking import Ranker, settings_with
+
+    texts = ["alpha beta", "alpha gamma", "alpha delta", "beta epsilon"]
+    one = Ranker(texts, 0, settings_with(ngram_range=[1, 1], max_df=1.0))
+    two = Ranker(texts, 0, settings_with(ngram_range=[1, 1], max_df=1.0, min_df=2))
+    assert one.views[0].shape[1] == 5 and two.views[0].shape[1] == 2  # alpha, beta
+
+
+def test_a_recall_target_outside_0_1_is_a_usage_error(tmp_path):
+    path = _data(tmp_path)
+    for target in ("0", "1.5"):
+        run = CliRunner().invoke(main, ["simulate", str(path), "--target", target, "-q"])
+        assert run.exit_code == 2, run.output  # click's usage error, not a ZeroDivisionError
+        assert "--target" in run.output and "Traceback" not in run.output

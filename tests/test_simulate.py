@@ -52,7 +52,7 @@ def test_ranking_finds_the_relevant_first_and_is_reproducible(tmp_path):
     # 10 relevant: after the two priors, the 9 remaining relevant are screened first
     assert a.labels[2:11] == [1] * 9
     assert a.metrics.last_relevant == 9
-    assert a.metrics.recall10 == 5 / 9  # floor(0.1 * 58) = 5 screened, all relevant
+    assert a.metrics.recall10 == 6 / 9  # methods.md: ceil(0.1 * 58) = 6 screened, all relevant
 
 
 def test_cli_prints_metrics_and_writes_order(tmp_path):

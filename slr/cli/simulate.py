@@ -15,7 +15,11 @@ from slr.store import write_atomic
 @click.option("--seed", default=0, show_default=True, help="Seed of the two priors and the model.")
 @click.option("--output", type=click.Path(dir_okay=False), help="Write the order as rank,id,label.")
 @click.option(
-    "--target", default=0.95, show_default=True, help="Recall target of the stopping rules."
+    "--target",
+    default=0.95,
+    show_default=True,
+    type=click.FloatRange(0, 1, min_open=True, max_open=True),
+    help="Recall target of the stopping rules (between 0 and 1).",
 )
 @click.option(
     "--query",

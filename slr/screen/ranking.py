@@ -43,8 +43,8 @@ SETTINGS: dict[str, Any] = {
     "ratio": 20,
     "presumed_irrelevant": 100,
     "irrelevant_cap": 400,
-    # terms hashed into 2^24 columns (no vocabulary to build: about 3 times faster than a
-    # vocabulary on the benchmarks), then only the columns in use are kept
+    # terms hashed into 2^24 columns (no vocabulary to build: 1.7 to 3 times faster than a
+    # vocabulary on the open benchmark sets), then only the columns in use are kept
     "features": "hashed-2^24",
     # options measured by benchmarks/screening.py (ablation table); off unless set
     "title_view": False,  # a third view: the title alone (title weighted above abstract)
@@ -78,11 +78,18 @@ def work_text(title: str | None, abstract: str | None, keywords: Sequence[str] =
     return " ".join(x for x in (title or "", abstract or "", " ".join(keywords)) if x)
 
 
+CHOICES = {"features": ("hashed-2^24",), "view_weights": ("equal", "by-training")}
+
+
 def settings_with(**options: Any) -> dict[str, Any]:
-    """The default settings with some options changed (unknown names are an error)."""
+    """The default settings with some options changed (unknown names or values are an
+    error: a setting stored with a decision must be one the ranking applies)."""
     unknown = set(options) - set(SETTINGS)
     if unknown:
         raise ValueError(f"unknown ranking option(s): {', '.join(sorted(unknown))}")
+    for name, allowed in CHOICES.items():
+        if name in options and options[name] not in allowed:
+            raise ValueError(f"ranking option {name}: {options[name]!r}; one of {allowed}")
     return {**SETTINGS, **options}
 
 
@@ -143,13 +150,15 @@ class _Hasher:
         return m
 
 
-def _compact(m: Any, max_df: float) -> tuple[Any, np.ndarray]:
-    """Keep the hashed columns in use, without those in more than max_df of the rows."""
+def _compact(m: Any, max_df: float, min_df: int = 1) -> tuple[Any, np.ndarray]:
+    """Keep the hashed columns in use, without those in more than max_df of the rows or in
+    fewer than min_df rows."""
     import scipy.sparse as sp
 
     columns, inverse = np.unique(m.indices, return_inverse=True)
     df = np.bincount(inverse, minlength=len(columns))
     keep = df <= max_df * m.shape[0] if m.shape[0] else np.ones(len(columns), dtype=bool)
+    keep &= df >= min_df
     m = sp.csr_matrix((m.data, inverse, m.indptr), shape=(m.shape[0], len(columns)))
     if not keep.all():
         m = m[:, np.flatnonzero(keep)].tocsr()
@@ -181,7 +190,9 @@ class Ranker:
         st = self.settings
         hasher = _Hasher(st)
         counts, columns = _compact(
-            hasher.counts(self.texts, self.progress, "building features"), float(st["max_df"])
+            hasher.counts(self.texts, self.progress, "building features"),
+            float(st["max_df"]),
+            int(st["min_df"]),
         )
         if not counts.nnz:  # an empty vocabulary (no text at all): every score is equal
             return
@@ -577,6 +588,16 @@ class WorkRanker:
     ) -> None:
         """Rank, then take up the newest request made meanwhile (if any), at most one
         ranking per RERANK_EVERY seconds."""
+        try:
+            self._rank_requests(works, decided, generation)
+        except BaseException:
+            with self._lock:  # whatever ended the thread, the next request starts a job
+                self._running = False
+            raise
+
+    def _rank_requests(
+        self, works: Sequence[Any], decided: Mapping[str, Any], generation: int
+    ) -> None:
         while True:
             delay = self.RERANK_EVERY - (time.monotonic() - self._started)
             if delay > 0:
@@ -668,6 +689,7 @@ class WorkRanker:
             ranker, self.ranker = self.ranker, None
             fitting, self._fitting = self._fitting, None
             self._full, self.error, self._pending = None, "", None
+            self._built = False  # the header says "building features" again for new works
         for remote in (ranker, fitting):
             if isinstance(remote, RemoteRanker):
                 remote.close()  # a job waiting on it gets EOF and ends

@@ -98,8 +98,8 @@ def metrics(
     n95 = int(positions[math.ceil(0.95 * r) - 1])
     found = np.cumsum(y)
 
-    def recall_at(x: float) -> float:
-        k = math.floor(x * n)
+    def recall_at(x: float) -> float:  # methods.md: cumsum[ceil(x*N) - 1] / R, as ASReview
+        k = min(math.ceil(x * n), n)
         return float(found[k - 1] / r) if k else 0.0
 
     stops = simulated_stops(y.tolist(), seed, target, confidence)
