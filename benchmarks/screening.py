@@ -174,6 +174,31 @@ def _row(label: str, runs: list[dict[str, Any]], walls: list[float]) -> str:
     )
 
 
+def _means(runs: list[dict[str, Any]], walls: list[float]) -> dict[str, float]:
+    """A set's means over seeds of the metrics the targets name."""
+    return {
+        "wss95": statistics.mean(r["wss95"] for r in runs),
+        "recall10": statistics.mean(r["recall10"] for r in runs),
+        "wall": statistics.mean(walls),
+    }
+
+
+def _across_sets(mine: dict[str, dict[str, float]], peer: dict[str, dict[str, float]]) -> None:
+    """Per target metric: the mean over sets of each tool, and the set where slr's margin
+    over ASReview is smallest (the worst set), with that margin."""
+    print("\nacross sets (means over seeds):")
+    for key, better in (("wss95", 1), ("recall10", 1), ("wall", -1)):
+        margins = {s: better * (mine[s][key] - peer[s][key]) for s in mine if s in peer}
+        worst = min(margins, key=lambda s: margins[s])
+        print(
+            f"  {key:8} slr {statistics.mean(m[key] for m in mine.values()):.3f}  "
+            f"asreview {statistics.mean(p[key] for p in peer.values()):.3f}  "
+            f"worst set {worst} (slr {'ahead' if margins[worst] >= 0 else 'behind'} by "
+            f"{abs(margins[worst]):.3f}); slr ahead on {sum(m >= 0 for m in margins.values())}"
+            f"/{len(margins)} sets"
+        )
+
+
 def side_by_side(seeds: int, large: int, large_seeds: int, exe: str | None) -> None:
     sets = open_sets()
     if large:
@@ -184,11 +209,17 @@ def side_by_side(seeds: int, large: int, large_seeds: int, exe: str | None) -> N
         dataset = read_dataset(data)
         n_seeds = large_seeds if name.startswith("large") else seeds
         mine, peer, walls, pwalls = [], [], [], []
-        for seed in range(n_seeds):  # alternate: slr, then ASReview from the same priors
+        for seed in range(n_seeds):  # both from the same priors; who goes first alternates
+            peer_first = bool(exe) and seed % 2 == 1
+            if peer_first:
+                priors = draw_priors(dataset.labels, seed)
+                m, wall = run_asreview(exe, data, seed, priors, len(dataset.labels))
+                peer.append(m)
+                pwalls.append(wall)
             m, wall = run_slr(data, seed)
             mine.append(m)
             walls.append(wall)
-            if exe:
+            if exe and not peer_first:
                 priors = draw_priors(dataset.labels, seed)
                 m, wall = run_asreview(exe, data, seed, priors, len(dataset.labels))
                 peer.append(m)
@@ -198,21 +229,21 @@ def side_by_side(seeds: int, large: int, large_seeds: int, exe: str | None) -> N
         head = ("WSS@95", "recall@10%", "recall@25%", "ATD", "wall s", "safe stop saved")
         print(f"  {'':10}" + "".join(f" {h:>15}" for h in head[:5]) + f"{head[5]:>17}")
         print(_row("slr", mine, walls))
-        totals.setdefault("slr", {}).update(
-            {name: [statistics.mean(r["recall10"] for r in mine), statistics.mean(walls)]}
-        )
+        totals.setdefault("slr", {})[name] = _means(mine, walls)
         if exe:
             print(_row("asreview", peer, pwalls))
-            totals.setdefault("asreview", {}).update(
-                {name: [statistics.mean(r["recall10"] for r in peer), statistics.mean(pwalls)]}
-            )
+            totals.setdefault("asreview", {})[name] = _means(peer, pwalls)
             for key in ("wss95", "recall10"):
                 ahead = sum(a[key] >= b[key] for a, b in zip(mine, peer, strict=True))
                 print(f"  {key}: slr >= asreview in {ahead}/{n_seeds} seeds")
+            faster = sum(a <= b for a, b in zip(walls, pwalls, strict=True))
+            print(f"  wall: slr <= asreview in {faster}/{n_seeds} seeds")
         elif name in ASREVIEW_README:
             w, r10, r25, atd, wall = ASREVIEW_README[name]
             cells = "".join(f"{v:>15.3f}" for v in (w, r10, r25, atd))
             print(f"  {'asreview*':10}" + cells + f"{wall:>15}")
+    if "asreview" in totals:
+        _across_sets(totals["slr"], totals["asreview"])
     print(
         "\n(safe stop saved: mean share of records left unscreened where the safe rule stops, "
         "and in brackets the lowest recall reached at that stop over the seeds)"

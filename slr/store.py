@@ -15,7 +15,7 @@ Layout (each stage owns its files; all are text that diffs well in git):
     extraction/<who>.jsonl extracted data values, one log per coder (+ consensus), append-only
     quality/<who>.jsonl   quality-assessment answers, one log per coder, append-only
     quality-consensus.jsonl  answers settled where two quality coders differ
-    assignment.jsonl      `slr assign`: who screens which work, one line per work, append-only
+    assignment.jsonl      `slr assign`: a line per run (seed, reviewers, mode), then its shares, append-only
     calibration.jsonl     `slr calibrate`: calibration samples and forced starts, append-only
 
 Appends are flushed and fsynced at once. A torn last line (a crash mid-write) is reported
