@@ -229,3 +229,79 @@ def test_full_screen_mode_in_a_pseudo_terminal(review):
     assert session.current.work_id == "openalex:W2"
     assert session.notes == {"openalex:W2": ["needs the full text"]}  # the undo kept it
     assert len(read_log(review, "alice")) == 3  # the note is not a decision
+
+
+class ScriptedScreen:
+    """A stand-in for curses' window: keys (or timeouts, as curses.error) from a script,
+    and the header line of every paint kept."""
+
+    def __init__(self, script, on_key=lambda: None):
+        self.script, self.timeouts, self.headers, self.row0 = list(script), [], [], ""
+        self.on_key = on_key  # called at every read: the world moves on between paints
+
+    def getmaxyx(self):
+        return (24, 200)
+
+    def keypad(self, flag):
+        pass
+
+    def clear(self):
+        pass
+
+    def erase(self):
+        self.row0 = ""
+
+    def addnstr(self, y, x, text, n, attr=0):
+        if y == 0:
+            self.row0 += text[:n]
+
+    def move(self, y, x):
+        pass
+
+    def clrtoeol(self):
+        pass
+
+    def refresh(self):
+        self.headers.append(self.row0.strip())
+
+    def timeout(self, ms):
+        self.timeouts.append(ms)
+
+    def get_wch(self):
+        import curses
+
+        self.on_key()
+        step = self.script.pop(0)
+        if step is None:
+            raise curses.error("no input")
+        return step
+
+
+def test_the_header_shows_the_rankings_progress_without_a_key(review, tmp_path, monkeypatch):
+    """While the ordering reports progress the screen repaints on a timeout, then waits."""
+    import curses
+
+    from slr.screen.session import protocol_order
+    from slr.tui.screen import REPAINT_MS, _curses_loop
+
+    monkeypatch.setattr(curses, "has_colors", lambda: False)
+    monkeypatch.setattr(curses, "curs_set", lambda n: None)
+    news = ["ranking: building features (1/3)", "ranking: first model", ""]
+    at = [0]
+
+    class Reporting:
+        def __call__(self, works, decided):
+            return protocol_order(works, decided)
+
+        def state(self, counts=None):
+            return news[min(at[0], len(news) - 1)]
+
+    def later():
+        at[0] += 1
+
+    session = open_session(review, "alice", "title-abstract", Reporting())
+    screen = ScriptedScreen([None, None, "q"], later)  # two timeouts, then q
+    _curses_loop(screen, session, load_keymap(tmp_path / "none"), Highlighter(review.protocol))
+    assert "building features (1/3)" in screen.headers[0]
+    assert "first model" in screen.headers[1] and "ranking" not in screen.headers[2]
+    assert screen.timeouts[:3] == [REPAINT_MS, REPAINT_MS, -1]  # nothing left to say: wait

@@ -246,6 +246,9 @@ def run_curses(session: Session, keymap: Keymap, hl: Highlighter) -> None:
     curses.wrapper(_curses_loop, session, keymap, hl)
 
 
+REPAINT_MS = 400  # how often the header shows how far the ranking got, with no key pressed
+
+
 def _curses_loop(stdscr: Any, session: Session, keymap: Keymap, hl: Highlighter) -> None:
     import curses
 
@@ -272,7 +275,14 @@ def _curses_loop(stdscr: Any, session: Session, keymap: Keymap, hl: Highlighter)
             stdscr.clear()  # a new work or size: repaint everything, no stale fragments
             painted = (work.work_id if work else None, width, height)
         _paint(stdscr, render(session, keymap, hl, view, width, height), styles, width, height)
-        key = stdscr.get_wch()
+        # while the ordering has something to say (features being built, a first model), the
+        # header is repainted every REPAINT_MS without a key; otherwise wait for one
+        stdscr.timeout(REPAINT_MS if session.ordering_state() else -1)
+        try:
+            key = stdscr.get_wch()
+        except curses.error:  # no key within REPAINT_MS: paint the header's news
+            continue
+        stdscr.timeout(-1)  # a note or a search typed after this key waits for every key
         if key == curses.KEY_RESIZE:
             curses.update_lines_cols()
             continue
