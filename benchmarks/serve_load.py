@@ -31,17 +31,14 @@ from pathlib import Path
 import requests
 
 from slr.decisions import read_log
-from slr.records import Record
 from slr.review import open_review
 from slr.store import append_jsonl
-from slr.works import Work, save_works
+from slr.works import save_works
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from screen_latency import corpus  # noqa: E402  (the same synthetic works)
 
 ROOT = Path(__file__).resolve().parents[1]
-WORDS = (
-    "model data pipeline deployment monitoring drift machine learning operations production "
-    "team challenge infrastructure testing quality privacy tool standard skill integration "
-    "organisation case study survey framework cloud edge latency version experiment feature"
-).split()
 FIELD = {name: re.compile(rf'name="{name}" value="([^"]*)"') for name in ("csrf", "seen", "last")}
 WORK = re.compile(r'data-work="([^"]+)"')
 PAGE = "/screen/title-abstract"
@@ -71,25 +68,6 @@ text = "Not about MLOps"
 id = "EC2"
 text = "Not a primary study"
 """
-
-
-def corpus(n: int, rng: random.Random) -> list[Work]:
-    works = []
-    for i in range(n):
-        rec = Record(
-            source="scopus",
-            source_id=str(i),
-            title=" ".join(rng.choice(WORDS) for _ in range(rng.randint(6, 14))).capitalize(),
-            abstract=" ".join(rng.choice(WORDS) for _ in range(rng.randint(120, 300))),
-            authors=tuple(f"Author{rng.randint(1, 9999)} A." for _ in range(rng.randint(1, 8))),
-            year=rng.randint(2015, 2023),
-            venue="Journal of " + rng.choice(WORDS).capitalize(),
-            doi=f"10.1000/{i}",
-            type="article",
-            language="en",
-        )
-        works.append(Work(rec.id, (rec.id,), ("scopus",), rec))
-    return works
 
 
 def free_port() -> int:
