@@ -481,3 +481,15 @@ def test_the_end_of_a_reviewers_queue_says_what_part_of_the_stage_it_was(tmp_pat
     rows = render(bob, load_keymap(None), Highlighter(shared.protocol), View(), 100, 20)
     text = "".join(seg for row in rows for seg, _ in row)
     assert f"Every work of your share at title-abstract has a decision ({bob.total})." in text
+
+
+def test_works_decided_before_an_assignment_stay_with_who_decided_them(tmp_path):
+    """Given to others, carol's decisions would stop counting without a word."""
+    review, _ = build(tmp_path, 12)
+    decide(review, "carol", [wid(i) for i in (1, 2, 3)])
+    result = assign(review, ["alice", "bob"], "overlap", 0.0, seed=1)
+    reviewers_of = result.assignment.reviewers_of
+    assert all(reviewers_of[wid(i)] == ("carol",) for i in (1, 2, 3))
+    assert set(final_decisions(review, TA)) == {wid(i) for i in (1, 2, 3)}
+    others = {w for w, names in reviewers_of.items() if names != ("carol",)}
+    assert len(others) == 9 and all(set(reviewers_of[w]) <= {"alice", "bob"} for w in others)

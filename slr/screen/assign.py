@@ -297,6 +297,19 @@ def check_names(review: Review, names: Sequence[str], option: str = "--reviewers
     return resolved
 
 
+def decided_by(review: Review, works: list[Any]) -> dict[str, set[str]]:
+    """work id -> the reviewers with a standing title-abstract decision on it (not --auto)."""
+    from slr.decisions import AUTO_REVIEWER
+    from slr.screen.state import stage_states
+
+    out: dict[str, set[str]] = {}
+    for who, decided in stage_states(review, works)[STAGE].reviews.items():
+        if who != AUTO_REVIEWER:
+            for wid in decided:
+                out.setdefault(wid, set()).add(who)
+    return out
+
+
 def assign(
     review: Review,
     reviewers: Sequence[str] | None = None,
@@ -342,7 +355,12 @@ def assign(
     if not new:
         empty = before or Assignment(STAGE)
         return AssignResult(None, 0, 0, empty, 0, _unapplied(last, names, overlap, seed))
-    lines = allocate(new, names, mode, overlap, seed, before)
+    # a work someone already decided stays with whoever decided it: given to others, those
+    # decisions would stop counting without a word
+    deciders = decided_by(review, works)
+    kept = [(w, tuple(sorted(deciders[w])), False) for w in new if w in deciders]
+    open_ = [w for w in new if w not in deciders]
+    lines = kept + (allocate(open_, names, mode, overlap, seed, before) if open_ else [])
     time = now_iso()
     number = len(before.runs) + 1 if before else 1
     run = Run(
