@@ -548,7 +548,13 @@ def create(folder: Path, answers: Answers, force: bool = False) -> Created:
             write_atomic(target, "\n".join(lines) + "\n")
             written.append(target)
             continue
-        old = target.read_text("utf-8")
+        try:
+            old = target.read_text("utf-8")
+        except UnicodeDecodeError:
+            raise SlrError(
+                f"{target}: not UTF-8 text, so slr cannot add its lines; save it as UTF-8 "
+                "(or remove it) and run slr init again"
+            ) from None
         have = {line.strip() for line in old.splitlines()}
         rules = [line for line in lines if line.strip() and not line.startswith("#")]
         if all(rule in have for rule in rules):

@@ -375,3 +375,16 @@ def test_a_second_protocol_or_a_nested_review_is_said(tmp_path, monkeypatch):
     assert "note: protocols/ also holds first.toml: give each command -p protocols/second.toml" in (
         second.output
     )
+
+
+def test_a_gitignore_that_is_not_utf8_is_a_one_line_error(tmp_path):
+    from click.testing import CliRunner
+
+    from slr.cli import main
+
+    (tmp_path / "r").mkdir()
+    (tmp_path / "r" / ".gitignore").write_bytes(b"\xff\xfe*\x00.\x00p\x00d\x00f\x00\n\x00")
+    result = CliRunner().invoke(main, ["init", str(tmp_path / "r"), "--yes", "--query", "a OR b"])
+    assert result.exit_code == 1 and "Traceback" not in result.output
+    assert ".gitignore: not UTF-8 text" in result.output
+    assert not (tmp_path / "r" / "protocols").exists()  # nothing half-made
