@@ -114,7 +114,7 @@ def _count(
                 progress(task, i + 1, n)
     except SlrError as exc:
         result.status = f"failed: {src.client.redactor.text(str(exc))}"
-    _sum(result)
+    _sum(result, n)
     if result.branches:  # a count that got no answer has nothing to document
         log_search(review, _log_entry(src, spec, plan, filters, result, started))
     return result
@@ -138,16 +138,18 @@ def _replay(review: Review, src: Source, spec: SourceSpec, filters: Filters) -> 
         result.run_id = run_dir.name
         for response, meta in metas:
             result.branches.append(src.hit_count(response, plan, int(meta.get("branch", 0))))
-        _sum(result)
+        _sum(result, len(plan.branches))
         result.notes.append(f"replayed the count of {run_dir.name} from the raw archive")
         return result
     result.status = "skipped: no count of this query archived; run slr search --count online"
     return result
 
 
-def _sum(result: HitCount) -> None:
+def _sum(result: HitCount, queries: int) -> None:
+    """The hits: the sum over the plan's queries, only when every one of them answered
+    (a partial sum would read as the source's count)."""
     known = [b for b in result.branches if b is not None]
-    result.total = sum(known) if known else None
+    result.total = sum(known) if known and len(known) == queries else None
 
 
 def _log_entry(

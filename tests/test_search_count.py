@@ -168,6 +168,20 @@ def test_ieee_counts_each_content_type_and_sums_them(tmp_path):
 
 
 @responses.activate
+def test_a_count_with_a_query_unanswered_shows_no_sum(tmp_path):
+    """IEEE answers for journals, refuses conferences: its hits are not the journals' alone."""
+    review = new_review(tmp_path, protocol('["ieee"]'))
+    recorded = body(API / "ieee" / "findpapers_ieee_search_2020.json")
+    url = "https://ieeexploreapi.ieee.org/api/v1/search/articles"
+    responses.add(responses.GET, url, body=recorded, content_type="application/json")
+    responses.add(responses.GET, url, body="Developer Inactive", status=403)
+    (result,) = count_hits(review, client=client(), env={"IEEE_API_KEY": KEY})
+    assert result.branches == [4518] and result.status.startswith("failed")
+    assert result.total is None
+    assert format_counts([result]).splitlines()[1].split()[:3] == ["ieee", "-", "failed:"]
+
+
+@responses.activate
 def test_semanticscholar_count_asks_ids_only(tmp_path):
     import yaml
 
