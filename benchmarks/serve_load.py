@@ -77,7 +77,7 @@ def free_port() -> int:
 
 
 class Reviewer(threading.Thread):
-    """One simulated reviewer: log in, then decide on each page's work until `stop`."""
+    """One simulated reviewer: decide on each page's work until `stop` (`open` first)."""
 
     def __init__(self, base: str, name: str, stop: threading.Event, seed: int) -> None:
         super().__init__(daemon=True)
@@ -86,11 +86,16 @@ class Reviewer(threading.Thread):
         self.latencies: list[float] = []
         self.acked: list[tuple[str, str, tuple[str, ...]]] = []
         self.errors: list[str] = []
+        self.page = ""  # the first page, fetched before the clock starts
+
+    def open(self) -> None:
+        """Log in and load the first page (the reviewer's session opened on the server)."""
+        self.http.post(f"{self.base}/login", data={"name": self.name}, allow_redirects=False)
+        self.page = self.http.get(self.base + PAGE).text
 
     def run(self) -> None:
+        page = self.page
         try:
-            self.http.post(f"{self.base}/login", data={"name": self.name}, allow_redirects=False)
-            page = self.http.get(self.base + PAGE).text
             while not self.stop.is_set():
                 page = self.decide(page)
         except requests.RequestException as exc:
@@ -181,8 +186,7 @@ def main() -> None:
     reviewers = [Reviewer(base, f"r{i}", stop, args.seed + i) for i in range(1, args.reviewers + 1)]
     # first pages (each reviewer's session opened on the server) before the clock starts
     for r in reviewers:
-        r.http.post(f"{base}/login", data={"name": r.name}, allow_redirects=False)
-        r.http.get(base + PAGE)
+        r.open()
     started, cpu_before = time.perf_counter(), server_cpu(server.pid)
     for r in reviewers:
         r.start()
