@@ -493,3 +493,16 @@ def test_works_decided_before_an_assignment_stay_with_who_decided_them(tmp_path)
     assert set(final_decisions(review, TA)) == {wid(i) for i in (1, 2, 3)}
     others = {w for w, names in reviewers_of.items() if names != ("carol",)}
     assert len(others) == 9 and all(set(reviewers_of[w]) <= {"alice", "bob"} for w in others)
+
+
+def test_calibration_progress_counts_only_the_sample_works_left_to_screen(tmp_path):
+    """A sample work the rules excluded since the draw is no longer to be screened."""
+    from slr.decisions import AUTO_REVIEWER
+    from slr.screen.calibrate import format_calibration
+
+    review, _ = build(tmp_path, 12, reviewers=("alice", "bob"))
+    ids = list(draw_sample(review, 5, seed=2).work_ids)
+    decide(review, AUTO_REVIEWER, ids[:1], "exclude", ("EC1",))
+    decide(review, "alice", ids[1:4])
+    text = format_calibration(calibration(review))
+    assert "alice: 3 of 4 screened" in text and "bob: 0 of 4 screened" in text

@@ -127,6 +127,7 @@ class Calibration:
     agreement: Agreement | None = None  # None until every reviewer screened every work
     disagreements: list[tuple[Work, dict[str, Decision]]] = field(default_factory=list)
     min_kappa: float | None = None
+    works: int = 0  # sample works still to screen (not those the rules excluded since)
 
     @property
     def complete(self) -> bool:
@@ -159,7 +160,7 @@ def calibration(review: Review, works: list[Work] | None = None) -> Calibration 
     left = {name: sum(1 for w in ids if w not in decided[name]) for name in sample.reviewers}
     min_kappa = review.protocol.min_kappa
     if any(left.values()) or not ids:
-        return Calibration(sample, left, min_kappa=min_kappa)
+        return Calibration(sample, left, min_kappa=min_kappa, works=len(ids))
     by_reviewer = {name: {w: decided[name][w] for w in ids} for name in sample.reviewers}
     by_id = {w.work_id: w for w in state.pool}
     differ = [
@@ -167,7 +168,9 @@ def calibration(review: Review, works: list[Work] | None = None) -> Calibration 
         for w in ids
         if len({category(by_reviewer[name][w].decision) for name in sample.reviewers}) > 1
     ]
-    return Calibration(sample, left, agreement_of(STAGE, by_reviewer), differ, min_kappa)
+    return Calibration(
+        sample, left, agreement_of(STAGE, by_reviewer), differ, min_kappa, works=len(ids)
+    )
 
 
 def format_calibration(cal: Calibration | None) -> str:
@@ -182,8 +185,7 @@ def format_calibration(cal: Calibration | None) -> str:
     if not cal.complete:
         lines = [head]
         lines += [
-            f"  {name}: {len(s.work_ids) - k} of {len(s.work_ids)} screened"
-            for name, k in cal.left.items()
+            f"  {name}: {cal.works - k} of {cal.works} screened" for name, k in cal.left.items()
         ]
         lines.append(
             "kappa and the disagreements are shown once every reviewer has screened the whole "
