@@ -17,6 +17,7 @@ relevant; see `large_set`), written to out/ (git-ignored).
 seeds): mean over sets of each set's mean over seeds, and the worst set.
 
     .venv/bin/python benchmarks/screening.py [--seeds 5] [--large 20000] [--large-seeds N]
+        [--sets kitchenham,nudging,wilson,large20k]
     ASREVIEW=/work/asreview-venv/bin/asreview .venv/bin/python benchmarks/screening.py
     .venv/bin/python benchmarks/screening.py --ablation [--seeds 5]
 """
@@ -199,10 +200,24 @@ def _across_sets(mine: dict[str, dict[str, float]], peer: dict[str, dict[str, fl
         )
 
 
-def side_by_side(seeds: int, large: int, large_seeds: int, exe: str | None) -> None:
+def _seed_line(
+    name: str, seed: int, mine: dict[str, Any], wall: float, peer: dict | None, pwall: float | None
+) -> None:
+    """One seed's figures as soon as both runs are done (a large set takes hours)."""
+    line = f"  {name} seed {seed}: slr WSS@95 {mine['wss95']:.3f} recall@10% {mine['recall10']:.3f} wall {wall:.1f} s"
+    if peer is not None:
+        line += f" | asreview WSS@95 {peer['wss95']:.3f} recall@10% {peer['recall10']:.3f} wall {pwall:.1f} s"
+    print(line, flush=True)
+
+
+def side_by_side(
+    seeds: int, large: int, large_seeds: int, exe: str | None, only: set[str] | None = None
+) -> None:
     sets = open_sets()
     if large:
         sets.append((f"large{large // 1000}k", large_set(large)))
+    if only:
+        sets = [(name, data) for name, data in sets if name in only]
     print(f"load at start: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} (1, 5 min)")
     totals: dict[str, dict[str, list[float]]] = {}
     for name, data in sets:
@@ -224,6 +239,8 @@ def side_by_side(seeds: int, large: int, large_seeds: int, exe: str | None) -> N
                 m, wall = run_asreview(exe, data, seed, priors, len(dataset.labels))
                 peer.append(m)
                 pwalls.append(wall)
+            _seed_line(name, seed, mine[-1], walls[-1], peer[-1] if exe else None,
+                       pwalls[-1] if exe else None)  # fmt: skip
         n, r = mine[0]["N"], mine[0]["relevant"]
         print(f"\n{name}: N = {n}, R = {r}, {n_seeds} seeds, load {os.getloadavg()[0]:.2f}")
         head = ("WSS@95", "recall@10%", "recall@25%", "ATD", "wall s", "safe stop saved")
@@ -348,6 +365,9 @@ def main() -> int:
         "--large-seeds", type=int, help="seeds on the generated set (default: --seeds)"
     )
     parser.add_argument("--ablation", action="store_true", help="what each model option adds")
+    parser.add_argument(
+        "--sets", help="comma-separated set names to run (e.g. large20k); default: all"
+    )
     args = parser.parse_args()
     if not open_sets():
         print(f"no screening sets under {SHARED}: this benchmark needs ../shared/benchmarks")
@@ -356,7 +376,8 @@ def main() -> int:
         ablation(args.seeds)
     else:
         large_seeds = args.seeds if args.large_seeds is None else args.large_seeds
-        side_by_side(args.seeds, args.large, large_seeds, os.environ.get("ASREVIEW"))
+        only = set(args.sets.split(",")) if args.sets else None
+        side_by_side(args.seeds, args.large, large_seeds, os.environ.get("ASREVIEW"), only)
     return 0
 
 
