@@ -325,3 +325,65 @@ def test_a_recall_target_outside_0_1_is_a_usage_error(tmp_path):
         run = CliRunner().invoke(main, ["simulate", str(path), "--target", target, "-q"])
         assert run.exit_code == 2, run.output  # click's usage error, not a ZeroDivisionError
         assert "--target" in run.output and "Traceback" not in run.output
+
+
+def test_a_titles_only_model_ranks_while_the_features_are_built(monkeypatch):
+    """A large review: the first ranking comes from titles and keywords, says so in the
+    header, is stored as such with the decisions it serves and rebuilt from them; the full
+    model takes over once its features are built."""
+    import multiprocessing
+
+    monkeypatch.setattr("slr.screen.ranking.QUICK_FROM", 1)
+    monkeypatch.setattr(WorkRanker, "RERANK_EVERY", 0.0)
+
+    def served(seed, settings=None):  # the ranking "process" as a thread of this one
+        ours, theirs = multiprocessing.Pipe()
+        args = (theirs, seed, settings)
+        threading.Thread(target=ranking.serve_requests, args=args, daemon=True).start()
+        return ranking.RemoteRanker(seed, settings, conn=ours)
+
+    monkeypatch.setattr("slr.screen.ranking._start_remote", served)
+    release = threading.Event()
+    real = ranking.Ranker
+
+    def held(texts, seed=0, settings=None, titles=None, progress=None):
+        while progress is not None and not release.wait(0.05):  # the full features: held
+            progress("building features", 3, len(texts))  # each report lets the quick one answer
+        return real(texts, seed, settings, titles, progress)
+
+    monkeypatch.setattr("slr.screen.ranking.Ranker", held)
+    titles = [MLOPS[0], SOIL[0], MLOPS[1], SOIL[1], MLOPS[2], SOIL[2], MLOPS[3], SOIL[3]]
+    works = works_of(titles)  # each with an abstract, "text N", which the quick model skips
+    decided = {"s:0": D("include"), "s:1": D("exclude"), "s:3": D("exclude")}
+    counts = {"include": 1, "exclude": 2}
+    pool = [i for i, w in enumerate(works) if w.work_id not in decided]
+    live = WorkRanker(seed=7, background=True)
+
+    def ranked_until(done):
+        for _ in range(int(WAIT / 0.05)):  # a guard only: each turn waits on the ranker
+            live.wait(0.05)
+            order = [w.work_id for w in live(works, decided)]
+            if done():
+                return order
+        raise AssertionError("no ranking came")
+
+    try:
+        live(works, decided)
+        order = ranked_until(lambda: live.ready)
+        assert live.state(counts) == "ranking: titles only, building features (3/8)"
+        stored = live.decision_extra()["ranking"]
+        assert stored["settings"]["text"] == ranking.QUICK_TEXT
+        texts = ranking.texts_of(works, stored["settings"]["text"])
+        assert "text" not in " ".join(texts)  # titles (and keywords) only
+        again = real(texts, stored["seed"], stored["settings"]).order([0, 1, 3], [1, 0, 0], pool)
+        assert order[3:] == [works[i].work_id for i in again]
+        release.set()
+        order = ranked_until(lambda: live.state(counts) == "")
+        stored = live.decision_extra()["ranking"]
+        assert stored["settings"]["text"] == ranking.FULL_TEXT
+        texts = ranking.texts_of(works, stored["settings"]["text"])
+        again = real(texts, stored["seed"], stored["settings"]).order([0, 1, 3], [1, 0, 0], pool)
+        assert order[3:] == [works[i].work_id for i in again]
+    finally:
+        release.set()
+        live.close()

@@ -8,7 +8,10 @@ relevant works hide in any random draw), the two views' scores z-normalised and 
 Past 400 labelled irrelevant works a random 400 of them train the model, so a refit costs
 the same late in a large review as early on.
 The vectorisers are fitted once per corpus; only the two small SVMs are refitted per
-decision, so re-ranking stays cheap. Options measured in the benchmark's ablation (a title
+decision, so re-ranking stays cheap. While the features of a large review are built (seconds), a first
+model on titles and keywords alone ranks (`text` setting "title+keywords", stored with the
+decisions it served), so the first ranking comes within a second of the first include and
+exclude. Options measured in the benchmark's ablation (a title
 view, view weights by training size, uncertainty sampling first, a query-term prior) are
 settings, off by default, and stored with every decision like the rest. Large reviews rank in a child process (RemoteRanker)
 so the model never shares the interpreter lock with the screen.
@@ -46,6 +49,9 @@ SETTINGS: dict[str, Any] = {
     # terms hashed into 2^24 columns (no vocabulary to build: 1.7 to 3 times faster than a
     # vocabulary on the open benchmark sets), then only the columns in use are kept
     "features": "hashed-2^24",
+    # what the model reads of a work; "title+keywords" is the quick first model of a large
+    # review, used only while the full features are being built
+    "text": "title+abstract+keywords",
     # options measured by benchmarks/screening.py (ablation table); off unless set
     "title_view": False,  # a third view: the title alone (title weighted above abstract)
     "view_weights": "equal",  # or "by-training": the title view fades as training grows
@@ -53,9 +59,11 @@ SETTINGS: dict[str, Any] = {
     "prior_text": "",  # the protocol's query terms and concept keywords
     "prior_weight": 1.0,  # weight of the query-term score, divided by the relevant count
 }
+FULL_TEXT, QUICK_TEXT = "title+abstract+keywords", "title+keywords"
 RERANK_EVERY = 1  # ask after every decision (in background mode the answer is O(1))
 BACKGROUND_FROM = 5000  # from this many works, re-rank in a background process
-FEATURE_CHUNK = 1000  # texts hashed per step (progress is reported after each)
+QUICK_FROM = 5000  # from this many works, a titles-only model ranks while the features are built
+FEATURE_CHUNK = 500  # texts hashed per step (progress, and the quick model's answers, after each)
 
 
 class Ordered(list):  # type: ignore[type-arg]
@@ -73,12 +81,28 @@ class Ordered(list):  # type: ignore[type-arg]
         self.position = {w.work_id: i for i, w in enumerate(works)}
 
 
-def work_text(title: str | None, abstract: str | None, keywords: Sequence[str] = ()) -> str:
-    """The text the model sees."""
+def work_text(
+    title: str | None, abstract: str | None, keywords: Sequence[str] = (), text: str = FULL_TEXT
+) -> str:
+    """The text the model sees (`text`: the setting saying which fields it reads)."""
+    if text == QUICK_TEXT:
+        abstract = None
     return " ".join(x for x in (title or "", abstract or "", " ".join(keywords)) if x)
 
 
-CHOICES = {"features": ("hashed-2^24",), "view_weights": ("equal", "by-training")}
+def texts_of(works: Sequence[Any], text: str = FULL_TEXT) -> list[str]:
+    """The model's text of each work (slr.works.Work), as a decision's `text` setting says."""
+    return [
+        work_text(w.canonical.title, w.canonical.abstract, w.canonical.keywords, text)
+        for w in works
+    ]
+
+
+CHOICES = {
+    "features": ("hashed-2^24",),
+    "view_weights": ("equal", "by-training"),
+    "text": (FULL_TEXT, QUICK_TEXT),
+}
 
 
 def settings_with(**options: Any) -> dict[str, Any]:
@@ -308,11 +332,22 @@ class RemoteRanker:
 
     BATCH = 2000  # texts per message: each pickling holds the lock for a few ms only
 
-    def __init__(self, seed: int = 0, settings: Mapping[str, Any] | None = None) -> None:
-        ctx = multiprocessing.get_context("spawn")  # no fork of a process with threads
-        self._conn, child = ctx.Pipe()
+    def __init__(
+        self, seed: int = 0, settings: Mapping[str, Any] | None = None, conn: Any = None
+    ) -> None:
+        """Start the child process; with `conn`, speak over that connection instead (to a
+        `serve_requests` loop run elsewhere, e.g. in a test's thread)."""
+        self.complete = False  # the full features are built (else the quick model answers)
+        self.text = FULL_TEXT  # what the model behind the last answer read of each work
+        self._progress: Progress | None = None
         self._closing = threading.Lock()  # the job thread and _retire may both close it
         self._closed = False
+        self._process: Any = None
+        if conn is not None:
+            self._conn = conn
+            return
+        ctx = multiprocessing.get_context("spawn")  # no fork of a process with threads
+        self._conn, child = ctx.Pipe()
         self._process = ctx.Process(
             target=_serve,
             args=(child, seed, dict(settings or {})),
@@ -331,36 +366,58 @@ class RemoteRanker:
         child.close()
 
     def fit(
-        self, texts: Sequence[str], progress: Progress | None = None, titles: Sequence[str] = ()
+        self,
+        texts: Sequence[str],
+        progress: Progress | None = None,
+        titles: Sequence[str] = (),
+        quick: Sequence[str] = (),
     ) -> RemoteRanker:
         """Send the texts and wait while the child builds the features, passing on its
-        progress (call it once, from a thread)."""
+        progress (call it once, from a thread). With `quick` texts (titles and keywords)
+        it returns as soon as the child's quick model is ready; the child then answers
+        from it while it builds the full features (`complete` says which one answered)."""
+        self._progress = progress
         for i in range(0, len(texts), self.BATCH):
-            self._conn.send((list(texts[i : i + self.BATCH]), list(titles[i : i + self.BATCH])))
+            part = slice(i, i + self.BATCH)
+            self._conn.send((list(texts[part]), list(titles[part]), list(quick[part])))
         self._conn.send(None)
-        while True:
-            answer = self._conn.recv()  # EOFError if the child died
-            if isinstance(answer, str):
-                raise RuntimeError(answer)
-            if answer[0] == "ready":
-                return self
-            if progress is not None:
-                progress(*answer[1:])
+        while self._receive() != "quick" and not self.complete:
+            pass
+        return self
+
+    def _receive(self) -> Any:
+        """The child's next message; progress is passed on, "ready" noted (call from a thread)."""
+        answer = self._conn.recv()  # EOFError if the child died
+        if isinstance(answer, str):
+            raise RuntimeError(answer)
+        if answer[0] == "progress":
+            if self._progress is not None:
+                self._progress(*answer[1:])
+        elif answer[0] == "ready":
+            self.complete = True
+        return answer[0] if answer[0] != "order" else answer
+
+    def listen(self, timeout: float) -> None:
+        """Hear the child's progress for up to `timeout` seconds (no request outstanding)."""
+        deadline = time.monotonic() + timeout
+        while not self.complete and self._conn.poll(max(0.0, deadline - time.monotonic())):
+            self._receive()
 
     def order(
         self, labelled: Sequence[int], labels: Sequence[int], pool: Sequence[int]
     ) -> list[int]:
-        """As Ranker.order; blocks until the child answers (call it from a thread)."""
+        """As Ranker.order; blocks until the child answers (call it from a thread).
+        `text` then says which model answered: the quick one until the features are built."""
         self._conn.send((list(labelled), list(labels), list(pool)))
-        answer = self._conn.recv()  # EOFError if the child died
-        if isinstance(answer, str):
-            raise RuntimeError(answer)
-        return list(answer)
+        while not isinstance(answer := self._receive(), tuple):
+            pass
+        self.text = answer[1]
+        return list(answer[2])
 
     @property
     def pid(self) -> int | None:
-        """The child's process id."""
-        return self._process.pid
+        """The child's process id (None when it speaks over a given connection)."""
+        return self._process.pid if self._process is not None else None
 
     def close(self) -> None:
         """Stop the child at once (it holds nothing to save); a thread waiting on it gets EOF.
@@ -371,8 +428,9 @@ class RemoteRanker:
             if self._closed:
                 return
             self._closed = True
-            self._process.kill()
-            self._process.join(timeout=5)
+            if self._process is not None:
+                self._process.kill()
+                self._process.join(timeout=5)
             self._conn.close()
 
 
@@ -396,29 +454,63 @@ def _serve(conn: Any, seed: int, settings: dict[str, Any] | None = None) -> None
     os.dup2(devnull, 2)
     with contextlib.suppress(OSError):
         os.nice(5)  # the screen comes first when the machine is busy
+    # imported now, while the parent still loads the works (a second of the first ranking)
+    import sklearn.feature_extraction.text  # noqa: F401
+    import sklearn.svm  # noqa: F401
+
+    serve_requests(conn, seed, settings)
+
+
+def serve_requests(conn: Any, seed: int, settings: dict[str, Any] | None = None) -> None:
+    """Receive the texts, fit the features, then answer ranking requests until the
+    connection closes. With quick texts a titles-only model is fitted first and answers
+    the requests that come while the full features are built."""
     texts: list[str] = []
     titles: list[str] = []
+    quick_texts: list[str] = []
+    settings = {**SETTINGS, **(settings or {})}
+
+    def answer(ranker: Ranker) -> None:
+        labelled, labels, pool = conn.recv()
+        try:
+            order = ranker.order(labelled, labels, pool)
+            conn.send(("order", (ranker.settings or SETTINGS)["text"], order))
+        except Exception as exc:  # report, keep serving: the screen keeps its last order
+            conn.send(f"ranking failed: {exc.__class__.__name__}: {exc}")
+
     try:
         while (batch := conn.recv()) is not None:
             texts.extend(batch[0])
             titles.extend(batch[1])
+            quick_texts.extend(batch[2])
+        quick = None
+        if quick_texts:  # titles are hashed in a tenth of the time: a model while the rest is built
+            quick_settings = {**settings, "text": QUICK_TEXT}
+            quick = Ranker(quick_texts, seed, quick_settings, titles if titles else None)
+            conn.send(("quick",))
 
         def progress(task: str, done: int, total: int | None) -> None:
             conn.send(("progress", task, done, total))
+            while quick is not None and conn.poll():  # requests meanwhile: the quick model
+                answer(quick)
 
         ranker = Ranker(texts, seed, settings, titles if titles else None, progress)
         conn.send(("ready",))
         while True:
-            labelled, labels, pool = conn.recv()
-            try:
-                conn.send(ranker.order(labelled, labels, pool))
-            except Exception as exc:  # report, keep serving: the screen keeps its last order
-                conn.send(f"ranking failed: {exc.__class__.__name__}: {exc}")
+            answer(ranker)
     except (EOFError, OSError):  # the parent closed the pipe or ended
         return
     except BaseException as exc:  # e.g. out of memory while building the features
         with contextlib.suppress(Exception):
             conn.send(f"ranking failed: {exc.__class__.__name__}: {exc}")
+
+
+def _by_model(order: Any) -> bool:
+    return bool(getattr(order, "info", {}).get("model") == MODEL)
+
+
+def _quick(order: Any) -> bool:
+    return _by_model(order) and order.info["settings"].get("text") == QUICK_TEXT
 
 
 def _weights(y: np.ndarray, ratio: float) -> np.ndarray:
@@ -536,10 +628,7 @@ class WorkRanker:
         ranker = self.ranker
         if ranker is None:
             self._features, self._built = (0, len(works)), False
-            texts = [
-                work_text(w.canonical.title, w.canonical.abstract, w.canonical.keywords)
-                for w in works
-            ]
+            texts = texts_of(works, str(self.settings["text"]))
             titles = [w.canonical.title or "" for w in works] if self.settings["title_view"] else []
             with self._lock:
                 remote, self._remote = self._remote, None
@@ -551,7 +640,8 @@ class WorkRanker:
                 with self._lock:
                     self._fitting = remote  # so that _retire can stop it mid-fit
                 try:
-                    ranker = remote.fit(texts, self._progress, titles)
+                    quick = texts_of(works, QUICK_TEXT) if len(works) >= QUICK_FROM else []
+                    ranker = remote.fit(texts, self._progress, titles, quick)
                 except BaseException:
                     remote.close()
                     raise
@@ -560,7 +650,6 @@ class WorkRanker:
                 stale = generation != self._generation
                 if not stale:
                     self.ranker = ranker
-                    self._built = True
             if stale:  # the works changed meanwhile: these features are of no use
                 if isinstance(ranker, RemoteRanker):
                     ranker.close()
@@ -576,11 +665,18 @@ class WorkRanker:
         done = [w for w in works if w.work_id in decided]
         todo = [w for w in works if w.work_id not in decided]
         active = 1 in labels and 0 in labels
+        settings = self.settings
         if active:
             pool = [self.index[w.work_id] for w in todo]
             position = {i: k for k, i in enumerate(pool)}
             todo = [todo[position[i]] for i in ranker.order(labelled, labels, pool)]
-        info = model_info(labels.count(1), labels.count(0), self.seed, active, self.settings)
+            if isinstance(ranker, RemoteRanker):  # the quick model may have answered
+                settings = {**settings, "text": ranker.text}
+        elif isinstance(ranker, RemoteRanker):  # nothing to learn from yet: hear the build
+            ranker.listen(0.25)
+        with self._lock:
+            self._built = not isinstance(ranker, RemoteRanker) or ranker.complete
+        info = model_info(labels.count(1), labels.count(0), self.seed, active, settings)
         return Ordered(done + todo, len(done), info)
 
     def _in_background(
@@ -600,8 +696,8 @@ class WorkRanker:
     ) -> None:
         while True:
             delay = self.RERANK_EVERY - (time.monotonic() - self._started)
-            if delay > 0:
-                time.sleep(delay)  # the reviewer's keystrokes come first
+            if delay > 0 and self._full is not None and _by_model(self._full):
+                time.sleep(delay)  # the reviewer's keystrokes come first (not the first model)
             self._started = time.monotonic()
             full: Ordered | None = None
             failure = ""
@@ -616,6 +712,9 @@ class WorkRanker:
                     else:
                         self._full = full
                 nxt, self._pending = self._pending, None
+                if nxt is None and full is not None and (_quick(full) or not self._built):
+                    # ask again until the full features are built (to hear their progress)
+                    nxt = (works, decided, generation)
                 # the newest request, if one came meanwhile for the works now in use
                 if self.error or nxt is None or nxt[2] != self._generation:
                     self._running = False
@@ -718,7 +817,10 @@ class WorkRanker:
         if self.error:
             return "ranking stopped, order kept"
         if self.ready:
-            return ""
+            if self.info["settings"].get("text") != QUICK_TEXT:
+                return ""
+            done, total = self._features
+            return f"ranking: titles only, building features ({done}/{total})"
         if counts is not None:
             relevant = counts.get("include", 0) + counts.get("maybe", 0) + self._known_found
             if not relevant or not counts.get("exclude", 0):
