@@ -5,7 +5,7 @@ ASREVIEW=/path/to/asreview, an executable in its own virtualenv) `asreview simul
 same two prior records (--prior-idx), both as command-line runs timed from start to exit,
 alternating per seed so that the machine's load hits both alike. Both orders are scored by the
 same code (slr.screen.simulate.metrics): WSS@95 (Cohen), recall@10% and @25%, ATD, wall
-seconds per run, and the work saved where the safe stopping rule stops (ranked until 10%
+and CPU seconds per run (CPU time does not grow with other work on the machine), and the work saved where the safe stopping rule stops (ranked until 10%
 screened and 50 irrelevant in a row, then a random sample of the rest until the
 hypergeometric test establishes recall >= 95% at 95%), with the recall it reached.
 Without ASREVIEW, ASReview 2.2's published figures from the benchmark README are shown.
@@ -17,7 +17,8 @@ relevant; see `large_set`), written to out/ (git-ignored).
 seeds): mean over sets of each set's mean over seeds, and the worst set.
 
     .venv/bin/python benchmarks/screening.py [--seeds 5] [--large 20000] [--large-seeds N]
-        [--sets kitchenham,nudging,wilson,large20k]
+        [--sets kitchenham,nudging,wilson,large20k] [--first-seed K]
+    (a long run can be split: `--seeds 3` and `--seeds 2 --first-seed 3` are seeds 0-4)
     ASREVIEW=/work/asreview-venv/bin/asreview .venv/bin/python benchmarks/screening.py
     .venv/bin/python benchmarks/screening.py --ablation [--seeds 5]
 """
@@ -107,20 +108,31 @@ def large_set(n: int, seed: int = 20000) -> Path:
     return path
 
 
+def _run(command: list[str], cwd: str | None = None) -> tuple[float, float]:
+    """Run a command to its end: (wall seconds, CPU seconds of it and its children).
+
+    CPU time does not grow when other work shares the machine; wall time does."""
+    import resource
+
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    t0 = time.time()
+    subprocess.run(command, cwd=cwd, check=True, capture_output=True)
+    wall = time.time() - t0
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return wall, cpu
+
+
 def run_slr(data: Path, seed: int) -> tuple[dict[str, Any], float]:
     """One `slr simulate` run (the command, as a user runs it); its order is scored here."""
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "order.csv"
-        t0 = time.time()
-        subprocess.run(
-            [str(SLR), "simulate", str(data), "--seed", str(seed), "--quiet", "--output", str(out)],
-            check=True,
-            capture_output=True,
+        wall, cpu = _run(
+            [str(SLR), "simulate", str(data), "--seed", str(seed), "--quiet", "--output", str(out)]
         )
-        wall = time.time() - t0
         with open(out, newline="") as fh:
             labels = [int(r["label"]) for r in csv.DictReader(fh)]
-    return _scored(labels[2:], seed), wall
+    return {**_scored(labels[2:], seed), "cpu": cpu}, wall
 
 
 def run_asreview(exe: str, data: Path, seed: int, priors: list[int], n: int) -> tuple[dict, float]:
@@ -130,8 +142,7 @@ def run_asreview(exe: str, data: Path, seed: int, priors: list[int], n: int) -> 
 
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "sim.asreview"
-        t0 = time.time()
-        subprocess.run(
+        wall, cpu = _run(
             [
                 exe,
                 "simulate",
@@ -144,10 +155,7 @@ def run_asreview(exe: str, data: Path, seed: int, priors: list[int], n: int) -> 
                 str(out),
             ],
             cwd=tmp,  # it may drop a synergy cache in the working directory
-            check=True,
-            capture_output=True,
         )
-        wall = time.time() - t0
         with zipfile.ZipFile(out) as z:
             db = next(n for n in z.namelist() if n.endswith("results.db"))
             z.extract(db, tmp)
@@ -157,7 +165,7 @@ def run_asreview(exe: str, data: Path, seed: int, priors: list[int], n: int) -> 
     order = [int(r[0]) for r in rows][2:]  # the two priors first
     # ASReview stops once every relevant record is found: the rest are irrelevant
     order += [0] * (n - 2 - len(order))
-    return _scored(order, seed), wall
+    return {**_scored(order, seed), "cpu": cpu}, wall
 
 
 def _scored(order: list[int], seed: int) -> dict[str, Any]:
@@ -170,8 +178,11 @@ def _row(label: str, runs: list[dict[str, Any]], walls: list[float]) -> str:
     cells = [_summary([r[k] for r in runs]) for k in METRICS]
     safe = [r["stops"][0] for r in runs]
     stop = f"{statistics.mean(s['work_saved'] for s in safe):.3f} ({min(s['recall'] for s in safe):.3f})"
+    cpu = _summary([r["cpu"] for r in runs])
     return (
-        f"  {label:10}" + "".join(f" {v:>15}" for v in cells) + f" {_summary(walls):>15}{stop:>17}"
+        f"  {label:10}"
+        + "".join(f" {v:>15}" for v in cells)
+        + f" {_summary(walls):>15} {cpu:>15}{stop:>17}"
     )
 
 
@@ -181,6 +192,7 @@ def _means(runs: list[dict[str, Any]], walls: list[float]) -> dict[str, float]:
         "wss95": statistics.mean(r["wss95"] for r in runs),
         "recall10": statistics.mean(r["recall10"] for r in runs),
         "wall": statistics.mean(walls),
+        "cpu": statistics.mean(r["cpu"] for r in runs),
     }
 
 
@@ -188,7 +200,7 @@ def _across_sets(mine: dict[str, dict[str, float]], peer: dict[str, dict[str, fl
     """Per target metric: the mean over sets of each tool, and the set where slr's margin
     over ASReview is smallest (the worst set), with that margin."""
     print("\nacross sets (means over seeds):")
-    for key, better in (("wss95", 1), ("recall10", 1), ("wall", -1)):
+    for key, better in (("wss95", 1), ("recall10", 1), ("wall", -1), ("cpu", -1)):
         margins = {s: better * (mine[s][key] - peer[s][key]) for s in mine if s in peer}
         worst = min(margins, key=lambda s: margins[s])
         print(
@@ -204,14 +216,25 @@ def _seed_line(
     name: str, seed: int, mine: dict[str, Any], wall: float, peer: dict | None, pwall: float | None
 ) -> None:
     """One seed's figures as soon as both runs are done (a large set takes hours)."""
-    line = f"  {name} seed {seed}: slr WSS@95 {mine['wss95']:.3f} recall@10% {mine['recall10']:.3f} wall {wall:.1f} s"
+    line = (
+        f"  {name} seed {seed}: slr WSS@95 {mine['wss95']:.3f} recall@10% {mine['recall10']:.3f}"
+        f" wall {wall:.1f} s cpu {mine['cpu']:.1f} s"
+    )
     if peer is not None:
-        line += f" | asreview WSS@95 {peer['wss95']:.3f} recall@10% {peer['recall10']:.3f} wall {pwall:.1f} s"
+        line += (
+            f" | asreview WSS@95 {peer['wss95']:.3f} recall@10% {peer['recall10']:.3f}"
+            f" wall {pwall:.1f} s cpu {peer['cpu']:.1f} s"
+        )
     print(line, flush=True)
 
 
 def side_by_side(
-    seeds: int, large: int, large_seeds: int, exe: str | None, only: set[str] | None = None
+    seeds: int,
+    large: int,
+    large_seeds: int,
+    exe: str | None,
+    only: set[str] | None = None,
+    first_seed: int = 0,
 ) -> None:
     sets = open_sets()
     if large:
@@ -224,7 +247,8 @@ def side_by_side(
         dataset = read_dataset(data)
         n_seeds = large_seeds if name.startswith("large") else seeds
         mine, peer, walls, pwalls = [], [], [], []
-        for seed in range(n_seeds):  # both from the same priors; who goes first alternates
+        # both from the same priors; who goes first alternates
+        for seed in range(first_seed, first_seed + n_seeds):
             peer_first = bool(exe) and seed % 2 == 1
             if peer_first:
                 priors = draw_priors(dataset.labels, seed)
@@ -243,8 +267,8 @@ def side_by_side(
                        pwalls[-1] if exe else None)  # fmt: skip
         n, r = mine[0]["N"], mine[0]["relevant"]
         print(f"\n{name}: N = {n}, R = {r}, {n_seeds} seeds, load {os.getloadavg()[0]:.2f}")
-        head = ("WSS@95", "recall@10%", "recall@25%", "ATD", "wall s", "safe stop saved")
-        print(f"  {'':10}" + "".join(f" {h:>15}" for h in head[:5]) + f"{head[5]:>17}")
+        head = ("WSS@95", "recall@10%", "recall@25%", "ATD", "wall s", "cpu s", "safe stop saved")
+        print(f"  {'':10}" + "".join(f" {h:>15}" for h in head[:6]) + f"{head[6]:>17}")
         print(_row("slr", mine, walls))
         totals.setdefault("slr", {})[name] = _means(mine, walls)
         if exe:
@@ -368,6 +392,7 @@ def main() -> int:
     parser.add_argument(
         "--sets", help="comma-separated set names to run (e.g. large20k); default: all"
     )
+    parser.add_argument("--first-seed", type=int, default=0, help="seeds from this one on")
     args = parser.parse_args()
     if not open_sets():
         print(f"no screening sets under {SHARED}: this benchmark needs ../shared/benchmarks")
@@ -377,7 +402,8 @@ def main() -> int:
     else:
         large_seeds = args.seeds if args.large_seeds is None else args.large_seeds
         only = set(args.sets.split(",")) if args.sets else None
-        side_by_side(args.seeds, args.large, large_seeds, os.environ.get("ASREVIEW"), only)
+        exe = os.environ.get("ASREVIEW")
+        side_by_side(args.seeds, args.large, large_seeds, exe, only, args.first_seed)
     return 0
 
 
