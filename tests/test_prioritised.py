@@ -229,9 +229,13 @@ def test_simulate_shows_progress_on_stderr_and_quiet_silences_it(tmp_path):
     run = CliRunner().invoke(main, ["simulate", str(path), "--seed", "1"])
     assert run.exit_code == 0, run.output
     lines = run.stderr.splitlines()
-    # every 5% of the records (3 of 60) and at the end, how far it has come
-    assert lines[0].startswith("simulating: 3 of 60 records screened, ")
-    assert lines[-1].startswith("simulating: 60 of 60 records screened, 10 of 10 relevant found")
+    # every 5% of the records (3 of 58, counted without the 2 priors, as the results count
+    # them) and at the end, how far it has come
+    assert lines[0].startswith("simulating: 3 of 58 records screened after the 2 priors, ")
+    assert lines[-1].startswith(
+        "simulating: 58 of 58 records screened after the 2 priors, 9 of 9 relevant found"
+    )
+    assert "records N = 58 (priors excluded), relevant R = 9" in run.stdout
     assert len(lines) == 20
     assert "where each stopping rule stops" in run.stdout
     assert "safe: ranked until 10% screened and 50 irrelevant in a row" in run.stdout
@@ -386,4 +390,39 @@ def test_a_titles_only_model_ranks_while_the_features_are_built(monkeypatch):
         assert order[3:] == [works[i].work_id for i in again]
     finally:
         release.set()
+        live.close()
+
+
+def test_a_lagging_background_model_stores_which_decisions_trained_it():
+    """In a large review the model in use may be a few decisions behind the log: each
+    decision stores the time of the newest decision its model was trained on."""
+
+    class Timed(D):
+        def __init__(self, decision, time):
+            super().__init__(decision)
+            self.time = time
+
+    works = works_of([MLOPS[0], SOIL[0], MLOPS[1], SOIL[1], MLOPS[2], SOIL[2]])
+    decided = {
+        "s:0": Timed("include", "2026-12-01T10:00:05Z"),
+        "s:1": Timed("exclude", "2026-12-01T10:00:09Z"),
+    }
+    live = WorkRanker(seed=0, background=True)
+    try:
+        live(works, decided)
+        assert live.wait(WAIT)
+        live(works, decided)
+        assert live.decision_extra()["ranking"]["trained_until"] == "2026-12-01T10:00:09Z"
+        decided["s:3"] = Timed("exclude", "2026-12-01T10:00:20Z")
+        decided["s:2"] = Timed("skip", "2026-12-01T10:00:30Z")  # not a label: not training
+        live(works, decided)  # hands out the order it has, starts the next ranking
+        stored = live.decision_extra()["ranking"]
+        assert stored["trained_until"] == "2026-12-01T10:00:09Z"  # the model in use: behind
+        assert stored["training"] == {"relevant": 1, "irrelevant": 1}
+        assert live.wait(WAIT)
+        live(works, decided)
+        stored = live.decision_extra()["ranking"]
+        assert stored["trained_until"] == "2026-12-01T10:00:20Z"
+        assert stored["training"] == {"relevant": 1, "irrelevant": 2}
+    finally:
         live.close()

@@ -526,16 +526,22 @@ def model_info(
     seed: int,
     active: bool,
     settings: Mapping[str, Any] | None = None,
+    until: str = "",
 ) -> dict[str, Any]:
     """What is stored with each decision so any ranking can be reproduced: the model, every
     setting (slr.screen.ranking.SETTINGS with the options in use), the training-set size
-    and the seed; the training set itself is the decisions made before this one."""
-    return {
+    and the seed. The training set is the reviewer's standing decisions (and the known
+    relevant works) as of `trained_until`, the time of the newest decision in it: in a large
+    review the model in use may be a few decisions behind the log."""
+    info = {
         "model": MODEL if active else "protocol-order (needs one include and one exclude)",
         "settings": {**SETTINGS, **(settings or {})},
         "training": {"relevant": n_relevant, "irrelevant": n_irrelevant},
         "seed": seed,
     }
+    if active:
+        info["trained_until"] = until or "not recorded"
+    return info
 
 
 def _label(decision: str) -> int | None:
@@ -604,13 +610,17 @@ class WorkRanker:
 
     def _training(
         self, works: Sequence[Any], decided: Mapping[str, Any]
-    ) -> tuple[list[int], list[int]]:
+    ) -> tuple[list[int], list[int], str]:
+        """Indices and labels of the training set, and the time of its newest decision."""
         labelled, labels = [], []
         known = 0
+        until = ""
         for w in works:
             d = decided.get(w.work_id)
             if d is not None:
                 label = _label(d.decision)
+                if label is not None:
+                    until = max(until, str(getattr(d, "time", "") or ""))
             else:  # skip the per-work key set when the protocol names no known studies
                 label = 1 if self.known_relevant and self._known(w) else None
                 known += label is not None
@@ -618,7 +628,7 @@ class WorkRanker:
                 labelled.append(self.index[w.work_id])
                 labels.append(label)
         self._known_found = known
-        return labelled, labels
+        return labelled, labels, until
 
     def _progress(self, task: str, done: int, total: int | None) -> None:
         self._features = (done, total or done)
@@ -661,7 +671,7 @@ class WorkRanker:
     ) -> Ordered:
         """Decided works first (as given), then the undecided ones by predicted relevance."""
         ranker = self._fit(works, generation)
-        labelled, labels = self._training(works, decided)
+        labelled, labels, until = self._training(works, decided)
         done = [w for w in works if w.work_id in decided]
         todo = [w for w in works if w.work_id not in decided]
         active = 1 in labels and 0 in labels
@@ -676,7 +686,7 @@ class WorkRanker:
             ranker.listen(0.25)
         with self._lock:
             self._built = not isinstance(ranker, RemoteRanker) or ranker.complete
-        info = model_info(labels.count(1), labels.count(0), self.seed, active, settings)
+        info = model_info(labels.count(1), labels.count(0), self.seed, active, settings, until)
         return Ordered(done + todo, len(done), info)
 
     def _in_background(

@@ -162,7 +162,8 @@ def simulate(
     unseen = np.ones(len(y), dtype=bool)
     unseen[priors] = False
     remaining = int(y.sum()) - known
-    total, every = len(y), max(1, math.ceil(len(y) / 20))
+    # counted as the results are: N and R without the priors
+    total, every = len(y) - len(priors), max(1, math.ceil((len(y) - len(priors)) / 20))
     queue: deque[int] = deque()
     while unseen.any():
         if not queue:
@@ -181,12 +182,14 @@ def simulate(
         if y[i]:
             remaining -= 1
             queue.clear()  # a relevant record: re-rank at once
-        if progress is not None and (len(labelled) % every == 0 or not unseen.any()):
-            found = int(y[labelled].sum())
+        screened = len(labelled) - len(priors)
+        if progress is not None and (screened % every == 0 or not unseen.any()):
+            found = int(y[labelled].sum()) - known
             progress(
-                f"simulating: {len(labelled)} of {total} records screened, {found} of "
-                f"{int(y.sum())} relevant found ({time.monotonic() - started:.0f} s)",
-                len(labelled),
+                f"simulating: {screened} of {total} records screened after the {len(priors)} "
+                f"priors, {found} of {int(y.sum()) - known} relevant found "
+                f"({time.monotonic() - started:.0f} s)",
+                screened,
                 None,
             )
     order_labels = y[labelled[len(priors) :]].tolist()
