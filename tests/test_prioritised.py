@@ -382,7 +382,10 @@ def test_a_titles_only_model_ranks_while_the_features_are_built(monkeypatch):
         again = real(texts, stored["seed"], stored["settings"]).order([0, 1, 3], [1, 0, 0], pool)
         assert order[3:] == [works[i].work_id for i in again]
         release.set()
-        order = ranked_until(lambda: live.state(counts) == "")
+        assert live.wait(WAIT)  # the job asks until the full model answers, then ends
+        assert live.state(counts) == "ranking: titles only, full model from the next decision"
+        order = [w.work_id for w in live(works, decided)]  # the next decision adopts it
+        assert live.state(counts) == ""
         stored = live.decision_extra()["ranking"]
         assert stored["settings"]["text"] == ranking.FULL_TEXT
         texts = ranking.texts_of(works, stored["settings"]["text"])

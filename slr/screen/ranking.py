@@ -8,13 +8,13 @@ relevant works hide in any random draw), the two views' scores z-normalised and 
 Past 400 labelled irrelevant works a random 400 of them train the model, so a refit costs
 the same late in a large review as early on.
 The vectorisers are fitted once per corpus; only the two small SVMs are refitted per
-decision, so re-ranking stays cheap. While the features of a large review are built (seconds), a first
-model on titles and keywords alone ranks (`text` setting "title+keywords", stored with the
-decisions it served), so the first ranking comes within a second of the first include and
-exclude. Options measured in the benchmark's ablation (a title
+decision, so re-ranking stays cheap. Options measured in the benchmark's ablation (a title
 view, view weights by training size, uncertainty sampling first, a query-term prior) are
-settings, off by default, and stored with every decision like the rest. Large reviews rank in a child process (RemoteRanker)
-so the model never shares the interpreter lock with the screen.
+settings, off by default, and stored with every decision like the rest.
+Large reviews rank in a child process (RemoteRanker) so the model never shares the
+interpreter lock with the screen; while it builds their features (seconds), a first model
+on titles and keywords alone ranks (setting `text` = "title+keywords", stored with the
+decisions it served), so the first ranking comes within 2 s of the first include and exclude.
 """
 
 from __future__ import annotations
@@ -487,7 +487,10 @@ def serve_requests(conn: Any, seed: int, settings: dict[str, Any] | None = None)
         if quick_texts:  # titles are hashed in a tenth of the time: a model while the rest is built
             quick_settings = {**settings, "text": QUICK_TEXT}
             quick = Ranker(quick_texts, seed, quick_settings, titles if titles else None)
-            conn.send(("quick",))
+            if quick.views:  # else no title has a word: nothing to rank by until the rest is built
+                conn.send(("quick",))
+            else:
+                quick = None
 
         def progress(task: str, done: int, total: int | None) -> None:
             conn.send(("progress", task, done, total))
@@ -495,6 +498,7 @@ def serve_requests(conn: Any, seed: int, settings: dict[str, Any] | None = None)
                 answer(quick)
 
         ranker = Ranker(texts, seed, settings, titles if titles else None, progress)
+        quick = None  # its memory back
         conn.send(("ready",))
         while True:
             answer(ranker)
@@ -827,8 +831,13 @@ class WorkRanker:
         if self.error:
             return "ranking stopped, order kept"
         if self.ready:
-            if self.info["settings"].get("text") != QUICK_TEXT:
+            if (
+                self.info["settings"].get("text") != QUICK_TEXT
+                or self.settings["text"] == QUICK_TEXT
+            ):
                 return ""
+            if self._built:
+                return "ranking: titles only, full model from the next decision"
             done, total = self._features
             return f"ranking: titles only, building features ({done}/{total})"
         if counts is not None:
