@@ -19,6 +19,11 @@ seeds): mean over sets of each set's mean over seeds, and the worst set.
     .venv/bin/python benchmarks/screening.py [--seeds 5] [--large 20000] [--large-seeds N]
         [--sets kitchenham,nudging,wilson,large20k] [--first-seed K]
     (a long run can be split: `--seeds 3` and `--seeds 2 --first-seed 3` are seeds 0-4)
+A finished ASReview run is kept in out/asreview-runs/ (by data, priors, seed and ASReview
+version) with its wall and CPU seconds, the time it ran and the load; later runs of the
+benchmark reuse it and say so (--fresh runs it again): on the generated 20,000-record set
+one ASReview simulation takes over an hour of CPU. Compare CPU seconds for reused runs: the
+wall seconds were measured at another time.
     ASREVIEW=/work/asreview-venv/bin/asreview .venv/bin/python benchmarks/screening.py
     .venv/bin/python benchmarks/screening.py --ablation [--seeds 5]
 """
@@ -135,11 +140,46 @@ def run_slr(data: Path, seed: int) -> tuple[dict[str, Any], float]:
     return {**_scored(labels[2:], seed), "cpu": cpu}, wall
 
 
-def run_asreview(exe: str, data: Path, seed: int, priors: list[int], n: int) -> tuple[dict, float]:
-    """One `asreview simulate` run (ASReview 3.x CLI); its order is read from the project file."""
+RUNS = ROOT / "out" / "asreview-runs"  # finished ASReview runs (git-ignored), reused
+
+
+def _run_file(exe: str, data: Path, seed: int, priors: list[int]) -> Path:
+    """Where a finished ASReview run of these data, priors, seed and version is kept."""
+    import hashlib
+
+    version = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.split()
+    digest = hashlib.sha1(data.read_bytes()).hexdigest()[:12]
+    prior_ids = "-".join(map(str, priors))
+    name = f"{data.stem}-{digest}-seed{seed}-priors{prior_ids}-{'-'.join(version[-1:])}.json"
+    return RUNS / name
+
+
+def run_asreview(
+    exe: str, data: Path, seed: int, priors: list[int], n: int, fresh: bool = False
+) -> tuple[dict, float]:
+    """One `asreview simulate` run (ASReview 3.x CLI); its order is read from the project file.
+
+    A finished run is kept in out/asreview-runs and reused unless `fresh` (on the generated
+    20,000-record set one run takes hours): the figures say when it ran and at what load."""
+    kept = _run_file(exe, data, seed, priors)
+    if kept.exists() and not fresh:
+        run = json.loads(kept.read_text("utf-8"))
+        print(f"  (asreview seed {seed}: run of {run['ran']} reused from {kept.relative_to(ROOT)})")
+    else:
+        run = _asreview_order(exe, data, seed, priors)
+        kept.parent.mkdir(parents=True, exist_ok=True)
+        kept.write_text(json.dumps(run), "utf-8")
+    order = run["labels"][2:]  # the two priors first
+    # ASReview stops once every relevant record is found: the rest are irrelevant
+    order += [0] * (n - 2 - len(order))
+    return {**_scored(order, seed), "cpu": run["cpu"]}, run["wall"]
+
+
+def _asreview_order(exe: str, data: Path, seed: int, priors: list[int]) -> dict[str, Any]:
     import sqlite3
     import zipfile
 
+    load = os.getloadavg()[0]
     with tempfile.TemporaryDirectory() as tmp:
         out = Path(tmp) / "sim.asreview"
         wall, cpu = _run(
@@ -162,10 +202,13 @@ def run_asreview(exe: str, data: Path, seed: int, priors: list[int], n: int) -> 
         con = sqlite3.connect(Path(tmp) / db)
         rows = con.execute("SELECT label FROM results ORDER BY rowid").fetchall()
         con.close()
-    order = [int(r[0]) for r in rows][2:]  # the two priors first
-    # ASReview stops once every relevant record is found: the rest are irrelevant
-    order += [0] * (n - 2 - len(order))
-    return {**_scored(order, seed), "cpu": cpu}, wall
+    return {
+        "labels": [int(r[0]) for r in rows],
+        "wall": wall,
+        "cpu": cpu,
+        "ran": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime(time.time() - wall)),
+        "load": [load, os.getloadavg()[0]],
+    }
 
 
 def _scored(order: list[int], seed: int) -> dict[str, Any]:
@@ -235,6 +278,7 @@ def side_by_side(
     exe: str | None,
     only: set[str] | None = None,
     first_seed: int = 0,
+    fresh: bool = False,
 ) -> None:
     sets = open_sets()
     if large:
@@ -252,7 +296,7 @@ def side_by_side(
             peer_first = bool(exe) and seed % 2 == 1
             if peer_first:
                 priors = draw_priors(dataset.labels, seed)
-                m, wall = run_asreview(exe, data, seed, priors, len(dataset.labels))
+                m, wall = run_asreview(exe, data, seed, priors, len(dataset.labels), fresh)
                 peer.append(m)
                 pwalls.append(wall)
             m, wall = run_slr(data, seed)
@@ -260,7 +304,7 @@ def side_by_side(
             walls.append(wall)
             if exe and not peer_first:
                 priors = draw_priors(dataset.labels, seed)
-                m, wall = run_asreview(exe, data, seed, priors, len(dataset.labels))
+                m, wall = run_asreview(exe, data, seed, priors, len(dataset.labels), fresh)
                 peer.append(m)
                 pwalls.append(wall)
             _seed_line(name, seed, mine[-1], walls[-1], peer[-1] if exe else None,
@@ -393,6 +437,9 @@ def main() -> int:
         "--sets", help="comma-separated set names to run (e.g. large20k); default: all"
     )
     parser.add_argument("--first-seed", type=int, default=0, help="seeds from this one on")
+    parser.add_argument(
+        "--fresh", action="store_true", help="run ASReview again even where a run is kept"
+    )
     args = parser.parse_args()
     if not open_sets():
         print(f"no screening sets under {SHARED}: this benchmark needs ../shared/benchmarks")
@@ -403,7 +450,7 @@ def main() -> int:
         large_seeds = args.seeds if args.large_seeds is None else args.large_seeds
         only = set(args.sets.split(",")) if args.sets else None
         exe = os.environ.get("ASREVIEW")
-        side_by_side(args.seeds, args.large, large_seeds, exe, only, args.first_seed)
+        side_by_side(args.seeds, args.large, large_seeds, exe, only, args.first_seed, args.fresh)
     return 0
 
 
