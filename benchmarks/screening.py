@@ -25,7 +25,7 @@ benchmark reuse it and say so (--fresh runs it again): on the generated 20,000-r
 one ASReview simulation takes over an hour of CPU. Compare CPU seconds for reused runs: the
 wall seconds were measured at another time.
     ASREVIEW=/work/asreview-venv/bin/asreview .venv/bin/python benchmarks/screening.py
-    .venv/bin/python benchmarks/screening.py --ablation [--seeds 5]
+    .venv/bin/python benchmarks/screening.py --ablation [--seeds 5] [--generated 6000:20000,5000:7]
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -368,11 +368,14 @@ VARIANTS: list[Variant] = [
         EVERY,
     ),
     ("+ title view", {"title_view": True}, 1, EVERY),
+    ("+ explore after 50 irrelevant", {"explore_after": 50}, 1, EVERY),
 ]
 
 
-def ablation(seeds: int) -> None:
-    data = {name: read_dataset(path) for name, path in open_sets()}
+def ablation(seeds: int, generated: Sequence[tuple[int, int]] = ()) -> None:
+    """Each variant on the open sets and on generated sets (records, generator seed)."""
+    sets = open_sets() + [(f"gen{n // 1000}k-{g}", large_set(n, g)) for n, g in generated]
+    data = {name: read_dataset(path) for name, path in sets}
     print(f"load at start: {os.getloadavg()[0]:.2f}; {seeds} seeds, in-process runs")
     results: dict[str, dict[str, dict[str, float]]] = {}
     for label, options, known, applies in VARIANTS:
@@ -434,6 +437,11 @@ def main() -> int:
     )
     parser.add_argument("--ablation", action="store_true", help="what each model option adds")
     parser.add_argument(
+        "--generated",
+        default="",
+        help="--ablation also on generated sets, as RECORDS:SEED,... (e.g. 6000:20000,5000:7)",
+    )
+    parser.add_argument(
         "--sets", help="comma-separated set names to run (e.g. large20k); default: all"
     )
     parser.add_argument("--first-seed", type=int, default=0, help="seeds from this one on")
@@ -445,7 +453,10 @@ def main() -> int:
         print(f"no screening sets under {SHARED}: this benchmark needs ../shared/benchmarks")
         return 1
     if args.ablation:
-        ablation(args.seeds)
+        generated = [
+            (int(g.split(":")[0]), int(g.split(":")[1])) for g in args.generated.split(",") if g
+        ]
+        ablation(args.seeds, generated)
     else:
         large_seeds = args.seeds if args.large_seeds is None else args.large_seeds
         only = set(args.sets.split(",")) if args.sets else None

@@ -429,3 +429,57 @@ def test_a_lagging_background_model_stores_which_decisions_trained_it():
         assert stored["training"] == {"relevant": 1, "irrelevant": 2}
     finally:
         live.close()
+
+
+def test_after_a_run_of_irrelevant_decisions_no_work_is_presumed_irrelevant():
+    """explore_after: the random pool works presumed irrelevant push every region nobody
+    has screened yet down; after that many irrelevant decisions in a row they are left out."""
+    texts = [MLOPS[i % 4] + f" {i}" for i in range(20)] + [
+        SOIL[i % 5] + f" {i}" for i in range(180)
+    ]
+    pool = list(range(5, 200))
+    explore = Ranker(texts, 4, settings_with(explore_after=3))
+    plain = Ranker(texts, 4, settings_with(presumed_irrelevant=0))
+    stuck = ([0, 20, 21, 22], [1, 0, 0, 0])  # three irrelevant in a row: explore
+    assert (explore.scores(*stuck, pool) == plain.scores(*stuck, pool)).all()
+    going = ([20, 21, 0, 22], [0, 0, 1, 0])  # the same decisions, a relevant one second to last
+    assert not (explore.scores(*going, pool) == plain.scores(*going, pool)).all()
+    never = Ranker(texts, 4, settings_with(explore_after=0))
+    assert not (never.scores(*stuck, pool) == plain.scores(*stuck, pool)).all()
+
+
+def test_the_screen_trains_on_decisions_in_the_order_they_were_made():
+    """The works come in protocol order, the training set in decision order (by time), so
+    a run of irrelevant decisions is seen as the reviewer made it, and rebuilt from the log."""
+
+    class Timed(D):
+        def __init__(self, decision, time):
+            super().__init__(decision)
+            self.time = time
+
+    titles = [MLOPS[i % 4] + f" {i}" for i in range(20)] + [
+        SOIL[i % 5] + f" {i}" for i in range(180)
+    ]
+    works = works_of(titles)
+    titles[199] = MLOPS[0]  # the last work in protocol order is an MLOps one
+    works = works_of(titles)
+    decided = {  # made in this order: include s:199, then excludes s:21, s:22, s:20
+        "s:20": Timed("exclude", "2026-12-01T10:00:09Z"),
+        "s:21": Timed("exclude", "2026-12-01T10:00:03Z"),
+        "s:22": Timed("exclude", "2026-12-01T10:00:04Z"),
+        "s:199": Timed("include", "2026-12-01T10:00:01Z"),
+    }
+    live = WorkRanker(seed=2, settings=settings_with(explore_after=3))
+    order = [w.work_id for w in live(works, decided)]
+    stored = live.decision_extra()["ranking"]
+    texts = ranking.texts_of(works, stored["settings"]["text"])
+    pool = [i for i, w in enumerate(works) if w.work_id not in decided]
+    rebuilt = Ranker(texts, stored["seed"], stored["settings"]).order(
+        [199, 21, 22, 20], [1, 0, 0, 0], pool
+    )
+    assert order[4:] == [works[i].work_id for i in rebuilt]
+    # in protocol order (s:199 last) there is no run of three irrelevant: another ranking
+    other = Ranker(texts, stored["seed"], stored["settings"]).order(
+        [20, 21, 22, 199], [0, 0, 0, 1], pool
+    )
+    assert rebuilt != other

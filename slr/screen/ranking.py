@@ -9,8 +9,9 @@ Past 400 labelled irrelevant works a random 400 of them train the model, so a re
 the same late in a large review as early on.
 The vectorisers are fitted once per corpus; only the two small SVMs are refitted per
 decision, so re-ranking stays cheap. Options measured in the benchmark's ablation (a title
-view, view weights by training size, uncertainty sampling first, a query-term prior) are
-settings, off by default, and stored with every decision like the rest.
+view, view weights by training size, uncertainty sampling first, a query-term prior, no
+presumed-irrelevant works after a run of irrelevant decisions) are settings, off by default,
+and stored with every decision like the rest. The training set is in decision order.
 Large reviews rank in a child process (RemoteRanker) so the model never shares the
 interpreter lock with the screen; while it builds their features (seconds), a first model
 on titles and keywords alone ranks (setting `text` = "title+keywords", stored with the
@@ -45,6 +46,9 @@ SETTINGS: dict[str, Any] = {
     "tol": 1e-2,  # liblinear's stopping tolerance: as good rankings on the benchmarks, faster
     "ratio": 20,
     "presumed_irrelevant": 100,
+    # after this many irrelevant decisions in a row no work is presumed irrelevant (0: never):
+    # presumed works push every unexplored region down, so a model stuck on one topic stays
+    "explore_after": 0,
     "irrelevant_cap": 400,
     # terms hashed into 2^24 columns (no vocabulary to build: 1.7 to 3 times faster than a
     # vocabulary on the open benchmark sets), then only the columns in use are kept
@@ -276,6 +280,11 @@ class Ranker:
             keep = np.sort(np.concatenate([np.flatnonzero(y == 1), drawn]))
             idx, y = idx[keep], y[keep]
         presumed = int(st["presumed_irrelevant"])
+        explore = int(st.get("explore_after", 0))
+        if explore and presumed:
+            found = np.flatnonzero(np.asarray(labels)[::-1] == 1)  # labels in decision order
+            if (found[0] if len(found) else len(labels)) >= explore:
+                presumed = 0
         if presumed and len(pool_idx) > presumed:
             # works of the pool at random, presumed irrelevant; not those known relevant
             # (works labelled relevant while still in the pool); O(presumed), not O(N)
@@ -535,8 +544,9 @@ def model_info(
     """What is stored with each decision so any ranking can be reproduced: the model, every
     setting (slr.screen.ranking.SETTINGS with the options in use), the training-set size
     and the seed. The training set is the reviewer's standing decisions (and the known
-    relevant works) as of `trained_until`, the time of the newest decision in it: in a large
-    review the model in use may be a few decisions behind the log."""
+    relevant works) as of `trained_until`, the time of the newest decision in it, in the
+    order they were made: in a large review the model in use may be a few decisions behind
+    the log."""
     info = {
         "model": MODEL if active else "protocol-order (needs one include and one exclude)",
         "settings": {**SETTINGS, **(settings or {})},
@@ -615,24 +625,26 @@ class WorkRanker:
     def _training(
         self, works: Sequence[Any], decided: Mapping[str, Any]
     ) -> tuple[list[int], list[int], str]:
-        """Indices and labels of the training set, and the time of its newest decision."""
-        labelled, labels = [], []
+        """Indices and labels of the training set in decision order (known relevant works
+        first, then the decisions by time; the model counts the latest irrelevant ones in a
+        row), and the time of its newest decision."""
+        rows: list[tuple[str, int, int]] = []  # (time, index, label)
         known = 0
-        until = ""
         for w in works:
             d = decided.get(w.work_id)
             if d is not None:
                 label = _label(d.decision)
-                if label is not None:
-                    until = max(until, str(getattr(d, "time", "") or ""))
+                when = str(getattr(d, "time", "") or "")
             else:  # skip the per-work key set when the protocol names no known studies
                 label = 1 if self.known_relevant and self._known(w) else None
                 known += label is not None
+                when = ""
             if label is not None:
-                labelled.append(self.index[w.work_id])
-                labels.append(label)
+                rows.append((when, self.index[w.work_id], label))
+        rows.sort(key=lambda row: row[0])  # stable: one second's decisions as the works are
         self._known_found = known
-        return labelled, labels, until
+        until = rows[-1][0] if rows else ""
+        return [row[1] for row in rows], [row[2] for row in rows], until
 
     def _progress(self, task: str, done: int, total: int | None) -> None:
         self._features = (done, total or done)
