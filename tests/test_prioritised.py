@@ -340,9 +340,11 @@ def test_a_titles_only_model_ranks_while_the_features_are_built(monkeypatch):
     monkeypatch.setattr("slr.screen.ranking.QUICK_FROM", 1)
     monkeypatch.setattr(WorkRanker, "RERANK_EVERY", 0.0)
 
+    first_model = threading.Event()  # the real process lowers its priority then
+
     def served(seed, settings=None):  # the ranking "process" as a thread of this one
         ours, theirs = multiprocessing.Pipe()
-        args = (theirs, seed, settings)
+        args = (theirs, seed, settings, first_model.set)
         threading.Thread(target=ranking.serve_requests, args=args, daemon=True).start()
         return ranking.RemoteRanker(seed, settings, conn=ours)
 
@@ -374,6 +376,7 @@ def test_a_titles_only_model_ranks_while_the_features_are_built(monkeypatch):
     try:
         live(works, decided)
         order = ranked_until(lambda: live.ready)
+        assert first_model.is_set() and not release.is_set()  # before the full features
         assert live.state(counts) == "ranking: titles only, building features (3/8)"
         stored = live.decision_extra()["ranking"]
         assert stored["settings"]["text"] == ranking.QUICK_TEXT

@@ -27,7 +27,7 @@ import signal
 import sys
 import threading
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -461,19 +461,27 @@ def _serve(conn: Any, seed: int, settings: dict[str, Any] | None = None) -> None
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 1)
     os.dup2(devnull, 2)
-    with contextlib.suppress(OSError):
-        os.nice(5)  # the screen comes first when the machine is busy
     # imported now, while the parent still loads the works (a second of the first ranking)
     import sklearn.feature_extraction.text  # noqa: F401
     import sklearn.svm  # noqa: F401
 
-    serve_requests(conn, seed, settings)
+    def yield_to_the_screen() -> None:  # once a first model is ready (at full priority)
+        with contextlib.suppress(OSError):
+            os.nice(5)  # the screen comes first when the machine is busy
+
+    serve_requests(conn, seed, settings, yield_to_the_screen)
 
 
-def serve_requests(conn: Any, seed: int, settings: dict[str, Any] | None = None) -> None:
+def serve_requests(
+    conn: Any,
+    seed: int,
+    settings: dict[str, Any] | None = None,
+    first_model: Callable[[], None] = lambda: None,
+) -> None:
     """Receive the texts, fit the features, then answer ranking requests until the
     connection closes. With quick texts a titles-only model is fitted first and answers
-    the requests that come while the full features are built."""
+    the requests that come while the full features are built. `first_model` is called
+    once the first model (quick or full) is ready."""
     texts: list[str] = []
     titles: list[str] = []
     quick_texts: list[str] = []
@@ -498,6 +506,7 @@ def serve_requests(conn: Any, seed: int, settings: dict[str, Any] | None = None)
             quick = Ranker(quick_texts, seed, quick_settings, titles if titles else None)
             if quick.views:  # else no title has a word: nothing to rank by until the rest is built
                 conn.send(("quick",))
+                first_model()
             else:
                 quick = None
 
@@ -507,6 +516,8 @@ def serve_requests(conn: Any, seed: int, settings: dict[str, Any] | None = None)
                 answer(quick)
 
         ranker = Ranker(texts, seed, settings, titles if titles else None, progress)
+        if quick is None:
+            first_model()
         quick = None  # its memory back
         conn.send(("ready",))
         while True:
