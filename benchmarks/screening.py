@@ -182,13 +182,14 @@ def run_asreview(
     else:
         run = _asreview_order(exe, data, seed, priors, stop + len(priors) if stop else 0)
         kept.parent.mkdir(parents=True, exist_ok=True)
-        kept.write_text(json.dumps(run), "utf-8")
+        partial = kept.with_suffix(".tmp")  # a killed benchmark leaves no half-written run
+        partial.write_text(json.dumps(run), "utf-8")
+        partial.replace(kept)
     order = run["labels"][2:]  # the two priors first
     if stop:
         relevant = sum(labels) - sum(labels[i] for i in priors)
-        return {**_budgeted(order[:stop], len(labels) - 2, relevant), "cpu": run["cpu"]}, run[
-            "wall"
-        ]
+        budgeted = _budgeted(order[:stop], len(labels) - 2, relevant)
+        return {**budgeted, "cpu": run["cpu"]}, run["wall"]
     # ASReview stops once every relevant record is found: the rest are irrelevant
     order += [0] * (len(labels) - 2 - len(order))
     return {**_scored(order, seed), "cpu": run["cpu"]}, run["wall"]
@@ -197,8 +198,6 @@ def run_asreview(
 def _budgeted(order: list[int], n: int, relevant: int) -> dict[str, Any]:
     """The metrics that the first decisions of a stopped run decide: recall@x where x*N of
     them were made, WSS@95 if 95% of the relevant records were found; the rest None."""
-    import math
-
     found = np.cumsum(order) if order else np.zeros(0)
 
     def recall_at(x: float) -> float | None:

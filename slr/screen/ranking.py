@@ -282,7 +282,7 @@ class Ranker:
             keep = np.sort(np.concatenate([np.flatnonzero(y == 1), drawn]))
             idx, y = idx[keep], y[keep]
         presumed = int(st["presumed_irrelevant"])
-        explore = int(st.get("explore_after", 0))
+        explore = int(st["explore_after"])
         if explore and presumed:
             found = np.flatnonzero(np.asarray(labels)[::-1] == 1)  # labels in decision order
             if (found[0] if len(found) else len(labels)) >= explore:
@@ -535,10 +535,6 @@ def _by_model(order: Any) -> bool:
     return bool(getattr(order, "info", {}).get("model") == MODEL)
 
 
-def _quick(order: Any) -> bool:
-    return _by_model(order) and order.info["settings"].get("text") == QUICK_TEXT
-
-
 def _weights(y: np.ndarray, ratio: float) -> np.ndarray:
     n1 = int(y.sum())
     n0 = len(y) - n1
@@ -751,7 +747,7 @@ class WorkRanker:
                     else:
                         self._full = full
                 nxt, self._pending = self._pending, None
-                if nxt is None and full is not None and (_quick(full) or not self._built):
+                if nxt is None and full is not None and not self._built:
                     # ask again until the full features are built (to hear their progress)
                     nxt = (works, decided, generation)
                 # the newest request, if one came meanwhile for the works now in use
@@ -856,11 +852,8 @@ class WorkRanker:
         if self.error:
             return "ranking stopped, order kept"
         if self.ready:
-            if (
-                self.info["settings"].get("text") != QUICK_TEXT
-                or self.settings["text"] == QUICK_TEXT
-            ):
-                return ""
+            if self.info["settings"].get("text") == self.settings["text"]:
+                return ""  # the full model (the quick one reads less of each work)
             if self._built:
                 return "ranking: titles only, full model from the next decision"
             done, total = self._features
